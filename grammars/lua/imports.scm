@@ -1,0 +1,3 @@
+(function_call
+  name: (identifier) @_require
+  (#eq? @_require "require")) @import

@@ -1,0 +1,3 @@
+from chmocoder.cli import main
+
+raise SystemExit(main())

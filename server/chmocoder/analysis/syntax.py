@@ -1,0 +1,72 @@
+"""Syntax problems: tree-sitter ERROR and MISSING nodes as readable (span, message) pairs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tree_sitter import Node
+
+from chmocoder.analysis.document import Document
+from chmocoder.analysis.symbols import Span
+
+MAX_PROBLEMS = 100
+
+
+@dataclass(frozen=True)
+class SyntaxProblem:
+    span: Span
+    message: str
+
+
+def syntax_problems(doc: Document, limit: int = MAX_PROBLEMS) -> list[SyntaxProblem]:
+    """The document's syntax errors, in order, at most `limit` of them.
+
+    Only subtrees that contain an error are walked, so a clean 5,000-line file
+    costs one flag check. A document that was not parsed has no problems here:
+    its refusal reason is reported separately.
+    """
+    doc.reparse()
+    if doc.tree is None or not doc.tree.root_node.has_error:
+        return []
+    problems: list[SyntaxProblem] = []
+    stack = [doc.tree.root_node]
+    while stack and len(problems) < limit:
+        node = stack.pop()
+        if node.is_missing:
+            problems.append(SyntaxProblem(Span.of(node), _missing_message(node)))
+        elif node.is_error:
+            problems.append(SyntaxProblem(Span.of(node), _error_message(doc, node)))
+        elif node.has_error:
+            stack.extend(reversed(node.children))
+    return problems
+
+
+def _missing_message(node: Node) -> str:
+    if node.is_named:
+        return f"missing {node.type.replace('_', ' ')}"
+    return f"missing `{node.type}`"
+
+
+def _error_message(doc: Document, node: Node) -> str:
+    token = _first_token(node)
+    text = doc.text(token.start_byte, token.end_byte) if token else ""
+    text = text.splitlines()[0] if text.strip() else text
+    if not text.strip():
+        return "syntax error"
+    if len(text) > 40:
+        text = text[:40] + "…"
+    shown = text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+    parent = node.parent
+    where = f" in {parent.type.replace('_', ' ')}" if parent is not None and parent.parent else ""
+    return f"unexpected `{shown}`{where}"
+
+
+def _first_token(node: Node) -> Node | None:
+    """The first leaf under the node (the token the parser could not place)."""
+    current = node
+    while current.child_count:
+        first = current.children[0]
+        if first.end_byte == first.start_byte and current.child_count > 1:
+            first = current.children[1]
+        current = first
+    return current

