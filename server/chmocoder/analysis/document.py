@@ -45,8 +45,8 @@ def parse_bounded(
     """Parse within the size and time limits. Returns (tree, None) or (None, reason)."""
     if len(source) > limits.max_bytes:
         return None, (
-            f"not parsed: {len(source) / 1e6:.1f} MB is over the "
-            f"{limits.max_bytes / 1e6:.1f} MB limit; using plain text around the cursor"
+            f"not parsed: {len(source) / 2**20:.1f} MiB is over the "
+            f"{limits.max_bytes / 2**20:g} MiB limit; using plain text around the cursor"
         )
     deadline = time.monotonic() + limits.max_seconds
 

@@ -102,7 +102,7 @@ class WorkspaceIndex:
 
     def source_files(self) -> Iterator[Path]:
         """Files under the root that have a known language and are not ignored by git."""
-        specs: list[tuple[Path, pathspec.PathSpec]] = []
+        specs: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
         count = 0
         for directory, subdirs, files in os.walk(self.root):
             here = Path(directory)
@@ -125,7 +125,10 @@ class WorkspaceIndex:
                     continue
                 count += 1
                 if count > self.max_files:
-                    log.warning("workspace has over %d source files: the rest is not indexed", self.max_files)
+                    log.warning(
+                        "workspace has over %d source files: the rest is not indexed",
+                        self.max_files,
+                    )
                     return
                 yield path
 
@@ -191,7 +194,7 @@ class WorkspaceIndex:
             return sum(len(v) for v in self._by_file.values())
 
 
-def _ignored(specs: list[tuple[Path, pathspec.PathSpec]], path: Path, *, is_dir: bool) -> bool:
+def _ignored(specs: list[tuple[Path, pathspec.GitIgnoreSpec]], path: Path, *, is_dir: bool) -> bool:
     for base, spec in specs:
         relative = path.relative_to(base).as_posix() + ("/" if is_dir else "")
         if spec.match_file(relative):

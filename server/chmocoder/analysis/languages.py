@@ -71,7 +71,9 @@ class LanguageRegistry:
     def __iter__(self) -> Iterator[LanguageSpec]:
         return iter(self.specs.values())
 
-    def spec_for(self, *, language_id: str | None = None, path: str | None = None) -> LanguageSpec | None:
+    def spec_for(
+        self, *, language_id: str | None = None, path: str | None = None
+    ) -> LanguageSpec | None:
         """The language for an LSP languageId, else for a file name; None if unknown."""
         if language_id and language_id in self._by_id:
             return self._by_id[language_id]

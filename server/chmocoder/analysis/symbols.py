@@ -160,7 +160,9 @@ def clean_doc(raw: str) -> str:
             text = text[: -len(q)]
         lines = text.splitlines()
     else:
-        lines = [_COMMENT_TRAILER.sub("", _COMMENT_LEADER.sub("", line)) for line in text.splitlines()]
+        lines = [
+            _COMMENT_TRAILER.sub("", _COMMENT_LEADER.sub("", line)) for line in text.splitlines()
+        ]
     indents = [len(ln) - len(ln.lstrip()) for ln in lines[1:] if ln.strip()]
     common = min(indents, default=0)
     cleaned = [lines[0].strip()] + [ln[common:].rstrip() for ln in lines[1:]] if lines else []
@@ -176,7 +178,9 @@ def _doc_text(doc: Document, node: Node, doc_nodes: Iterable[Node]) -> str | Non
     if inside:
         first = min(inside, key=lambda d: d.start_byte)
         return clean_doc(doc.text(first.start_byte, first.end_byte)) or None
-    above = sorted((d for d in doc_nodes if d.end_byte <= node.start_byte), key=lambda d: d.start_byte)
+    above = sorted(
+        (d for d in doc_nodes if d.end_byte <= node.start_byte), key=lambda d: d.start_byte
+    )
     chosen = _adjacent(above, node.start_point.row) or _comments_above(node)
     if not chosen:
         return None

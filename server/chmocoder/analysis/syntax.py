@@ -35,7 +35,11 @@ def syntax_problems(doc: Document, limit: int = MAX_PROBLEMS) -> list[SyntaxProb
         if node.is_missing:
             problems.append(SyntaxProblem(Span.of(node), _missing_message(node)))
         elif node.is_error:
-            problems.append(SyntaxProblem(Span.of(node), _error_message(doc, node)))
+            opener = _unclosed_bracket(node)
+            if opener is not None:
+                problems.append(SyntaxProblem(Span.of(opener), f"unclosed `{opener.type}`"))
+            else:
+                problems.append(SyntaxProblem(Span.of(node), _error_message(doc, node)))
         elif node.has_error:
             stack.extend(reversed(node.children))
     return problems
@@ -59,6 +63,24 @@ def _error_message(doc: Document, node: Node) -> str:
     parent = node.parent
     where = f" in {parent.type.replace('_', ' ')}" if parent is not None and parent.parent else ""
     return f"unexpected `{shown}`{where}"
+
+
+_PAIRS = {"(": ")", "[": "]", "{": "}"}
+
+
+def _unclosed_bracket(node: Node) -> Node | None:
+    """The first opening bracket in an ERROR subtree that is never closed in it."""
+    open_stack: list[Node] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.child_count:
+            stack.extend(reversed(current.children))
+        elif current.type in _PAIRS:
+            open_stack.append(current)
+        elif open_stack and current.type == _PAIRS[open_stack[-1].type]:
+            open_stack.pop()
+    return open_stack[0] if open_stack else None
 
 
 def _first_token(node: Node) -> Node | None:

@@ -44,7 +44,9 @@ class ChmoServer(LanguageServer):
     def tell(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
         """Show a message to the user and log it."""
         log.log(logging.ERROR if kind == types.MessageType.Error else logging.WARNING, message)
-        self.window_show_message(types.ShowMessageParams(type=kind, message=f"ChMOCoder: {message}"))
+        self.window_show_message(
+            types.ShowMessageParams(type=kind, message=f"ChMOCoder: {message}")
+        )
 
 
 def create_server() -> ChmoServer:

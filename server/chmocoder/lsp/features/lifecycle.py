@@ -71,5 +71,7 @@ def register(server: ChmoServer) -> None:
         await start_index(ls)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    def did_change_configuration(ls: ChmoServer, params: types.DidChangeConfigurationParams) -> None:
+    def did_change_configuration(
+        ls: ChmoServer, params: types.DidChangeConfigurationParams
+    ) -> None:
         apply_settings(ls, params.settings)

@@ -1,0 +1,48 @@
+"""Shared fixtures: the language registry, fixture paths, and an isolated user environment."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from chmocoder.analysis.document import Document
+from chmocoder.analysis.languages import LanguageRegistry
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).parent.parent
+
+
+@pytest.fixture(scope="session")
+def registry() -> LanguageRegistry:
+    return LanguageRegistry()
+
+
+@pytest.fixture(autouse=True)
+def isolated_user_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Cache, log and runtime directories of a throwaway user, for every test."""
+    home = tmp_path_factory.mktemp("home")
+    for variable in ("XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR", "XDG_DATA_HOME"):
+        monkeypatch.setenv(variable, str(home / variable.lower()))
+    return home
+
+
+def server_env(home: Path) -> dict[str, str]:
+    """The environment for a server subprocess: this one, with the throwaway user's dirs."""
+    env = dict(os.environ)
+    for variable in ("XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR", "XDG_DATA_HOME"):
+        env[variable] = str(home / variable.lower())
+    return env
+
+
+SERVER_COMMAND = [sys.executable, "-m", "chmocoder", "serve", "--log-level", "debug"]
+
+
+def open_document(registry: LanguageRegistry, path: Path) -> Document:
+    return Document(
+        path.resolve().as_uri(), path.read_bytes(), language=registry.lookup(path=path.name)
+    )

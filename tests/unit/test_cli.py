@@ -1,0 +1,96 @@
+"""The command line, run as users run it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chmocoder.cli import LocationError, offset_of, parse_location
+
+from ..conftest import FIXTURES, REPO
+
+SAMPLE = FIXTURES / "languages" / "sample.py"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "chmocoder", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.returncode == 0 and result.stdout.startswith("chmocoder ")
+
+
+def test_context_text_output() -> None:
+    result = run("context", f"{SAMPLE}:18:13", "--no-index")
+    assert result.returncode == 0, result.stderr
+    assert "Method `area` (lines 16-19)" in result.stdout
+    assert "Cursor: line 18, on `clamp`" in result.stdout
+    assert "def clamp(value, low, high):" in result.stdout
+
+
+def test_context_json_output() -> None:
+    result = run("context", f"{SAMPLE}:18", "--json", "--budget", "200")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["definition"]["name"] == "area"
+    assert data["parents"][0]["name"] == "Circle"
+    assert data["token_count"] <= 200
+    assert data["rendered"].startswith("File: ")
+
+
+def test_context_uses_workspace_index(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "lib.py").write_text("def far_helper(x):\n    '''Do far things.'''\n    return x\n")
+    main = tmp_path / "main.py"
+    main.write_text("def run():\n    return far_helper(2)\n")
+    result = run("context", f"{main}:2", "--json")
+    data = json.loads(result.stdout)
+    assert [(r["name"], r["origin"]) for r in data["references"]] == [("far_helper", "lib.py")]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["context", "nope.py"], "expected FILE:LINE"),
+        (["context", "missing.py:3"], "No such file"),
+        (["context", f"{SAMPLE}:0"], "1-based"),
+        (["context", f"{SAMPLE}:3", "--budget", "5"], "too small"),
+    ],
+)
+def test_context_errors(args: list[str], message: str) -> None:
+    result = run(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert result.stdout == ""
+
+
+def test_doctor_lists_every_grammar() -> None:
+    result = run("doctor")
+    assert result.returncode == 0, result.stdout
+    for language in ("python", "tsx", "c_sharp", "lua"):
+        assert f"ok       {language}" in result.stdout
+
+
+def test_location_parsing() -> None:
+    assert parse_location("a/b.py:3") == (Path("a/b.py"), 3, None)
+    assert parse_location("C:/x.py:3:7") == (Path("C:/x.py"), 3, 7)
+    with pytest.raises(LocationError):
+        parse_location("a.py")
+
+
+def test_offset_of_columns_are_characters() -> None:
+    source = "x = 1\nnamé = 'ü'\n".encode()
+    assert source[offset_of(source, 2, 8) :].startswith("'ü'".encode())
+    assert offset_of(source, 2, None) == source.index(b"nam")
+    assert offset_of(source, 99, 1) == len(source)
