@@ -46,3 +46,20 @@ def open_document(registry: LanguageRegistry, path: Path) -> Document:
     return Document(
         path.resolve().as_uri(), path.read_bytes(), language=registry.lookup(path=path.name)
     )
+
+
+def make_recording_client():  # type: ignore[no-untyped-def]
+    """pytest-lsp's client that also keeps every publishDiagnostics with its version."""
+    from lsprotocol import types
+    from pytest_lsp.client import make_test_lsp_client
+
+    client = make_test_lsp_client()
+    client.published = []  # type: ignore[attr-defined]
+    client.protocol.fm._features.pop(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, None)
+
+    @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    def publish_diagnostics(ls, params: types.PublishDiagnosticsParams) -> None:  # type: ignore[no-untyped-def]
+        ls.diagnostics[params.uri] = params.diagnostics
+        ls.published.append(params)
+
+    return client

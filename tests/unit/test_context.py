@@ -154,3 +154,22 @@ def test_path_is_reported(registry: LanguageRegistry) -> None:
     ctx = extract_context(doc, 10, path="src/lib.rs")
     assert ctx.render().startswith("File: src/lib.rs (rust)")
     assert Path(ctx.path).name == "lib.rs"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (FIXTURES / "languages").iterdir()))
+def test_restricted_queries_agree_with_full_list(registry: LanguageRegistry, name: str) -> None:
+    """definitions_at / definitions_named (range-restricted) == filtering the whole-file list."""
+    from chmocoder.analysis.symbols import definitions, definitions_at, definitions_named
+
+    path = FIXTURES / "languages" / name
+    full = definitions(open_document(registry, path))
+    names = {d.name for d in full}
+    fresh = open_document(registry, path)
+    assert definitions_named(fresh, names) == {n: [d for d in full if d.name == n] for n in names}
+    for offset in range(0, len(fresh.source), 7):
+        fresh = open_document(registry, path)
+        expected = sorted(
+            (d for d in full if d.span.contains(offset)),
+            key=lambda d: d.span.end_byte - d.span.start_byte,
+        )
+        assert definitions_at(fresh, offset) == expected, offset

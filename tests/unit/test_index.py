@@ -21,7 +21,7 @@ def test_index_skips_ignored_binary_and_large(tmp_path: Path, registry: Language
         {
             ".gitignore": b"build/\n*.gen.py\n",
             "src/app.py": b"def handler(request):\n    '''Serve it.'''\n    return 1\n",
-            "src/util.go": b"package util\n\n// Sum adds.\nfunc Sum(a, b int) int { return a + b }\n",
+            "src/util.go": b"package util\n\n// Sum adds.\nfunc Sum(a, b int) int { return a }\n",
             "src/sub/.gitignore": b"local.py\n",
             "src/sub/local.py": b"def ignored_nested(): pass\n",
             "src/sub/kept.py": b"def kept(): pass\n",

@@ -9,7 +9,14 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from chmocoder.analysis.document import Document
-from chmocoder.analysis.symbols import Definition, Span, definitions, imports, references_in
+from chmocoder.analysis.symbols import (
+    Definition,
+    Span,
+    definitions_at,
+    definitions_named,
+    imports,
+    references_in,
+)
 from chmocoder.analysis.tokens import TokenCounter, estimate_tokens
 
 DEFAULT_BUDGET = 1536
@@ -197,20 +204,17 @@ def enclosing_definitions(doc: Document, offset: int) -> list[Definition]:
 
 
 def _enclosing(doc: Document, offset: int) -> list[Definition]:
-    containing = [d for d in definitions(doc) if d.span.contains(offset)]
-    containing.sort(key=lambda d: d.span.end_byte - d.span.start_byte)
-    return containing
+    return definitions_at(doc, offset)
 
 
 def _referenced(
     doc: Document, inner: Definition, workspace: DefinitionLookup | None, path: str | None
 ) -> list[ReferencedSignature]:
-    by_name: dict[str, list[Definition]] = {}
-    for d in definitions(doc):
-        by_name.setdefault(d.name, []).append(d)
+    referenced = references_in(doc, inner.span)[:MAX_REFERENCES]
+    by_name = definitions_named(doc, (name for name, _kind in referenced))
     local: list[ReferencedSignature] = []
     remote: list[ReferencedSignature] = []
-    for name, _kind in references_in(doc, inner.span)[:MAX_REFERENCES]:
+    for name, _kind in referenced:
         here = [d for d in by_name.get(name, []) if d.span != inner.span]
         if here:
             d = here[0]

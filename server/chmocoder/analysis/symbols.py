@@ -64,10 +64,75 @@ def definitions(doc: Document) -> list[Definition]:
     return result
 
 
-def _collect_definitions(doc: Document) -> list[Definition]:
+def definitions_at(doc: Document, offset: int) -> list[Definition]:
+    """The definitions that contain the offset, innermost first (a range-restricted query)."""
+    cached = doc.cache.get("definitions")
+    if cached is not None:
+        found: list[Definition] = [d for d in cached if d.span.contains(offset)]  # type: ignore[attr-defined]
+    else:
+        doc.reparse()
+        if doc.tree is None or doc.language is None:
+            return []
+        nearby = _collect_definitions(doc, max(0, offset - 1), offset + 1)  # a node may end here
+        found = [d for d in nearby if d.span.contains(offset)]
+    found.sort(key=lambda d: d.span.end_byte - d.span.start_byte)
+    return found
+
+
+MAX_OCCURRENCES = 200
+"""Per name, how many textual occurrences are checked for a definition (common names stop early)."""
+
+
+def definitions_named(doc: Document, names: Iterable[str]) -> dict[str, list[Definition]]:
+    """Definitions of the given names in this document.
+
+    Without the whole-file list at hand, this finds each name's occurrences in
+    the bytes and queries only the top-level nodes that hold them: after an
+    edit that costs a fraction of collecting every definition of a large file.
+    """
+    wanted = set(names)
+    cached = doc.cache.get("definitions")
+    result: dict[str, list[Definition]] = {}
+    if cached is not None:
+        for d in cached:  # type: ignore[attr-defined]
+            if d.name in wanted:
+                result.setdefault(d.name, []).append(d)
+        return result
+    doc.reparse()
+    if doc.tree is None or doc.language is None:
+        return result
+    root = doc.tree.root_node
+    tops: dict[int, Node] = {}
+    for name in wanted:
+        needle = name.encode()
+        position = doc.source.find(needle)
+        for _ in range(MAX_OCCURRENCES):
+            if position < 0:
+                break
+            top = root.first_child_for_byte(position)
+            if top is not None and top.start_byte <= position:
+                tops.setdefault(top.start_byte, top)
+            position = doc.source.find(needle, position + len(needle))
+    seen: set[tuple[int, int]] = set()
+    for top in tops.values():
+        for d in _collect_definitions(doc, top.start_byte, top.end_byte):
+            key = (d.span.start_byte, d.span.end_byte)
+            if d.name in wanted and key not in seen:
+                seen.add(key)
+                result.setdefault(d.name, []).append(d)
+    for found in result.values():
+        found.sort(key=lambda d: d.span.start_byte)
+    return result
+
+
+def _collect_definitions(
+    doc: Document, start: int | None = None, end: int | None = None
+) -> list[Definition]:
     assert doc.tree is not None and doc.language is not None
     found: dict[int, tuple[Node, str, Node | None, list[Node]]] = {}
     cursor = QueryCursor(doc.language.tags)
+    if start is not None and end is not None:
+        cursor.set_byte_range(start, end)
     for _pattern, captures in cursor.matches(doc.tree.root_node):
         for capture, nodes in captures.items():
             if not capture.startswith("definition."):
