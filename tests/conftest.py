@@ -63,3 +63,21 @@ def make_recording_client():  # type: ignore[no-untyped-def]
         ls.published.append(params)
 
     return client
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random-weight Llama GGUF (about 0.5 MB) with an 8k context, written by the gguf package."""
+    from tests.support.tiny_model import write_tiny_llama
+
+    return write_tiny_llama(
+        tmp_path_factory.mktemp("models") / "tiny-llama.gguf", context_length=8192
+    )
+
+
+@pytest.fixture(scope="session")
+def default_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The packaged Gemma 3 270M, assembled once for the session."""
+    from chmocoder.engine.models import default_model_path
+
+    return default_model_path(tmp_path_factory.mktemp("default-model-cache"))

@@ -1,0 +1,147 @@
+"""The result cache: finished generations on disk, so a repeated request costs a file read.
+
+Key: model fingerprint + runtime + task + prompt + generation parameters.
+One msgpack file per entry, written atomically (temp file + rename) with mode
+0600; least recently used entries go first when the cache is over its size. A
+corrupted or foreign file is deleted with a log line. Survives restarts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import msgpack
+
+from chmocoder.engine.types import GenerationParams, GenerationResult, Prompt
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+
+
+def cache_key(model: str, runtime: str, task: str, prompt: Prompt, params: GenerationParams) -> str:
+    body = prompt if isinstance(prompt, str) else [m.model_dump() for m in prompt]
+    text = json.dumps([FORMAT, model, runtime, task, body, params.cache_fields()], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class ResultCache:
+    def __init__(self, directory: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.directory = directory
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._size: int | None = None
+        self.hits = 0
+        self.misses = 0
+
+    def _path(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.msgpack"
+
+    def get(self, key: str) -> GenerationResult | None:
+        path = self._path(key)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            self.misses += 1
+            return None
+        except OSError as exc:
+            log.warning("result cache: cannot read %s: %s", path, exc)
+            self.misses += 1
+            return None
+        try:
+            entry = msgpack.unpackb(data, raw=False)
+            if (
+                not isinstance(entry, dict)
+                or entry.get("format") != FORMAT
+                or entry.get("key") != key
+            ):
+                raise ValueError("not an entry of this cache")
+            result = GenerationResult.model_validate(entry["result"])
+        except Exception as exc:
+            log.warning("result cache: discarding %s (%s)", path.name, exc)
+            self._discard(path)
+            self.misses += 1
+            return None
+        os.utime(path)  # recently used
+        self.hits += 1
+        return result.model_copy(update={"cached": True})
+
+    def put(self, key: str, result: GenerationResult) -> None:
+        entry: dict[str, Any] = {
+            "format": FORMAT,
+            "key": key,
+            "created": time.time(),
+            "result": result.model_dump(mode="json"),
+        }
+        payload = msgpack.packb(entry, use_bin_type=True)
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")  # created 0600
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(payload)
+                os.replace(temp, path)
+            except BaseException:
+                Path(temp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            log.warning("result cache: cannot write %s: %s", path, exc)
+            return
+        with self._lock:
+            if self._size is not None:
+                self._size += len(payload)
+        self._evict()
+
+    def _entries(self) -> list[tuple[float, int, Path]]:
+        found = []
+        for path in self.directory.glob("*/*.msgpack"):
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            found.append((stat.st_mtime, stat.st_size, path))
+        return found
+
+    def size(self) -> int:
+        with self._lock:
+            if self._size is None:
+                self._size = sum(size for _, size, _ in self._entries())
+            return self._size
+
+    def _evict(self) -> None:
+        if self.size() <= self.max_bytes:
+            return
+        with self._lock:
+            entries = sorted(self._entries())
+            total = sum(size for _, size, _ in entries)
+            for _, size, path in entries:
+                if total <= self.max_bytes * 0.9:
+                    break
+                path.unlink(missing_ok=True)
+                total -= size
+            self._size = total
+
+    def discard(self, key: str) -> None:
+        """Forget an entry (an answer that turned out unusable)."""
+        self._discard(self._path(key))
+
+    def _discard(self, path: Path) -> None:
+        path.unlink(missing_ok=True)
+        with self._lock:
+            self._size = None
+
+    def clear(self) -> None:
+        for _, _, path in self._entries():
+            path.unlink(missing_ok=True)
+        with self._lock:
+            self._size = 0

@@ -1,0 +1,341 @@
+"""The client side of the model daemon: find or start it, then stream generations.
+
+The socket lives in the user's runtime directory (created 0700) and is named
+after the runtime, the model's content fingerprint and the load settings, so
+every editor window that asks for the same model shares one daemon. The first
+client starts it under a file lock; a stale socket (nobody listening) is
+removed first. If the daemon dies, the requests in flight fail with a clear
+error and the next request starts a new daemon.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import itertools
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+from filelock import FileLock, Timeout
+
+from chmocoder.engine.protocol import (
+    PROTOCOL_VERSION,
+    Cancel,
+    Count,
+    CountResult,
+    Done,
+    Error,
+    Generate,
+    Hello,
+    ProtocolError,
+    Shutdown,
+    Stats,
+    StatsRequest,
+    Token,
+    encode,
+    read_frame,
+)
+from chmocoder.engine.types import (
+    EngineError,
+    GenerationParams,
+    GenerationResult,
+    ModelInfo,
+    Priority,
+    Prompt,
+)
+
+log = logging.getLogger(__name__)
+
+START_TIMEOUT_S = 300.0
+"""Loading a multi-GB model from a cold disk can take minutes."""
+
+
+@dataclass(frozen=True)
+class DaemonSpec:
+    runtime: str
+    model: Path
+    fingerprint: str
+    n_ctx: int = 4096
+    n_threads: int = 0
+    idle_s: float = 600.0
+    max_queue: int = 64
+
+    def socket_path(self) -> Path:
+        settings = hashlib.sha256(f"{self.n_ctx}:{self.n_threads}".encode()).hexdigest()[:6]
+        return runtime_dir() / f"{self.runtime}-{self.fingerprint[:12]}-{settings}.sock"
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "chmocoder.engine.daemon",
+            "--socket",
+            str(self.socket_path()),
+            "--runtime",
+            self.runtime,
+            "--model",
+            str(self.model),
+            "--n-ctx",
+            str(self.n_ctx),
+            "--n-threads",
+            str(self.n_threads),
+            "--idle",
+            str(self.idle_s),
+            "--max-queue",
+            str(self.max_queue),
+        ]
+
+
+def runtime_dir() -> Path:
+    """The user's runtime directory for sockets, mode 0700; a private temp folder if unusable."""
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        candidates = [Path(platformdirs.user_runtime_dir("chmocoder", appauthor=False))]
+    candidates.append(Path(tempfile.gettempdir()) / f"chmocoder-{os.getuid()}")
+    for path in candidates:
+        if len(str(path)) > 70:  # socket paths are limited to about 107 bytes
+            continue
+        try:
+            path.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if path.stat().st_uid != os.getuid():
+                continue
+            path.chmod(0o700)
+            return path
+        except OSError:
+            continue
+    fallback = Path(tempfile.mkdtemp(prefix="chmocoder-"))
+    return fallback
+
+
+TokenCallback = Callable[[str], None]
+
+
+class _Pending:
+    def __init__(self, on_token: TokenCallback | None) -> None:
+        self.on_token = on_token
+        self.future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+
+
+class DaemonClient:
+    """One connection to the daemon for `spec`, shared by all requests of this process."""
+
+    def __init__(self, spec: DaemonSpec, name: str = "chmocoder") -> None:
+        self.spec = spec
+        self.name = name
+        self.model: ModelInfo | None = None
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._dispatch: asyncio.Task[None] | None = None
+        self._pending: dict[int, _Pending] = {}
+        self._ids = itertools.count(1)
+        self._connect_lock = asyncio.Lock()
+        self.daemon_pid: int | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self._writer is not None and not self._writer.is_closing()
+
+    async def connect(self) -> ModelInfo:
+        async with self._connect_lock:
+            if self.connected and self.model is not None:
+                return self.model
+            if not await self._try_connect():
+                await self._start_daemon()
+            assert self.model is not None
+            return self.model
+
+    async def _try_connect(self) -> bool:
+        path = self.spec.socket_path()
+        try:
+            reader, writer = await asyncio.open_unix_connection(str(path))
+        except (FileNotFoundError, ConnectionRefusedError):
+            return False
+        except OSError as exc:
+            log.debug("cannot connect to %s: %s", path, exc)
+            return False
+        try:
+            writer.write(encode(Hello(protocol=PROTOCOL_VERSION, client=self.name)))
+            await writer.drain()
+            hello = await asyncio.wait_for(read_frame(reader), 10)
+        except (TimeoutError, EOFError, ConnectionError, ProtocolError) as exc:
+            writer.close()
+            log.warning("daemon at %s did not answer the handshake: %s", path, exc)
+            return False
+        if isinstance(hello, Error):
+            writer.close()
+            raise EngineError(hello.code, hello.message)
+        if not isinstance(hello, Hello) or hello.model is None:
+            writer.close()
+            return False
+        self._reader, self._writer = reader, writer
+        self.model, self.daemon_pid = hello.model, hello.pid
+        self._dispatch = asyncio.create_task(self._read_loop(reader))
+        return True
+
+    async def _start_daemon(self) -> None:
+        path = self.spec.socket_path()
+        lock = FileLock(str(path) + ".lock", thread_local=False)
+        try:
+            await asyncio.to_thread(lock.acquire, timeout=START_TIMEOUT_S)
+        except Timeout:
+            raise EngineError(
+                "daemon-start", f"timed out waiting for another client to start {path}"
+            ) from None
+        try:
+            if await self._try_connect():
+                return  # another client started it while we waited for the lock
+            if path.exists():
+                log.info("removing stale daemon socket %s", path)
+                path.unlink(missing_ok=True)
+            error_file = path.with_name(path.name + ".error")
+            error_file.unlink(missing_ok=True)
+            log_path = runtime_dir() / "daemon-start.log"
+            with log_path.open("ab") as log_file:
+                process = subprocess.Popen(
+                    self.spec.command(),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log_file,
+                    stderr=log_file,
+                    start_new_session=True,
+                )
+            deadline = time.monotonic() + START_TIMEOUT_S
+            while time.monotonic() < deadline:
+                if process.poll() is not None:
+                    if error_file.is_file():
+                        code, _, message = error_file.read_text().partition("\n")
+                        raise EngineError(code.strip() or "model-load", message.strip())
+                    raise EngineError(
+                        "daemon-start",
+                        f"the model daemon exited with code {process.returncode}; see {log_path}",
+                    )
+                if path.exists() and await self._try_connect():
+                    return
+                await asyncio.sleep(0.05)
+            process.kill()
+            raise EngineError(
+                "daemon-start", f"the model daemon did not start within {START_TIMEOUT_S:.0f} s"
+            )
+        finally:
+            lock.release()
+
+    async def _read_loop(self, reader: asyncio.StreamReader) -> None:
+        reason = "the model daemon closed the connection"
+        try:
+            while True:
+                frame = await read_frame(reader)
+                self._on_frame(frame)
+        except (EOFError, ConnectionError):
+            pass
+        except ProtocolError as exc:
+            reason = f"the model daemon sent a bad frame: {exc}"
+        finally:
+            self._lost(reason)
+
+    def _on_frame(self, frame: object) -> None:
+        if isinstance(frame, Token):
+            pending = self._pending.get(frame.id)
+            if pending is not None and pending.on_token is not None:
+                pending.on_token(frame.text)
+            return
+        request = getattr(frame, "id", None)
+        if isinstance(frame, Stats):
+            request = 0
+        pending = self._pending.pop(request, None) if request is not None else None
+        if pending is None:
+            if isinstance(frame, Error):
+                log.warning("daemon error: %s: %s", frame.code, frame.message)
+            return
+        if isinstance(frame, Error):
+            pending.future.set_exception(EngineError(frame.code, frame.message))
+        elif not pending.future.done():
+            pending.future.set_result(frame)
+
+    def _lost(self, reason: str) -> None:
+        """The connection is gone: fail what was in flight; the next request reconnects."""
+        if self._writer is not None:
+            self._writer.close()
+        self._writer = self._reader = None
+        pending, self._pending = self._pending, {}
+        for p in pending.values():
+            if not p.future.done():
+                p.future.set_exception(
+                    EngineError(
+                        "daemon-died", f"{reason} during the request; the next request restarts it"
+                    )
+                )
+
+    async def _request(
+        self, request_id: int, frame: object, on_token: TokenCallback | None = None
+    ) -> object:
+        await self.connect()
+        pending = _Pending(on_token)
+        self._pending[request_id] = pending
+        assert self._writer is not None
+        try:
+            self._writer.write(encode(frame))  # type: ignore[arg-type]
+            await self._writer.drain()
+        except ConnectionError:
+            self._lost("the model daemon went away")
+        return await pending.future
+
+    async def generate(
+        self,
+        prompt: Prompt,
+        params: GenerationParams,
+        *,
+        priority: Priority = Priority.INTERACTIVE,
+        timeout_ms: int | None = None,
+        on_token: TokenCallback | None = None,
+    ) -> GenerationResult:
+        """Generate through the daemon. Cancelling the awaiting task cancels the request."""
+        request_id = next(self._ids)
+        frame = Generate(
+            id=request_id, prompt=prompt, params=params, priority=priority, timeout_ms=timeout_ms
+        )
+        try:
+            done = await self._request(request_id, frame, on_token)
+        except asyncio.CancelledError:
+            self._pending.pop(request_id, None)
+            if self.connected and self._writer is not None:
+                with contextlib.suppress(ConnectionError):
+                    self._writer.write(encode(Cancel(id=request_id)))
+            raise
+        assert isinstance(done, Done)
+        return done.result
+
+    async def count_tokens(self, text: str) -> int:
+        request_id = next(self._ids)
+        result = await self._request(request_id, Count(id=request_id, text=text))
+        assert isinstance(result, CountResult)
+        return result.tokens
+
+    async def stats(self) -> Stats:
+        result = await self._request(0, StatsRequest())
+        assert isinstance(result, Stats)
+        return result
+
+    async def shutdown_daemon(self) -> None:
+        if not self.connected:
+            return
+        assert self._writer is not None
+        self._writer.write(encode(Shutdown()))
+        await self._writer.drain()
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        if self._dispatch is not None:
+            self._dispatch.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._dispatch
+        self._writer = None

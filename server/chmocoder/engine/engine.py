@@ -1,0 +1,319 @@
+"""The engine: what the rest of ChMOCoder calls to turn a prompt into text.
+
+Local runtimes (llama-cpp, ctransformers) run in the shared model daemon; the
+openai runtime talks to its server from this process. Finished generations
+are cached on disk. Every call is reported to `on_record` (task, model,
+tokens, timings, cache hit, cancelled) for the log and `chmocoder stats`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from chmocoder.engine.cache import ResultCache, cache_key
+from chmocoder.engine.client import DaemonClient, DaemonSpec
+from chmocoder.engine.models import check_model, fingerprint, resolve_model
+from chmocoder.engine.runtimes import LoadSettings, Runtime
+from chmocoder.engine.types import (
+    EngineError,
+    GenerationParams,
+    GenerationResult,
+    ModelInfo,
+    Priority,
+    Prompt,
+    prompt_text,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T", bound=BaseModel)
+TokenCallback = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    model: str = "default"
+    runtime: str = "llama-cpp"
+    endpoint: str = "http://127.0.0.1:8080/v1"
+    api_key_env: str = "CHMOCODER_API_KEY"
+    n_ctx: int = 4096
+    n_threads: int = 0
+    cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "chmocoder")
+    idle_s: float = 600.0
+    use_cache: bool = True
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    task: str
+    model: str
+    runtime: str
+    prompt_tokens: int
+    completion_tokens: int
+    queue_ms: float
+    first_token_ms: float
+    total_ms: float
+    tokens_per_second: float
+    cache_hit: bool
+    cancelled: bool
+    error: str | None = None
+    prompt: str | None = None
+    """Only when the user turned logPrompts on."""
+
+
+class _InProcess:
+    """Runs a runtime in a worker thread of this process (the openai runtime)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.model = runtime.info
+
+    async def generate(
+        self,
+        prompt: Prompt,
+        params: GenerationParams,
+        *,
+        priority: Priority = Priority.INTERACTIVE,
+        timeout_ms: int | None = None,
+        on_token: TokenCallback | None = None,
+    ) -> GenerationResult:
+        loop = asyncio.get_running_loop()
+        stopped = False
+
+        def sink(text: str) -> bool:
+            if on_token is not None:
+                loop.call_soon_threadsafe(on_token, text)
+            return not stopped
+
+        work = asyncio.ensure_future(asyncio.to_thread(self.runtime.generate, prompt, params, sink))
+        try:
+            return await asyncio.wait_for(
+                asyncio.shield(work), timeout_ms / 1000 if timeout_ms else None
+            )
+        except TimeoutError:
+            stopped = True
+            raise EngineError(
+                "deadline", "the request's deadline passed while generating"
+            ) from None
+        except asyncio.CancelledError:
+            stopped = True
+            raise
+
+    async def count_tokens(self, text: str) -> int:
+        return self.runtime.count_tokens(text)
+
+    async def close(self) -> None:
+        self.runtime.close()
+
+
+class Engine:
+    def __init__(
+        self, config: EngineConfig, on_record: Callable[[CallRecord], None] | None = None
+    ) -> None:
+        self.config = config
+        self.cache = ResultCache(config.cache_dir / "results")
+        self.on_record = on_record
+        self.log_prompts = False
+        self._backend: DaemonClient | _InProcess | None = None
+        self._start_lock = asyncio.Lock()
+        self.info: ModelInfo | None = None
+
+    async def start(self) -> ModelInfo:
+        """Resolve and check the model, then connect to (or start) its daemon."""
+        async with self._start_lock:
+            if self.info is not None and self._backend is not None:
+                return self.info
+            c = self.config
+            if c.runtime == "openai":
+                from chmocoder.engine.runtimes.openai import OpenAIRuntime
+
+                settings = LoadSettings(
+                    n_ctx=c.n_ctx,
+                    endpoint=c.endpoint,
+                    api_key=os.environ.get(c.api_key_env) or None,
+                    model_name="" if c.model == "default" else c.model,
+                )
+                runtime = await asyncio.to_thread(OpenAIRuntime, settings)
+                self._backend = _InProcess(runtime)
+                self.info = runtime.info
+                return self.info
+            if c.runtime not in ("llama-cpp", "ctransformers"):
+                raise EngineError("runtime-unknown", f"unknown runtime {c.runtime!r}")
+            path = await asyncio.to_thread(resolve_model, c.model, c.cache_dir)
+            await asyncio.to_thread(check_model, path)
+            spec = DaemonSpec(
+                runtime=c.runtime,
+                model=path.resolve(),
+                fingerprint=await asyncio.to_thread(fingerprint, path),
+                n_ctx=c.n_ctx,
+                n_threads=c.n_threads,
+                idle_s=c.idle_s,
+            )
+            client = DaemonClient(spec)
+            self.info = await client.connect()
+            self._backend = client
+            return self.info
+
+    @property
+    def daemon(self) -> DaemonClient | None:
+        return self._backend if isinstance(self._backend, DaemonClient) else None
+
+    async def generate(
+        self,
+        task: str,
+        prompt: Prompt,
+        params: GenerationParams | None = None,
+        *,
+        priority: Priority = Priority.INTERACTIVE,
+        timeout_ms: int | None = None,
+        on_token: TokenCallback | None = None,
+        use_cache: bool = True,
+    ) -> GenerationResult:
+        """Generate text for a task; a cached answer is returned (and streamed) at once."""
+        params = params or GenerationParams()
+        info = await self.start()
+        assert self._backend is not None
+        key = cache_key(info.fingerprint, info.runtime, task, prompt, params)
+        caching = use_cache and self.config.use_cache
+        started = time.perf_counter()
+        if caching:
+            hit = await asyncio.to_thread(self.cache.get, key)
+            if hit is not None:
+                if on_token is not None and hit.text:
+                    on_token(hit.text)
+                self._record(task, info, hit, started, cache_hit=True, prompt=prompt)
+                return hit
+        try:
+            result = await self._backend.generate(
+                prompt, params, priority=priority, timeout_ms=timeout_ms, on_token=on_token
+            )
+        except asyncio.CancelledError:
+            self._record(task, info, None, started, cancelled=True, prompt=prompt)
+            raise
+        except EngineError as exc:
+            self._record(task, info, None, started, error=exc.code, prompt=prompt)
+            raise
+        if caching and result.finish_reason in ("stop", "length"):
+            await asyncio.to_thread(self.cache.put, key, result)
+        self._record(
+            task,
+            info,
+            result,
+            started,
+            cancelled=result.finish_reason == "cancelled",
+            prompt=prompt,
+        )
+        return result
+
+    async def generate_json(
+        self,
+        task: str,
+        prompt: Prompt,
+        schema: type[T],
+        params: GenerationParams | None = None,
+        *,
+        priority: Priority = Priority.INTERACTIVE,
+        timeout_ms: int | None = None,
+    ) -> tuple[T, GenerationResult]:
+        """JSON output validated against a pydantic model.
+
+        llama-cpp turns the schema into a grammar, so the output is valid by
+        construction; other runtimes validate, retry once with another seed,
+        then fail with EngineError("invalid-output").
+        """
+        params = (params or GenerationParams()).model_copy(
+            update={"json_schema": schema.model_json_schema()}
+        )
+        info = await self.start()
+        attempts = 1 if info.runtime == "llama-cpp" else 2
+        problem = ""
+        for attempt in range(attempts):
+            if attempt:
+                params = params.model_copy(
+                    update={
+                        "seed": (params.seed or 0) + 7919,
+                        "temperature": max(params.temperature, 0.3),
+                    }
+                )
+            result = await self.generate(
+                task, prompt, params, priority=priority, timeout_ms=timeout_ms
+            )
+            try:
+                # strict=False: raw control characters inside strings are common model output
+                data = json.loads(extract_json(result.text), strict=False)
+                return schema.model_validate(data), result
+            except json.JSONDecodeError as exc:
+                problem = f"not JSON: {exc.msg}"
+            except ValidationError as exc:
+                problem = f"{exc.error_count()} problems, first: {exc.errors()[0]['msg']}"
+            self.cache.discard(cache_key(info.fingerprint, info.runtime, task, prompt, params))
+        raise EngineError(
+            "invalid-output",
+            f"the model's answer was not valid {schema.__name__} JSON after {attempts} tries ({problem})",
+        )
+
+    async def count_tokens(self, text: str) -> int:
+        await self.start()
+        assert self._backend is not None
+        return await self._backend.count_tokens(text)
+
+    async def close(self) -> None:
+        if self._backend is not None:
+            with contextlib.suppress(Exception):
+                await self._backend.close()
+        self._backend = None
+        self.info = None
+
+    def _record(
+        self,
+        task: str,
+        info: ModelInfo,
+        result: GenerationResult | None,
+        started: float,
+        *,
+        cache_hit: bool = False,
+        cancelled: bool = False,
+        error: str | None = None,
+        prompt: Prompt | None = None,
+    ) -> None:
+        if self.on_record is None:
+            return
+        t = result.timings if result else None
+        record = CallRecord(
+            task=task,
+            model=info.name,
+            runtime=info.runtime,
+            prompt_tokens=result.usage.prompt_tokens if result else 0,
+            completion_tokens=result.usage.completion_tokens if result else 0,
+            queue_ms=t.queue_ms if t and not cache_hit else 0.0,
+            first_token_ms=(t.queue_ms + t.prompt_ms) if t and not cache_hit else 0.0,
+            total_ms=(time.perf_counter() - started) * 1000,
+            tokens_per_second=t.tokens_per_second if t and not cache_hit else 0.0,
+            cache_hit=cache_hit,
+            cancelled=cancelled,
+            error=error,
+            prompt=prompt_text(prompt) if self.log_prompts and prompt is not None else None,
+        )
+        try:
+            self.on_record(record)
+        except Exception:
+            log.exception("recording a model call failed")
+
+
+def extract_json(text: str) -> str:
+    """The JSON object in a model's answer (models like to wrap it in ``` fences)."""
+    start, end = text.find("{"), text.rfind("}")
+    if start == -1 or end < start:
+        return text.strip()
+    return text[start : end + 1]

@@ -1,0 +1,122 @@
+"""The Runtime protocol and the factory that loads one by name."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from chmocoder.engine.types import GenerationParams, GenerationResult, ModelInfo, Prompt
+
+TokenSink = Callable[[str], bool]
+"""Receives each piece of generated text; returning False stops generation."""
+
+RUNTIMES = ("llama-cpp", "ctransformers", "openai")
+
+
+@dataclass(frozen=True)
+class LoadSettings:
+    n_ctx: int = 4096
+    n_threads: int = 0
+    """0: the physical cores."""
+    endpoint: str = "http://127.0.0.1:8080/v1"
+    api_key: str | None = None
+    model_name: str = ""
+    """For runtime openai: the model name the server knows."""
+
+
+class Runtime(Protocol):
+    info: ModelInfo
+
+    def generate(
+        self, prompt: Prompt, params: GenerationParams, on_token: TokenSink, resume: str = ""
+    ) -> GenerationResult:
+        """Generate, streaming pieces to on_token; blocks until done, stopped or failed.
+
+        `resume` is text already generated for this prompt (a preempted job): the
+        runtime continues after it, and the result's text does not repeat it.
+        """
+        ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def load_runtime(name: str, model: Path | None, settings: LoadSettings) -> Runtime:
+    """Load a runtime; raises EngineError with a reason the user can act on."""
+    if name == "llama-cpp":
+        from chmocoder.engine.runtimes.llama_cpp import LlamaCppRuntime
+
+        assert model is not None
+        return LlamaCppRuntime(model, settings)
+    if name == "ctransformers":
+        from chmocoder.engine.runtimes.ctransformers import CTransformersRuntime
+
+        assert model is not None
+        return CTransformersRuntime(model, settings)
+    if name == "openai":
+        from chmocoder.engine.runtimes.openai import OpenAIRuntime
+
+        return OpenAIRuntime(settings)
+    from chmocoder.engine.types import EngineError
+
+    raise EngineError(
+        "runtime-unknown", f"unknown runtime {name!r}; use one of {', '.join(RUNTIMES)}"
+    )
+
+
+def physical_cores() -> int:
+    """Physical cores (llama.cpp's own default, half the logical CPUs, is slower on most laptops)."""
+    try:
+        pairs = set()
+        physical = core = ""
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key == "physical id":
+                    physical = value.strip()
+                elif key == "core id":
+                    core = value.strip()
+                elif not line.strip():
+                    if core:
+                        pairs.add((physical, core))
+                    physical = core = ""
+        if pairs:
+            return len(pairs)
+    except OSError:
+        pass
+    return max(1, os.cpu_count() or 1)
+
+
+def threads_for(settings: LoadSettings) -> int:
+    return settings.n_threads if settings.n_threads > 0 else physical_cores()
+
+
+class Stopwatch:
+    """Timings of one generation: time to first piece and tokens per second."""
+
+    def __init__(self) -> None:
+        import time
+
+        self._now = time.perf_counter
+        self.start = self._now()
+        self.first: float | None = None
+
+    def piece(self) -> None:
+        if self.first is None:
+            self.first = self._now()
+
+    def timings(self, completion_tokens: int) -> dict[str, float]:
+        end = self._now()
+        first = self.first if self.first is not None else end
+        decode = end - first
+        rate = (completion_tokens - 1) / decode if completion_tokens > 1 and decode > 0 else 0.0
+        return {
+            "prompt_ms": (first - self.start) * 1000,
+            "total_ms": (end - self.start) * 1000,
+            "tokens_per_second": rate,
+        }

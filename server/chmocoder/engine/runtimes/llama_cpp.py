@@ -1,0 +1,176 @@
+"""llama-cpp-python: the default runtime. One Llama per loaded model; KV prefix reuse."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from chmocoder.engine.models import check_model, fingerprint
+from chmocoder.engine.runtimes import LoadSettings, Stopwatch, TokenSink, threads_for
+from chmocoder.engine.templates import PLAIN, template_for
+from chmocoder.engine.types import (
+    EngineError,
+    GenerationParams,
+    GenerationResult,
+    ModelInfo,
+    Prompt,
+    Timings,
+    Usage,
+)
+
+log = logging.getLogger(__name__)
+
+
+class LlamaCppRuntime:
+    def __init__(self, path: Path, settings: LoadSettings) -> None:
+        header = check_model(path)
+        try:
+            from llama_cpp import Llama
+        except ImportError:
+            raise EngineError(
+                "runtime-missing",
+                "llama-cpp-python is not installed: pip install 'chmocoder[llama-cpp]'",
+            ) from None
+        n_ctx = (
+            min(settings.n_ctx, header.context_length) if header.context_length else settings.n_ctx
+        )
+        threads = threads_for(settings)
+        try:
+            self.llm = Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_threads=threads,
+                n_threads_batch=threads,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise EngineError(
+                "model-load", f"llama.cpp could not load {path.name} ({header.architecture}): {exc}"
+            ) from None
+        self.info = ModelInfo(
+            path=str(path),
+            name=header.name or path.stem,
+            architecture=header.architecture,
+            context_length=n_ctx,
+            size_bytes=path.stat().st_size,
+            runtime="llama-cpp",
+            fingerprint=fingerprint(path),
+        )
+        self._chat: tuple[Any, tuple[str, ...]] | None = None
+        names = [str(header.metadata.get(k, "")) for k in ("general.name", "general.finetune")] + [
+            path.stem
+        ]
+        self._template = template_for(
+            header.architecture, self.llm.metadata.get("tokenizer.chat_template"), names
+        )
+        self.info = self.info.model_copy(update={"chat": self._template is not PLAIN})
+        log.info(
+            "loaded %s (%s, n_ctx %d, %d threads)", path.name, header.architecture, n_ctx, threads
+        )
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def render(self, prompt: Prompt) -> tuple[list[int], list[str]]:
+        """The prompt as tokens, and the stop strings its chat template needs."""
+        if isinstance(prompt, str):
+            return self.llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=False), []
+        formatter, template_stop = self._formatter()
+        rendered = formatter(messages=[m.model_dump() for m in prompt])
+        stop = (
+            rendered.stop
+            if isinstance(rendered.stop, list)
+            else [rendered.stop]
+            if rendered.stop
+            else []
+        )
+        stop = [s for s in [*stop, *template_stop] if s]
+        bos = self._bos_text()
+        add_bos = not (bos and rendered.prompt.startswith(bos))
+        return self.llm.tokenize(
+            rendered.prompt.encode("utf-8"), add_bos=add_bos, special=True
+        ), stop
+
+    def _bos_text(self) -> str:
+        bos_id = self.llm.token_bos()
+        return self.llm._model.token_get_text(bos_id) if bos_id != -1 else ""
+
+    def _formatter(self) -> tuple[Any, tuple[str, ...]]:
+        """The model's chat template (its own, else ours for its architecture) and its stops."""
+        if self._chat is None:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            template = self._template
+            eos_id = self.llm.token_eos()
+            eos = self.llm._model.token_get_text(eos_id) if eos_id != -1 else ""
+            formatter = Jinja2ChatFormatter(
+                template=template.source,
+                eos_token=eos,
+                bos_token=self._bos_text(),
+                stop_token_ids=[eos_id],
+            )
+            self._chat = (formatter, template.stop)
+        return self._chat
+
+    def generate(
+        self, prompt: Prompt, params: GenerationParams, on_token: TokenSink, resume: str = ""
+    ) -> GenerationResult:
+        tokens, template_stops = self.render(prompt)
+        if resume:
+            tokens = tokens + self.llm.tokenize(
+                resume.encode("utf-8"), add_bos=False, special=False
+            )
+        room = self.info.context_length - len(tokens)
+        if room < 1:
+            raise EngineError(
+                "prompt-too-long",
+                f"the prompt needs {len(tokens)} tokens; the context holds {self.info.context_length}",
+            )
+        kwargs: dict[str, Any] = {
+            "max_tokens": min(params.max_tokens, room),
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "repeat_penalty": params.repeat_penalty,
+            "stop": [*params.stop, *template_stops] or None,
+            "stream": True,
+        }
+        if params.seed is not None:
+            kwargs["seed"] = params.seed
+        if params.json_schema is not None:
+            from llama_cpp.llama_grammar import LlamaGrammar
+
+            kwargs["grammar"] = LlamaGrammar.from_json_schema(
+                json.dumps(params.json_schema), verbose=False
+            )
+        watch = Stopwatch()
+        pieces: list[str] = []
+        finish = "length"
+        try:
+            stream: Any = self.llm.create_completion(tokens, **kwargs)
+            for chunk in stream:
+                choice = chunk["choices"][0]
+                text = choice.get("text")
+                if text:
+                    watch.piece()
+                    pieces.append(text)
+                    if not on_token(text):
+                        finish = "cancelled"
+                        break
+                if choice.get("finish_reason"):
+                    finish = choice["finish_reason"]
+            stream.close()
+        except ValueError as exc:
+            raise EngineError("generation", f"llama.cpp: {exc}") from None
+        text = "".join(pieces)
+        completion = self.count_tokens(text) if text else 0
+        return GenerationResult(
+            text=text,
+            finish_reason="stop" if finish == "stop" else finish,  # type: ignore[arg-type]
+            usage=Usage(prompt_tokens=len(tokens), completion_tokens=completion),
+            timings=Timings(**watch.timings(completion)),
+        )
+
+    def close(self) -> None:
+        self.llm.close()

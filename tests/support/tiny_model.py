@@ -1,0 +1,85 @@
+"""Writes a tiny Llama GGUF with random weights: a real file for the real runtimes, in milliseconds.
+
+Its output is noise, which is what plumbing tests want. 2 blocks, 64 dimensions,
+4 heads, a SentencePiece-style vocabulary of the 256 byte tokens plus a few words.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+WORDS = [
+    "▁the",
+    "▁def",
+    "▁return",
+    "▁function",
+    "▁code",
+    "▁explain",
+    "▁value",
+    "▁is",
+    "(",
+    ")",
+    ":",
+    "▁a",
+]
+
+
+def write_tiny_llama(
+    path: Path, *, seed: int = 0, context_length: int = 512, dims: int = 64
+) -> Path:
+    import gguf
+
+    rng = np.random.default_rng(seed)
+    tokens = ["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in range(256)] + ["▁"] + WORDS
+    types = [gguf.TokenType.UNKNOWN, gguf.TokenType.CONTROL, gguf.TokenType.CONTROL]
+    types += [gguf.TokenType.BYTE] * 256 + [gguf.TokenType.NORMAL] * (1 + len(WORDS))
+    scores = [0.0, 0.0, 0.0] + [-1000.0] * 256 + [-float(i) for i in range(1 + len(WORDS))]
+    vocab, heads, ff, blocks = len(tokens), 4, 2 * dims, 2
+
+    writer = gguf.GGUFWriter(str(path), "llama")
+    writer.add_name("chmocoder-tiny-llama")
+    writer.add_context_length(context_length)
+    writer.add_embedding_length(dims)
+    writer.add_block_count(blocks)
+    writer.add_feed_forward_length(ff)
+    writer.add_head_count(heads)
+    writer.add_head_count_kv(heads)
+    writer.add_rope_dimension_count(dims // heads)
+    writer.add_layer_norm_rms_eps(1e-5)
+    writer.add_file_type(gguf.LlamaFileType.ALL_F32)
+    writer.add_tokenizer_model("llama")
+    writer.add_token_list(tokens)
+    writer.add_token_scores(scores)
+    writer.add_token_types(types)
+    writer.add_bos_token_id(1)
+    writer.add_eos_token_id(2)
+    writer.add_unk_token_id(0)
+    writer.add_add_bos_token(True)
+
+    def tensor(name: str, rows: int, cols: int) -> None:
+        writer.add_tensor(name, (rng.standard_normal((rows, cols)) * 0.2).astype(np.float32))
+
+    def ones(name: str, size: int) -> None:
+        writer.add_tensor(name, np.ones(size, dtype=np.float32))
+
+    tensor("token_embd.weight", vocab, dims)
+    ones("output_norm.weight", dims)
+    tensor("output.weight", vocab, dims)
+    for b in range(blocks):
+        ones(f"blk.{b}.attn_norm.weight", dims)
+        tensor(f"blk.{b}.attn_q.weight", dims, dims)
+        tensor(f"blk.{b}.attn_k.weight", dims, dims)
+        tensor(f"blk.{b}.attn_v.weight", dims, dims)
+        tensor(f"blk.{b}.attn_output.weight", dims, dims)
+        ones(f"blk.{b}.ffn_norm.weight", dims)
+        tensor(f"blk.{b}.ffn_gate.weight", ff, dims)
+        tensor(f"blk.{b}.ffn_up.weight", ff, dims)
+        tensor(f"blk.{b}.ffn_down.weight", dims, ff)
+
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path
