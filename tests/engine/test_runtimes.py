@@ -47,14 +47,17 @@ def test_llama_cpp_stops_when_told(tiny_model: Path) -> None:
 
 def test_llama_cpp_resume_continues_the_text(tiny_model: Path) -> None:
     runtime = load_runtime("llama-cpp", tiny_model, LoadSettings(n_ctx=1024))
-    params = GenerationParams(max_tokens=8, temperature=0.0)
-    whole = runtime.generate("abc", params, lambda t: True).text
+    params = GenerationParams(max_tokens=8, temperature=0.0, repeat_penalty=1.0)
+    first = runtime.generate("abc", params, lambda t: True)
+    whole = first.text
     head = runtime.generate("abc", params.model_copy(update={"max_tokens": 3}), lambda t: True).text
     tail = runtime.generate(
         "abc", params.model_copy(update={"max_tokens": 5}), lambda t: True, resume=head
     )
-    assert whole.startswith(head)
-    assert (tail.text and not tail.text.startswith(head)) or head == ""
+    assert len(head) == 3 and whole.startswith(head)
+    assert head + tail.text == whole  # greedy decoding: the continuation picks up where it stopped
+    assert first.usage.completion_tokens == 8 and tail.usage.completion_tokens == 5
+    assert tail.usage.prompt_tokens == first.usage.prompt_tokens + 3
 
 
 def test_llama_cpp_json_schema_grammar_gives_valid_json(tiny_model: Path) -> None:

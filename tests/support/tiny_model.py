@@ -2,6 +2,14 @@
 
 Its output is noise, which is what plumbing tests want. 2 blocks, 64 dimensions,
 4 heads, a SentencePiece-style vocabulary of the 256 byte tokens plus a few words.
+
+One shaping of the randomness: every token embedding has a large constant first
+component, which survives the final RMS norm, and the output rows of the
+end-of-sequence token, control bytes and bytes >= 0x80 point against it. So
+generations never end by themselves (tests stop them with max_tokens, stop
+strings or cancellation) and the text is valid UTF-8, as a real model's is.
+Without it, llama-cpp-python re-decodes invalid byte runs on every token and
+streams at a few tokens per second.
 """
 
 from __future__ import annotations
@@ -64,9 +72,17 @@ def write_tiny_llama(
     def ones(name: str, size: int) -> None:
         writer.add_tensor(name, np.ones(size, dtype=np.float32))
 
-    tensor("token_embd.weight", vocab, dims)
+    embeddings = (rng.standard_normal((vocab, dims)) * 0.2).astype(np.float32)
+    embeddings[:, 0] = 10.0
+    writer.add_tensor("token_embd.weight", embeddings)
     ones("output_norm.weight", dims)
-    tensor("output.weight", vocab, dims)
+    output = (rng.standard_normal((vocab, dims)) * 0.2).astype(np.float32)
+    output[:, 0] = 0.0
+    suppressed = [0, 1, 2] + [
+        3 + b for b in range(256) if b < 0x09 or 0x0B <= b < 0x20 or b >= 0x7F
+    ]
+    output[suppressed, 0] = -4.0
+    writer.add_tensor("output.weight", output)
     for b in range(blocks):
         ones(f"blk.{b}.attn_norm.weight", dims)
         tensor(f"blk.{b}.attn_q.weight", dims, dims)

@@ -112,6 +112,7 @@ class Daemon:
             completed=s.completed,
             joined=s.joined,
             preempted=s.preempted,
+            cancelled=s.cancelled,
             rss_bytes=rss_bytes(),
             uptime_s=time.monotonic() - self.started,
         )

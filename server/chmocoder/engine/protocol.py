@@ -100,6 +100,7 @@ class Stats(BaseModel):
     completed: int
     joined: int
     preempted: int
+    cancelled: int
     rss_bytes: int
     uptime_s: float
 

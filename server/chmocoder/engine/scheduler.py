@@ -100,6 +100,7 @@ class Scheduler:
         self.completed = 0
         self.joined = 0
         self.preempted = 0
+        self.cancelled = 0
         self.last_activity = time.monotonic()
 
     # --- requests -------------------------------------------------------------------
@@ -262,7 +263,11 @@ class Scheduler:
                 job.prompt_ms = result.timings.prompt_ms
                 job.prompt_tokens = result.usage.prompt_tokens
             job.completion_tokens += result.usage.completion_tokens
-            if job.stop_reason == "preempted" and job.subscriptions:
+            if not job.subscriptions:  # everyone cancelled: nothing to deliver
+                self._release(job)
+                self.cancelled += 1
+                continue
+            if job.stop_reason == "preempted":
                 self.preempted += 1
                 self._enqueue(job, front=True)
                 continue

@@ -73,10 +73,16 @@ class LlamaCppRuntime:
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
-    def render(self, prompt: Prompt) -> tuple[list[int], list[str]]:
-        """The prompt as tokens, and the stop strings its chat template needs."""
+    def render(self, prompt: Prompt, resume: str = "") -> tuple[list[int], list[str]]:
+        """The prompt (and any text already generated for it) as tokens, and the template's stops.
+
+        Prompt and resumed text are tokenized as one string: tokenized apart, a
+        SentencePiece vocabulary would put a word-start marker at the seam.
+        """
         if isinstance(prompt, str):
-            return self.llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=False), []
+            return self.llm.tokenize(
+                (prompt + resume).encode("utf-8"), add_bos=True, special=False
+            ), []
         formatter, template_stop = self._formatter()
         rendered = formatter(messages=[m.model_dump() for m in prompt])
         stop = (
@@ -89,9 +95,8 @@ class LlamaCppRuntime:
         stop = [s for s in [*stop, *template_stop] if s]
         bos = self._bos_text()
         add_bos = not (bos and rendered.prompt.startswith(bos))
-        return self.llm.tokenize(
-            rendered.prompt.encode("utf-8"), add_bos=add_bos, special=True
-        ), stop
+        text = (rendered.prompt + resume).encode("utf-8")
+        return self.llm.tokenize(text, add_bos=add_bos, special=True), stop
 
     def _bos_text(self) -> str:
         bos_id = self.llm.token_bos()
@@ -117,11 +122,7 @@ class LlamaCppRuntime:
     def generate(
         self, prompt: Prompt, params: GenerationParams, on_token: TokenSink, resume: str = ""
     ) -> GenerationResult:
-        tokens, template_stops = self.render(prompt)
-        if resume:
-            tokens = tokens + self.llm.tokenize(
-                resume.encode("utf-8"), add_bos=False, special=False
-            )
+        tokens, template_stops = self.render(prompt, resume)
         room = self.info.context_length - len(tokens)
         if room < 1:
             raise EngineError(
@@ -147,10 +148,13 @@ class LlamaCppRuntime:
         watch = Stopwatch()
         pieces: list[str] = []
         finish = "length"
+        chunks = 0
         try:
             stream: Any = self.llm.create_completion(tokens, **kwargs)
             for chunk in stream:
                 choice = chunk["choices"][0]
+                if choice.get("finish_reason") is None:
+                    chunks += 1  # one chunk per sampled token; the closing chunk carries the reason
                 text = choice.get("text")
                 if text:
                     watch.piece()
@@ -164,7 +168,7 @@ class LlamaCppRuntime:
         except ValueError as exc:
             raise EngineError("generation", f"llama.cpp: {exc}") from None
         text = "".join(pieces)
-        completion = self.count_tokens(text) if text else 0
+        completion = chunks  # llama-cpp-python streams one chunk per sampled token
         return GenerationResult(
             text=text,
             finish_reason="stop" if finish == "stop" else finish,  # type: ignore[arg-type]
