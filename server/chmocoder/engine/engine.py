@@ -228,15 +228,17 @@ class Engine:
     ) -> tuple[T, GenerationResult]:
         """JSON output validated against a pydantic model.
 
-        llama-cpp turns the schema into a grammar, so the output is valid by
-        construction; other runtimes validate, retry once with another seed,
-        then fail with EngineError("invalid-output").
+        llama-cpp turns the schema into a grammar, so the output is JSON of the
+        right shape by construction (though the grammar does not enforce every
+        constraint, such as numeric bounds). Every runtime's answer is then
+        validated; an invalid one is retried once with another seed, then the
+        call fails with EngineError("invalid-output").
         """
         params = (params or GenerationParams()).model_copy(
             update={"json_schema": schema.model_json_schema()}
         )
         info = await self.start()
-        attempts = 1 if info.runtime == "llama-cpp" else 2
+        attempts = 2
         problem = ""
         for attempt in range(attempts):
             if attempt:

@@ -67,8 +67,9 @@ def read_header(path: Path) -> GGUFHeader:
         size = path.stat().st_size
         with path.open("rb") as f:
             header = _parse(f, skip_arrays=True)
-    except GGUFError:
-        raise
+    except GGUFError as exc:
+        raise GGUFError(f"{path}: {exc}") from None
+
     except FileNotFoundError:
         raise GGUFError(f"{path}: no such file") from None
     except IsADirectoryError:

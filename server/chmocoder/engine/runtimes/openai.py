@@ -114,6 +114,7 @@ class OpenAIRuntime:
             "temperature": params.temperature,
             "top_p": params.top_p,
             "stream": True,
+            "stream_options": {"include_usage": True},
         }
         if params.stop:
             body["stop"] = list(params.stop)
@@ -131,6 +132,7 @@ class OpenAIRuntime:
         finish = "length"
         usage = Usage(prompt_tokens=self.count_tokens(prompt_text(prompt)))
         response = self._request("POST", path, body)
+        events = 0  # servers stream one event per token
         try:
             for raw in response:
                 line = raw.decode("utf-8", errors="replace").strip()
@@ -160,6 +162,7 @@ class OpenAIRuntime:
                 )
                 if text:
                     watch.piece()
+                    events += 1
                     pieces.append(text)
                     if not on_token(text):
                         finish = "cancelled"
@@ -174,9 +177,8 @@ class OpenAIRuntime:
             response.close()
         text = "".join(pieces)
         if not usage.completion_tokens:
-            usage = Usage(
-                prompt_tokens=usage.prompt_tokens, completion_tokens=self.count_tokens(text)
-            )
+            usage = Usage(prompt_tokens=usage.prompt_tokens, completion_tokens=events)
+
         return GenerationResult(
             text=text,
             finish_reason="stop" if finish == "stop" else finish,  # type: ignore[arg-type]

@@ -1,0 +1,210 @@
+"""The Engine facade: cache across restarts, structured output, the openai runtime on a real server."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Literal
+
+import pytest
+from pydantic import BaseModel, Field
+
+from chmocoder.engine.engine import CallRecord, Engine, EngineConfig, extract_json
+from chmocoder.engine.types import ChatMessage, EngineError, GenerationParams
+
+
+class Finding(BaseModel):
+    line: int = Field(ge=1, le=9999)
+    severity: Literal["error", "warning"]
+    message: str = Field(max_length=30)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def openai_server(tiny_model: Path) -> Iterator[str]:
+    """llama-cpp-python's OpenAI-compatible server on the tiny model, with an API key."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(tiny_model), "--host", "127.0.0.1",
+         "--port", str(port), "--n_ctx", "2048", "--api_key", "sekret", "--model_alias", "tiny"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            request = urllib.request.Request(
+                url + "/models", headers={"Authorization": "Bearer sekret"}
+            )
+            urllib.request.urlopen(request, timeout=1).read()
+            break
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError(
+                    process.stderr.read().decode() if process.stderr else "server died"
+                ) from None
+            time.sleep(0.2)
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture
+async def engine(tiny_model: Path, tmp_path: Path) -> AsyncIterator[Engine]:
+    made = Engine(
+        EngineConfig(model=str(tiny_model), cache_dir=tmp_path / "cache", n_ctx=2048, idle_s=20)
+    )
+    yield made
+    if made.daemon is not None:
+        await made.daemon.shutdown_daemon()
+    await made.close()
+
+
+async def test_cache_answers_after_a_restart(tiny_model: Path, tmp_path: Path) -> None:
+    records: list[CallRecord] = []
+    config = EngineConfig(
+        model=str(tiny_model), cache_dir=tmp_path / "cache", n_ctx=2048, idle_s=20
+    )
+    first = Engine(config, on_record=records.append)
+    cold = await first.generate("explain", "def f(): pass", GenerationParams(max_tokens=20, seed=4))
+    assert first.daemon is not None
+    await first.daemon.shutdown_daemon()
+    await first.close()
+
+    second = Engine(config, on_record=records.append)
+    streamed: list[str] = []
+    warm = await second.generate(
+        "explain",
+        "def f(): pass",
+        GenerationParams(max_tokens=20, seed=4),
+        on_token=streamed.append,
+    )
+    assert warm.cached and warm.text == cold.text and streamed == [cold.text]
+    assert [r.cache_hit for r in records] == [False, True]
+    assert (
+        records[0].completion_tokens == 20 and records[0].prompt is None
+    )  # no code text in records
+    other_task = await second.generate(
+        "review", "def f(): pass", GenerationParams(max_tokens=20, seed=4)
+    )
+    assert not other_task.cached
+    assert second.daemon is not None
+    await second.daemon.shutdown_daemon()
+    await second.close()
+
+
+async def test_structured_output_with_grammar(engine: Engine) -> None:
+    finding, result = await engine.generate_json(
+        "review",
+        "Findings as JSON:",
+        Finding,
+        GenerationParams(max_tokens=300, seed=2, temperature=0.7),
+    )
+    assert isinstance(finding, Finding)
+    assert result.finish_reason == "stop"
+
+
+async def test_structured_output_without_grammar_retries_then_fails(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    """ctransformers has no grammar: random text is validated, retried once, then a clear error."""
+    records: list[CallRecord] = []
+    engine = Engine(
+        EngineConfig(
+            model=str(tiny_model),
+            runtime="ctransformers",
+            cache_dir=tmp_path / "c",
+            n_ctx=1024,
+            idle_s=20,
+        ),
+        on_record=records.append,
+    )
+    with pytest.raises(EngineError) as error:
+        await engine.generate_json("review", "JSON:", Finding, GenerationParams(max_tokens=20))
+    assert error.value.code == "invalid-output" and "after 2 tries" in error.value.message
+    assert len(records) == 2
+    assert (
+        list((tmp_path / "c" / "results").glob("*/*.msgpack")) == []
+    )  # invalid answers are not kept
+    assert engine.daemon is not None
+    await engine.daemon.shutdown_daemon()
+    await engine.close()
+
+
+async def test_openai_runtime_streams_completions_and_chat(
+    openai_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHMO_TEST_KEY", "sekret")
+    engine = Engine(
+        EngineConfig(
+            runtime="openai",
+            endpoint=openai_server,
+            api_key_env="CHMO_TEST_KEY",
+            cache_dir=tmp_path / "c",
+        )
+    )
+    info = await engine.start()
+    assert (info.runtime, info.name) == ("openai", "tiny")
+    pieces: list[str] = []
+    result = await engine.generate(
+        "explain", "def f(x):", GenerationParams(max_tokens=12, seed=1), on_token=pieces.append
+    )
+    assert result.finish_reason == "length" and result.usage.completion_tokens == 12
+    await asyncio.sleep(0)
+    assert "".join(pieces) == result.text
+    chat = await engine.generate(
+        "ask", [ChatMessage(role="user", content="hi")], GenerationParams(max_tokens=6)
+    )
+    assert chat.usage.completion_tokens == 6
+    await engine.close()
+
+
+async def test_openai_runtime_wrong_key_and_no_server(
+    openai_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHMO_TEST_KEY", "wrong")
+    engine = Engine(
+        EngineConfig(
+            runtime="openai",
+            endpoint=openai_server,
+            api_key_env="CHMO_TEST_KEY",
+            cache_dir=tmp_path,
+        )
+    )
+    with pytest.raises(EngineError) as error:
+        await engine.start()
+    assert error.value.code == "unauthorized"
+    nobody = Engine(
+        EngineConfig(
+            runtime="openai", endpoint=f"http://127.0.0.1:{_free_port()}/v1", cache_dir=tmp_path
+        )
+    )
+    with pytest.raises(EngineError) as error:
+        await nobody.start()
+    assert error.value.code == "server-unreachable" and "did not answer" in error.value.message
+    bad = Engine(EngineConfig(runtime="openai", endpoint="ftp://example", cache_dir=tmp_path))
+    with pytest.raises(EngineError, match="not an http"):
+        await bad.start()
+
+
+async def test_missing_model_file_is_a_clear_error(tmp_path: Path) -> None:
+    engine = Engine(EngineConfig(model=str(tmp_path / "none.gguf"), cache_dir=tmp_path))
+    with pytest.raises(EngineError, match="does not exist"):
+        await engine.start()
+
+
+def test_extract_json() -> None:
+    assert extract_json('Sure!\n```json\n{"a": 1}\n```') == '{"a": 1}'
+    assert extract_json("no json") == "no json"
