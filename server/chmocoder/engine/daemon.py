@@ -184,13 +184,15 @@ class Daemon:
         self, writer: asyncio.StreamWriter, outbox: asyncio.Queue[BaseModel | None]
     ) -> None:
         while True:
-            frame = await outbox.get()
-            if frame is None:
-                return
+            frames = [await outbox.get()]
+            while not outbox.empty():  # whatever else is ready goes in the same write
+                frames.append(outbox.get_nowait())
             try:
-                writer.write(encode(frame))
+                writer.write(b"".join(encode(f) for f in frames if f is not None))
                 await writer.drain()
             except (ConnectionError, ProtocolError):
+                return
+            if frames[-1] is None or None in frames:
                 return
 
 
