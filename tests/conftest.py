@@ -81,3 +81,31 @@ def default_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from chmocoder.engine.models import default_model_path
 
     return default_model_path(tmp_path_factory.mktemp("default-model-cache"))
+
+
+async def wait_for_diagnostics(client, uri: str, version: int):  # type: ignore[no-untyped-def]
+    """Diagnostics for this version of a document: pulled if the client pulls them (the
+    server then does not push), else the pushed ones (needs make_recording_client)."""
+    import asyncio
+
+    from lsprotocol import types
+
+    capabilities = client.capabilities
+    if capabilities and capabilities.text_document and capabilities.text_document.diagnostic:
+        report = await client.text_document_diagnostic_async(
+            types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri))
+        )
+        return list(report.items)
+    for _ in range(600):
+        for params in reversed(client.published):
+            if params.uri == uri and params.version == version:
+                return list(params.diagnostics)
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no diagnostics for version {version} of {uri}")
+
+
+def pulls(client) -> bool:  # type: ignore[no-untyped-def]
+    capabilities = client.capabilities
+    return bool(
+        capabilities and capabilities.text_document and capabilities.text_document.diagnostic
+    )

@@ -1,9 +1,14 @@
-"""The language server: assembles the feature modules around shared state."""
+"""The language server: shared state of one editor connection, and the features assembled."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import uuid
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any, ClassVar
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -12,13 +17,24 @@ from chmocoder import __version__
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.index import WorkspaceIndex
 from chmocoder.analysis.languages import LanguageRegistry
+from chmocoder.assist.assistant import Assistant, AssistSettings
+from chmocoder.assist.history import History
+from chmocoder.assist.review import ReviewState
 from chmocoder.config import Settings
+from chmocoder.engine.engine import CallRecord, Engine, EngineConfig
+from chmocoder.engine.stats import StatsStore
 
 log = logging.getLogger(__name__)
 
+MARKDOWN_NOTIFICATION = "chmocoder/markdown"
+"""Server -> client: {id, title, markdown, done}. Sent while an answer streams (full text so far).
+Clients that show it declare capabilities.experimental.chmocoder.markdownPanel = true."""
+
+ENGINE_FIELDS = ("model", "runtime", "endpoint", "api_key_env", "n_ctx", "n_threads", "cache_dir")
+
 
 class ChmoServer(LanguageServer):
-    """Shared state of one editor connection: documents, settings, the workspace index."""
+    """Shared state of one editor connection: documents, settings, index, assistant."""
 
     def __init__(self) -> None:
         super().__init__(
@@ -28,6 +44,22 @@ class ChmoServer(LanguageServer):
         self.documents: dict[str, Document] = {}
         self.settings = Settings()
         self.index: WorkspaceIndex | None = None
+        self.reviews: dict[str, ReviewState] = {}
+        self.findings: dict[str, list[Any]] = {}
+        self._inflight: dict[str, set[asyncio.Task[Any]]] = {}
+        self._assistant: Assistant | None = None
+        self._engine_key: tuple[Any, ...] | None = None
+        self._told: set[str] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The event loop the server runs on (captured the first time it is asked for)."""
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        return self._loop
+
+    # --- documents and positions ----------------------------------------------------
 
     @property
     def encoding(self) -> str:
@@ -41,19 +73,177 @@ class ChmoServer(LanguageServer):
         root = self.workspace.root_path
         return Path(root) if root else None
 
-    def tell(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
-        """Show a message to the user and log it."""
+    def relative_path(self, uri: str) -> str:
+        """A workspace-relative path for prompts (never the user's home layout)."""
+        from pygls.uris import to_fs_path
+
+        path = to_fs_path(uri) if uri.startswith("file:") else None
+        root = self.workspace_root()
+        if path and root:
+            with contextlib.suppress(ValueError):
+                return Path(path).resolve().relative_to(root.resolve()).as_posix()
+        return Path(path).name if path else uri
+
+    # --- the assistant -------------------------------------------------------------------
+
+    def assistant(self) -> Assistant:
+        """The assistant for the current settings; a new engine when engine settings changed."""
+        s = self.settings
+        key = tuple(getattr(s, name) for name in ENGINE_FIELDS)
+        if self._assistant is None or key != self._engine_key:
+            if self._assistant is not None:
+                old = self._assistant.engine
+                self.loop.create_task(old.close())
+            engine = Engine(
+                EngineConfig(
+                    model=s.model,
+                    runtime=s.runtime,
+                    endpoint=s.endpoint,
+                    api_key_env=s.api_key_env,
+                    n_ctx=s.n_ctx,
+                    n_threads=s.n_threads,
+                    cache_dir=s.cache_dir,
+                ),
+                on_record=self._record,
+            )
+            history = History(s.cache_dir / "history.sqlite3", s.history.ttl_hours)
+            self._assistant = Assistant(
+                engine,
+                AssistSettings(),
+                history=history,
+                workspace=self.index.lookup if self.index else None,
+            )
+            self._engine_key = key
+            self._stats = StatsStore(s.cache_dir / "stats.sqlite3")
+        a = self._assistant
+        a.settings.audience = s.audience
+        a.settings.max_tokens = s.max_tokens
+        a.settings.temperature = s.temperature
+        a.settings.context_tokens = s.context_tokens
+        a.engine.log_prompts = s.log_prompts
+        if self.index is not None:
+            a.workspace = self.index.lookup
+        return a
+
+    def _record(self, record: CallRecord) -> None:
+        log.info(
+            "model call task=%s model=%s runtime=%s prompt_tokens=%d completion_tokens=%d queue_ms=%.0f "
+            "first_token_ms=%.0f total_ms=%.0f tokens_per_s=%.1f cache_hit=%s cancelled=%s error=%s%s",
+            record.task, record.model, record.runtime, record.prompt_tokens, record.completion_tokens,
+            record.queue_ms, record.first_token_ms, record.total_ms, record.tokens_per_second,
+            record.cache_hit, record.cancelled, record.error,
+            f" prompt={record.prompt!r}" if record.prompt else "",
+        )  # fmt: skip
+        try:
+            self._stats.record(record)
+        except Exception as exc:  # statistics must never break a feature
+            log.warning("could not record statistics: %s", exc)
+
+    async def shutdown_engine(self) -> None:
+        if self._assistant is not None:
+            await self._assistant.engine.close()
+            self._assistant = None
+
+    # --- work in flight per document ---------------------------------------------------------
+
+    def track(self, uri: str, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run work for a document; an edit of the document cancels it (its result is stale)."""
+        task: asyncio.Task[Any] = self.loop.create_task(coroutine)
+
+        tasks = self._inflight.setdefault(uri, set())
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+        return task
+
+    def cancel_work(self, uri: str) -> None:
+        for task in list(self._inflight.get(uri, ())):
+            task.cancel()
+
+    # --- talking to the user ------------------------------------------------------------
+
+    def tell(
+        self,
+        message: str,
+        kind: types.MessageType = types.MessageType.Warning,
+        *,
+        once: bool = False,
+    ) -> None:
+        """Show a message to the user and log it (`once`: not again this session)."""
+        if once:
+            if message in self._told:
+                return
+            self._told.add(message)
         log.log(logging.ERROR if kind == types.MessageType.Error else logging.WARNING, message)
         self.window_show_message(
             types.ShowMessageParams(type=kind, message=f"ChMOCoder: {message}")
         )
 
+    @property
+    def has_panel(self) -> bool:
+        experimental = self.client_capabilities.experimental
+        if isinstance(experimental, dict):
+            own = experimental.get("chmocoder")
+            return isinstance(own, dict) and bool(own.get("markdownPanel"))
+        return False
+
+    def show_markdown(self, answer_id: str, title: str, markdown: str, done: bool) -> None:
+        """Stream markdown to the client's panel; clients without one get a file at the end."""
+        if self.has_panel:
+            self.protocol.notify(
+                MARKDOWN_NOTIFICATION,
+                {"id": answer_id, "title": title, "markdown": markdown, "done": done},
+            )
+            return
+        if not done:
+            return
+        folder = self.settings.cache_dir / "answers"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{answer_id}.md"
+        path.write_text(f"# {title}\n\n{markdown}\n", encoding="utf-8")
+        path.chmod(0o600)
+        window = self.client_capabilities.window
+        if window is not None and window.show_document and window.show_document.support:
+            self.window_show_document(types.ShowDocumentParams(uri=path.as_uri(), take_focus=False))
+        else:
+            self.tell(f"{title}: the answer is in {path}", types.MessageType.Info)
+
+    @staticmethod
+    def new_answer_id() -> str:
+        return uuid.uuid4().hex[:12]
+
+
+class ClientLogHandler(logging.Handler):
+    """Mirrors the log to the client's `window/logMessage` (thread-safe)."""
+
+    LEVELS: ClassVar[dict[int, types.MessageType]] = {
+        logging.ERROR: types.MessageType.Error,
+        logging.WARNING: types.MessageType.Warning,
+        logging.INFO: types.MessageType.Info,
+        logging.DEBUG: types.MessageType.Log,
+    }
+
+    def __init__(self, server: ChmoServer) -> None:
+        super().__init__()
+        self.server = server
+        self.loop = server.loop  # created on the loop's thread; records may come from others
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = self.format(record)
+            kind = self.LEVELS.get(record.levelno, types.MessageType.Log)
+            params = types.LogMessageParams(type=kind, message=message)
+            if not self.loop.is_closed():
+                self.loop.call_soon_threadsafe(self.server.window_log_message, params)
+
+        except Exception:
+            self.handleError(record)
+
 
 def create_server() -> ChmoServer:
     """A server with every feature registered."""
-    from chmocoder.lsp.features import documents, lifecycle
+    from chmocoder.lsp.features import actions, ask, documents, hover, lifecycle, review
 
     server = ChmoServer()
-    for feature in (lifecycle, documents):
+    for feature in (lifecycle, documents, hover, actions, review, ask):
         feature.register(server)
     return server

@@ -1,4 +1,4 @@
-"""Document sync (incremental) and syntax diagnostics, published at once on every change."""
+"""Document sync (incremental); syntax diagnostics at once on every change, review findings kept with them."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from chmocoder.analysis.document import Document
+from chmocoder.analysis.symbols import Span
 from chmocoder.analysis.syntax import syntax_problems
 from chmocoder.lsp.convert import to_offsets, to_range
 from chmocoder.lsp.server import ChmoServer
@@ -42,10 +43,63 @@ def syntax_diagnostics(ls: ChmoServer, doc: Document) -> list[types.Diagnostic]:
     return diagnostics
 
 
+_SEVERITY = {
+    "error": types.DiagnosticSeverity.Error,
+    "warning": types.DiagnosticSeverity.Warning,
+    "info": types.DiagnosticSeverity.Information,
+}
+
+
+def review_diagnostics(ls: ChmoServer, doc: Document) -> list[types.Diagnostic]:
+    state = ls.reviews.get(doc.uri)
+    if state is None or not state.by_key:
+        return []
+    lines = doc.source.split(b"\n")
+    result = []
+    for finding in state.findings(doc):
+        row = min(finding.start_row, len(lines) - 1)
+        text = lines[row].decode("utf-8", errors="replace")
+        indent = len(text) - len(text.lstrip())
+        span = Span(
+            sum(len(ln) + 1 for ln in lines[:row]) + len(text[:indent].encode()),
+            sum(len(ln) + 1 for ln in lines[:row]) + len(lines[row].rstrip(b"\r")),
+            (row, 0),
+            (row, 0),
+        )
+        result.append(
+            types.Diagnostic(
+                range=to_range(doc, span, ls.encoding),
+                message=finding.message,
+                severity=_SEVERITY.get(finding.severity, types.DiagnosticSeverity.Information),
+                source=SOURCE,
+                code="review",
+                data={"suggestion": finding.suggestion, "definition": finding.definition},
+            )
+        )
+    return result
+
+
+def all_diagnostics(ls: ChmoServer, doc: Document) -> list[types.Diagnostic]:
+    return syntax_diagnostics(ls, doc) + review_diagnostics(ls, doc)
+
+
+def pulls_diagnostics(ls: ChmoServer) -> bool:
+    """Whether the client asks for diagnostics itself (textDocument/diagnostic)."""
+    text_document = ls.client_capabilities.text_document
+    return bool(text_document and text_document.diagnostic)
+
+
 def publish(ls: ChmoServer, doc: Document) -> None:
+    """Push diagnostics; a client that pulls them is asked to pull again instead, so it
+    does not show everything twice (its pulled and pushed diagnostics are kept apart)."""
+    if pulls_diagnostics(ls):
+        workspace = ls.client_capabilities.workspace
+        if workspace and workspace.diagnostics and workspace.diagnostics.refresh_support:
+            ls.workspace_diagnostic_refresh(None)
+        return
     ls.text_document_publish_diagnostics(
         types.PublishDiagnosticsParams(
-            uri=doc.uri, version=doc.version, diagnostics=syntax_diagnostics(ls, doc)
+            uri=doc.uri, version=doc.version, diagnostics=all_diagnostics(ls, doc)
         )
     )
 
@@ -77,7 +131,12 @@ def register(server: ChmoServer) -> None:
                 doc.replace(change.text.encode("utf-8"))
         doc.version = params.text_document.version
         doc.reparse()
+        ls.cancel_work(doc.uri)  # answers about the old text are stale
         publish(ls, doc)
+        if ls.settings.review.mode == "onChange":
+            from chmocoder.lsp.features.review import schedule_review
+
+            schedule_review(ls, doc, ls.settings.review.debounce_ms)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: ChmoServer, params: types.DidSaveTextDocumentParams) -> None:
@@ -85,10 +144,18 @@ def register(server: ChmoServer) -> None:
         path = _path_of(params.text_document.uri)
         if doc is not None and path and ls.index is not None:
             ls.index.update_file(Path(path), doc.source)
+        if doc is not None and ls.settings.review.mode == "onSave":
+            from chmocoder.lsp.features.review import schedule_review
+
+            schedule_review(ls, doc, 0)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: ChmoServer, params: types.DidCloseTextDocumentParams) -> None:
-        if ls.documents.pop(params.text_document.uri, None) is not None:
+        ls.cancel_work(params.text_document.uri)
+        ls.reviews.pop(params.text_document.uri, None)
+        if ls.documents.pop(params.text_document.uri, None) is not None and not pulls_diagnostics(
+            ls
+        ):
             ls.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[])
             )

@@ -11,20 +11,25 @@ from lsprotocol import types
 
 from chmocoder.analysis.index import WorkspaceIndex
 from chmocoder.config import Settings
-from chmocoder.lsp.server import ChmoServer
+from chmocoder.lsp.server import ChmoServer, ClientLogHandler
 
 log = logging.getLogger(__name__)
 
 
 def apply_settings(ls: ChmoServer, data: Any) -> None:
-    """Take new settings; each rejected value is shown once, with the default used."""
+    """Take new settings; each rejected value is shown, with the default used. A new model
+    or runtime takes effect on the next request (the assistant is rebuilt)."""
     if isinstance(data, dict) and isinstance(data.get("chmocoder"), dict):
         data = data["chmocoder"]
     settings, problems = Settings.from_wire(data)
     ls.settings = settings
     for problem in problems:
         ls.tell(problem)
-    logging.getLogger("chmocoder").setLevel(settings.log_level.upper())
+    level = settings.log_level.upper()
+    logging.getLogger("chmocoder").setLevel(level)
+    for handler in logging.getLogger("chmocoder").handlers:
+        if isinstance(handler, ClientLogHandler):
+            handler.setLevel(level)
 
 
 async def start_index(ls: ChmoServer) -> None:
@@ -64,7 +69,16 @@ async def start_index(ls: ChmoServer) -> None:
 def register(server: ChmoServer) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(ls: ChmoServer, params: types.InitializeParams) -> None:
+        handler = ClientLogHandler(ls)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        logging.getLogger("chmocoder").addHandler(handler)
         apply_settings(ls, params.initialization_options)
+
+    @server.feature(types.SHUTDOWN)
+    async def shutdown(ls: ChmoServer, params: None) -> None:
+        if ls.index is not None:
+            ls.index.stop()
+        await ls.shutdown_engine()
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: ChmoServer, params: types.InitializedParams) -> None:

@@ -1,0 +1,48 @@
+"""What the tasks return: plain data, positions in byte offsets and zero-based rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Explanation:
+    title: str
+    facts: str
+    """Quick facts from tree-sitter (kind, signature, doc): instant, no model."""
+    markdown: str
+    """The model's explanation; empty while it is still being written."""
+    cached: bool = False
+
+
+@dataclass(frozen=True)
+class Edit:
+    start: int
+    end: int
+    new_text: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    title: str
+    edit: Edit | None
+    rejected: str | None = None
+    """Why the model's edit was not offered (it added a syntax error, it changed nothing...)."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    start_row: int
+    end_row: int
+    severity: str
+    message: str
+    suggestion: str
+    definition: str
+    """"kind name" of the definition the finding is about."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    markdown: str
+    history: list[tuple[str, str]] = field(default_factory=list)

@@ -1,0 +1,85 @@
+"""Model-call statistics: every CallRecord in SQLite, summarised by `chmocoder stats`."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from chmocoder.engine.engine import CallRecord
+
+KEEP_DAYS = 30
+
+
+@dataclass(frozen=True)
+class TaskSummary:
+    task: str
+    count: int
+    p50_ms: float
+    p95_ms: float
+    tokens_per_second: float
+    cache_hit_rate: float
+    cancelled: int
+    errors: int
+
+
+class StatsStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS calls (at REAL, task TEXT, model TEXT, runtime TEXT, "
+                "prompt_tokens INTEGER, completion_tokens INTEGER, queue_ms REAL, first_token_ms REAL, "
+                "total_ms REAL, tokens_per_second REAL, cache_hit INTEGER, cancelled INTEGER, error TEXT)"
+            )
+        path.chmod(0o600)
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=5)
+
+    def record(self, record: CallRecord) -> None:
+        row = asdict(record)
+        row.pop("prompt", None)
+        with self._lock, self._connect() as db:
+            db.execute(
+                "INSERT INTO calls VALUES (:at, :task, :model, :runtime, :prompt_tokens, :completion_tokens, "
+                ":queue_ms, :first_token_ms, :total_ms, :tokens_per_second, :cache_hit, :cancelled, :error)",
+                {**row, "at": time.time()},
+            )
+            db.execute("DELETE FROM calls WHERE at < ?", (time.time() - KEEP_DAYS * 86400,))
+
+    def summary(self) -> list[TaskSummary]:
+        with self._lock, self._connect() as db:
+            rows = db.execute(
+                "SELECT task, total_ms, tokens_per_second, cache_hit, cancelled, error FROM calls ORDER BY task"
+            ).fetchall()
+        by_task: dict[str, list[tuple[float, float, int, int, str | None]]] = {}
+        for task, total, rate, hit, cancelled, error in rows:
+            by_task.setdefault(task, []).append((total, rate, hit, cancelled, error))
+        result = []
+        for task, calls in sorted(by_task.items()):
+            latencies = sorted(c[0] for c in calls)
+            rates = [c[1] for c in calls if c[1] > 0 and not c[2]]
+            result.append(
+                TaskSummary(
+                    task=task,
+                    count=len(calls),
+                    p50_ms=_percentile(latencies, 0.5),
+                    p95_ms=_percentile(latencies, 0.95),
+                    tokens_per_second=sum(rates) / len(rates) if rates else 0.0,
+                    cache_hit_rate=sum(c[2] for c in calls) / len(calls),
+                    cancelled=sum(c[3] for c in calls),
+                    errors=sum(1 for c in calls if c[4]),
+                )
+            )
+        return result
+
+
+def _percentile(ordered: list[float], q: float) -> float:
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]

@@ -1,0 +1,247 @@
+"""Code actions: listed instantly (no model); the model runs in codeAction/resolve.
+
+Fix (per syntax error or finding, and "fix this function"), Add docstring,
+Simplify: each resolves to a WorkspaceEdit on its target range, checked by
+re-parsing before it is offered. Explain runs as a command and answers in the
+client's panel. Syntax errors whose fix is certain (a missing token, an
+unclosed bracket) get an instant fix that needs no model.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from lsprotocol import types
+from pydantic import BaseModel, ValidationError
+
+from chmocoder.analysis.document import Document
+from chmocoder.analysis.symbols import definitions_at
+from chmocoder.analysis.syntax import syntax_problems
+from chmocoder.assist.edits import syntax_fix
+from chmocoder.assist.results import Edit
+from chmocoder.engine.types import EngineError
+from chmocoder.lsp.convert import to_offsets, to_range
+from chmocoder.lsp.features.documents import SOURCE
+from chmocoder.lsp.progress import ModelProgress
+from chmocoder.lsp.server import ChmoServer
+
+
+class ActionData(BaseModel):
+    """What a listed action carries to its resolve (byte offsets into that version)."""
+
+    uri: str
+    version: int
+    task: Literal["fix", "docstring", "simplify"]
+    start: int
+    end: int
+    detail: str = ""
+
+
+def workspace_edit(ls: ChmoServer, doc: Document, edit: Edit) -> types.WorkspaceEdit:
+    from chmocoder.analysis.symbols import Span
+
+    span = Span(edit.start, edit.end, (0, 0), (0, 0))
+    text_edit = types.TextEdit(range=to_range(doc, span, ls.encoding), new_text=edit.new_text)
+    workspace = ls.client_capabilities.workspace
+    versioned = workspace and workspace.workspace_edit and workspace.workspace_edit.document_changes
+    if versioned:
+        return types.WorkspaceEdit(
+            document_changes=[
+                types.TextDocumentEdit(
+                    text_document=types.OptionalVersionedTextDocumentIdentifier(
+                        uri=doc.uri, version=doc.version
+                    ),
+                    edits=[text_edit],
+                )
+            ]
+        )
+    return types.WorkspaceEdit(changes={doc.uri: [text_edit]})
+
+
+def _short(message: str, limit: int = 60) -> str:
+    return message if len(message) <= limit else message[: limit - 1] + "…"
+
+
+def list_actions(
+    ls: ChmoServer, doc: Document, params: types.CodeActionParams
+) -> list[types.CodeAction]:
+    start, end = to_offsets(doc, params.range, ls.encoding)
+    actions: list[types.CodeAction] = []
+
+    def model_action(title: str, kind: str, task: str, a: int, b: int, detail: str,
+                     diagnostics: list[types.Diagnostic] | None = None) -> types.CodeAction:  # fmt: skip
+        data = ActionData.model_validate(
+            {
+                "uri": doc.uri,
+                "version": doc.version,
+                "task": task,
+                "start": a,
+                "end": b,
+                "detail": detail,
+            }
+        )
+
+        return types.CodeAction(
+            title=f"ChMOCoder: {title}", kind=kind, diagnostics=diagnostics, data=data.model_dump()
+        )
+
+    problems = {(p.span.start_byte, p.message): p for p in syntax_problems(doc)}
+    for diagnostic in params.context.diagnostics:
+        if diagnostic.source != SOURCE:
+            continue
+        a, b = to_offsets(doc, diagnostic.range, ls.encoding)
+        if diagnostic.code == "syntax":
+            problem = problems.get((a, diagnostic.message))
+            certain = syntax_fix(doc, problem) if problem else None
+            if certain is not None and certain.edit is not None:
+                actions.append(
+                    types.CodeAction(
+                        title=f"ChMOCoder: {certain.title}",
+                        kind=types.CodeActionKind.QuickFix,
+                        diagnostics=[diagnostic],
+                        is_preferred=True,
+                        edit=workspace_edit(ls, doc, certain.edit),
+                    )
+                )
+        detail = f"Problem: {diagnostic.message}"
+        if isinstance(diagnostic.data, dict) and diagnostic.data.get("suggestion"):
+            detail += f" Suggestion: {diagnostic.data['suggestion']}"
+        actions.append(
+            model_action(
+                f"Fix “{_short(diagnostic.message)}”",
+                types.CodeActionKind.QuickFix,
+                "fix",
+                a,
+                b,
+                detail,
+                [diagnostic],
+            )
+        )
+    chain = definitions_at(doc, start)
+    if chain:
+        inner = chain[0]
+        a, b = inner.span.start_byte, inner.span.end_byte
+        actions.append(
+            types.CodeAction(
+                title=f"ChMOCoder: Explain `{inner.name}`",
+                kind=types.CodeActionKind.Empty,
+                command=types.Command(
+                    title=f"Explain {inner.name}",
+                    command="chmocoder.explain",
+                    arguments=[{"uri": doc.uri, "range": params.range}],
+                ),
+            )
+        )
+        actions.append(
+            model_action(
+                f"Fix this {inner.kind} `{inner.name}`",
+                types.CodeActionKind.QuickFix,
+                "fix",
+                a,
+                b,
+                f"Find and fix bugs in the {inner.kind} `{inner.name}`.",
+            )
+        )
+        if not inner.doc:
+            actions.append(
+                model_action(
+                    f"Add docstring to `{inner.name}`",
+                    types.CodeActionKind.RefactorRewrite,
+                    "docstring",
+                    a,
+                    b,
+                    "",
+                )
+            )
+        actions.append(
+            model_action(
+                f"Simplify `{inner.name}`",
+                types.CodeActionKind.RefactorRewrite,
+                "simplify",
+                a,
+                b,
+                "",
+            )
+        )
+    elif end > start:
+        actions.append(
+            types.CodeAction(
+                title="ChMOCoder: Explain the selection",
+                kind=types.CodeActionKind.Empty,
+                command=types.Command(
+                    title="Explain selection",
+                    command="chmocoder.explain",
+                    arguments=[{"uri": doc.uri, "range": params.range}],
+                ),
+            )
+        )
+    only = params.context.only
+    if only:
+        actions = [a for a in actions if any((a.kind or "").startswith(k) for k in only)]
+    return actions
+
+
+async def resolve_action(ls: ChmoServer, action: types.CodeAction) -> types.CodeAction:
+    try:
+        data = ActionData.model_validate(action.data)
+    except ValidationError:
+        return action  # not one of ours, or from a client that mangled it: nothing to add
+    doc = ls.document(data.uri)
+    if doc is None or doc.version != data.version:
+        ls.tell(
+            "the document changed since this action was listed: ask for it again",
+            types.MessageType.Info,
+        )
+        return action
+    title = action.title.removeprefix("ChMOCoder: ")
+    try:
+        async with ModelProgress(ls, f"ChMOCoder: {title}") as progress:
+            fix = await ls.track(
+                doc.uri,
+                ls.assistant().edit(
+                    doc,
+                    data.task,
+                    data.start,
+                    data.end,
+                    detail=data.detail,
+                    path=ls.relative_path(doc.uri),
+                    on_token=progress.token,
+                ),
+            )
+    except EngineError as exc:
+        ls.tell(f"{title} failed: {exc.message}")
+        action.disabled = types.CodeActionDisabled(reason=exc.message)
+        return action
+    if doc.version != data.version:
+        ls.tell(
+            f"{title} was not applied: the document changed while the model worked",
+            types.MessageType.Info,
+        )
+        return action
+    if fix.edit is None:
+        reason = fix.rejected or "no usable answer"
+        ls.tell(f"{title} was not applied: {reason}", types.MessageType.Info)
+        action.disabled = types.CodeActionDisabled(reason=reason)
+        return action
+    action.edit = workspace_edit(ls, doc, fix.edit)
+    return action
+
+
+def register(server: ChmoServer) -> None:
+    options = types.CodeActionOptions(
+        code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite],
+        resolve_provider=True,
+    )
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, options)
+    def code_action(
+        ls: ChmoServer, params: types.CodeActionParams
+    ) -> list[types.CodeAction] | None:
+        doc = ls.document(params.text_document.uri)
+        if doc is None:
+            return None
+        return list_actions(ls, doc, params)
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    async def resolve(ls: ChmoServer, action: types.CodeAction) -> types.CodeAction:
+        return await resolve_action(ls, action)

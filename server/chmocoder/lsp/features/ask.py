@@ -1,0 +1,164 @@
+"""Commands: chmocoder.ask, chmocoder.explain, chmocoder.review, chmocoder.clearHistory.
+
+Answers stream to the client's panel (`chmocoder/markdown` notifications) and
+are also the command's result: {"id", "title", "markdown"}.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lsprotocol import types
+from pydantic import BaseModel, Field, ValidationError
+from pygls.exceptions import JsonRpcInvalidParams
+
+from chmocoder.analysis.document import Document
+from chmocoder.engine.types import EngineError
+from chmocoder.lsp.convert import to_offset, to_offsets
+from chmocoder.lsp.progress import ModelProgress
+from chmocoder.lsp.server import ChmoServer
+
+THROTTLE_S = 0.1
+
+
+class _Position(BaseModel):
+    line: int = Field(ge=0)
+    character: int = Field(ge=0)
+
+
+class _Range(BaseModel):
+    start: _Position
+    end: _Position
+
+
+class Target(BaseModel):
+    uri: str
+    range: _Range | None = None
+    position: _Position | None = None
+    question: str = ""
+
+
+def parse_target(args: tuple[Any, ...], *, needs_question: bool = False) -> Target:
+    """Arguments as one object {uri, range|position, question}, or positional [uri, range, question]."""
+    if len(args) == 1 and isinstance(args[0], dict):
+        raw: dict[str, Any] = dict(args[0])
+    else:
+        raw = dict(zip(("uri", "range", "question"), args, strict=False))
+    try:
+        target = Target.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise JsonRpcInvalidParams(
+            f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+        ) from None
+    if needs_question and not target.question.strip():
+        raise JsonRpcInvalidParams("a question is required")
+    return target
+
+
+def _document(ls: ChmoServer, target: Target) -> Document:
+    doc = ls.document(target.uri)
+    if doc is None:
+        raise JsonRpcInvalidParams(f"{target.uri} is not open")
+    return doc
+
+
+def _offsets(ls: ChmoServer, doc: Document, target: Target) -> tuple[int, int]:
+    if target.range is not None:
+        r = types.Range(
+            start=types.Position(target.range.start.line, target.range.start.character),
+            end=types.Position(target.range.end.line, target.range.end.character),
+        )
+        return to_offsets(doc, r, ls.encoding)
+    if target.position is not None:
+        offset = to_offset(
+            doc, types.Position(target.position.line, target.position.character), ls.encoding
+        )
+        return offset, offset
+    return 0, 0
+
+
+class _Stream:
+    """Forwards pieces to the panel as the full text so far, at most every THROTTLE_S."""
+
+    def __init__(self, ls: ChmoServer, title: str, progress: ModelProgress) -> None:
+        self.ls, self.title, self.progress = ls, title, progress
+        self.id = ls.new_answer_id()
+        self.text = ""
+        self._sent = 0.0
+
+    def __call__(self, piece: str) -> None:
+        self.text += piece
+        self.progress.token(piece)
+        now = self.ls.loop.time()
+        if now - self._sent >= THROTTLE_S:
+            self._sent = now
+            self.ls.show_markdown(self.id, self.title, self.text, done=False)
+
+    def finish(self, markdown: str) -> dict[str, str]:
+        self.ls.show_markdown(self.id, self.title, markdown, done=True)
+        return {"id": self.id, "title": self.title, "markdown": markdown}
+
+
+def register(server: ChmoServer) -> None:
+    @server.command("chmocoder.ask")
+    async def ask(ls: ChmoServer, *args: Any) -> dict[str, str]:
+        target = parse_target(args, needs_question=True)
+        doc = _document(ls, target)
+        start, end = _offsets(ls, doc, target)
+        title = f"Q: {target.question.strip()[:80]}"
+        async with ModelProgress(ls, "ChMOCoder: answering") as progress:
+            stream = _Stream(ls, title, progress)
+            try:
+                answer = await ls.track(
+                    doc.uri,
+                    ls.assistant().ask(doc, start, end, target.question.strip(), path=ls.relative_path(doc.uri),
+                                       scope=doc.uri, on_token=stream),
+                )  # fmt: skip
+            except EngineError as exc:
+                ls.tell(exc.message)
+                return stream.finish(f"*No answer: {exc.message}*")
+        return stream.finish(answer.markdown)
+
+    @server.command("chmocoder.explain")
+    async def explain(ls: ChmoServer, *args: Any) -> dict[str, str]:
+        target = parse_target(args)
+        doc = _document(ls, target)
+        start, end = _offsets(ls, doc, target)
+        facts, inner = ls.assistant().facts(doc, start)
+        title = f"Explain {inner.name}" if inner else "Explain selection"
+
+        async with ModelProgress(ls, f"ChMOCoder: {title.lower()}") as progress:
+            stream = _Stream(ls, title, progress)
+            try:
+                explanation = await ls.track(
+                    doc.uri,
+                    ls.assistant().explain(doc, start, selection=(start, end) if end > start and not inner else None,
+                                           path=ls.relative_path(doc.uri), on_token=stream),
+                )  # fmt: skip
+            except EngineError as exc:
+                ls.tell(exc.message)
+                return stream.finish(f"{facts}\n\n*No explanation: {exc.message}*")
+        return stream.finish(
+            f"{facts}\n\n---\n\n{explanation.markdown}" if facts else explanation.markdown
+        )
+
+    @server.command("chmocoder.review")
+    async def review(ls: ChmoServer, *args: Any) -> dict[str, int]:
+        from chmocoder.lsp.features.review import run_review
+
+        target = parse_target(args)
+        doc = _document(ls, target)
+        calls = await run_review(ls, doc)
+        return {"modelCalls": calls, "findings": len(ls.reviews[doc.uri].findings(doc))}
+
+    @server.command("chmocoder.clearHistory")
+    def clear_history(ls: ChmoServer, *args: Any) -> dict[str, int]:
+        uri = (
+            args[0].get("uri")
+            if args and isinstance(args[0], dict)
+            else (args[0] if args else None)
+        )
+        history = ls.assistant().history
+        removed = history.clear(str(uri) if uri else None) if history else 0
+        return {"removed": removed}

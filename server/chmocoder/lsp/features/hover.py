@@ -1,0 +1,118 @@
+"""Hover: quick facts from tree-sitter at once, then the model's explanation.
+
+If the model takes longer than hover.timeoutMs, the hover shows the facts and
+says the explanation is being written; generation goes on into the cache and
+the next hover shows it. `$/cancelRequest` stops a generation nobody else
+waits for; an edit of the document stops it too (its answer would be stale).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from lsprotocol import types
+
+from chmocoder.analysis.document import Document
+from chmocoder.analysis.symbols import Definition
+from chmocoder.assist.results import Explanation
+from chmocoder.engine.types import EngineError
+from chmocoder.lsp.convert import to_offset, to_range
+from chmocoder.lsp.progress import ModelProgress
+from chmocoder.lsp.server import ChmoServer
+
+PENDING = "\n\n---\n\n*ChMOCoder is still writing the explanation. Hover again in a moment.*"
+
+JobKey = tuple[str, int, int, int, str]
+
+
+class HoverJobs:
+    """Explanations being written, shared by the hovers that wait for them."""
+
+    def __init__(self) -> None:
+        self.tasks: dict[JobKey, asyncio.Task[Explanation]] = {}
+        self.waiters: dict[JobKey, int] = {}
+        self.detached: set[JobKey] = set()
+        """Jobs a hover gave up waiting for: they go on into the cache."""
+
+
+def _job(
+    ls: ChmoServer, jobs: HoverJobs, doc: Document, offset: int, inner: Definition
+) -> tuple[JobKey, asyncio.Task[Explanation]]:
+    key: JobKey = (
+        doc.uri,
+        doc.version,
+        inner.span.start_byte,
+        inner.span.end_byte,
+        ls.settings.audience,
+    )
+    task = jobs.tasks.get(key)
+    if task is None or task.cancelled():
+        task = ls.track(doc.uri, _explain(ls, doc, offset, inner))
+        jobs.tasks[key] = task
+
+        def forget(done: asyncio.Task[Any], key: JobKey = key) -> None:
+            if jobs.tasks.get(key) is done:
+                del jobs.tasks[key]
+                jobs.detached.discard(key)
+
+        task.add_done_callback(forget)
+    return key, task
+
+
+async def _explain(ls: ChmoServer, doc: Document, offset: int, inner: Definition) -> Explanation:
+    async with ModelProgress(ls, f"ChMOCoder: explaining `{inner.name}`") as progress:
+        return await ls.assistant().explain(
+            doc, offset, path=ls.relative_path(doc.uri), on_token=progress.token
+        )
+
+
+def _hover(markdown: str, doc: Document, inner: Definition, encoding: str) -> types.Hover:
+    return types.Hover(
+        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=markdown),
+        range=to_range(doc, inner.span, encoding),
+    )
+
+
+def register(server: ChmoServer) -> None:
+    jobs = HoverJobs()
+    server.hover_jobs = jobs  # type: ignore[attr-defined]
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    async def hover(ls: ChmoServer, params: types.HoverParams) -> types.Hover | None:
+        doc = ls.document(params.text_document.uri)
+        if doc is None or not ls.settings.hover.enabled:
+            return None
+        offset = to_offset(doc, params.position, ls.encoding)
+        assistant = ls.assistant()
+        facts, inner = assistant.facts(doc, offset)
+        if inner is None:
+            return None
+        key, task = _job(ls, jobs, doc, offset, inner)
+        jobs.waiters[key] = jobs.waiters.get(key, 0) + 1
+        try:
+            explanation = await asyncio.wait_for(
+                asyncio.shield(task), ls.settings.hover.timeout_ms / 1000
+            )
+        except TimeoutError:
+            jobs.detached.add(key)
+            return _hover(facts + PENDING, doc, inner, ls.encoding)
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and not current.cancelling():
+                # the explanation was stopped (the document changed), not this hover
+                return _hover(facts, doc, inner, ls.encoding)
+            if jobs.waiters.get(key, 1) <= 1 and key not in jobs.detached:
+                task.cancel()  # $/cancelRequest, and nobody else waits for it
+            raise
+
+        except EngineError as exc:
+            ls.tell(exc.message, once=True)
+            return _hover(
+                f"{facts}\n\n---\n\n*No explanation: {exc.message}*", doc, inner, ls.encoding
+            )
+        finally:
+            jobs.waiters[key] = jobs.waiters.get(key, 1) - 1
+            if jobs.waiters[key] <= 0:
+                jobs.waiters.pop(key, None)
+        return _hover(f"{facts}\n\n---\n\n{explanation.markdown}", doc, inner, ls.encoding)

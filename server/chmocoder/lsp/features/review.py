@@ -1,0 +1,79 @@
+"""Model reviews as diagnostics (source `chmocoder`, code `review`), each with a Fix action.
+
+review.mode: off | onSave | onChange (debounced by review.debounceMs per document).
+Only definitions whose text changed since their last review go to the model.
+A review whose document moved on is dropped. Clients that pull diagnostics
+(textDocument/diagnostic) get them by pull and are told to pull again when a
+review finishes; the others get them pushed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from lsprotocol import types
+
+from chmocoder.analysis.document import Document
+from chmocoder.assist.review import ReviewState
+from chmocoder.engine.types import EngineError
+from chmocoder.lsp.features.documents import all_diagnostics, publish
+from chmocoder.lsp.progress import ModelProgress
+from chmocoder.lsp.server import ChmoServer
+
+log = logging.getLogger(__name__)
+
+_pending: dict[str, asyncio.Task[None]] = {}
+
+
+def schedule_review(ls: ChmoServer, doc: Document, delay_ms: int) -> None:
+    """(Re)start the review of a document after `delay_ms` (debounced per document)."""
+    previous = _pending.pop(doc.uri, None)
+    if previous is not None:
+        previous.cancel()
+    task = ls.loop.create_task(_review_later(ls, doc, delay_ms))
+    _pending[doc.uri] = task
+    task.add_done_callback(
+        lambda done: _pending.pop(doc.uri, None) if _pending.get(doc.uri) is done else None
+    )
+
+
+async def _review_later(ls: ChmoServer, doc: Document, delay_ms: int) -> None:
+    await asyncio.sleep(delay_ms / 1000)
+    await run_review(ls, doc)
+
+
+async def run_review(ls: ChmoServer, doc: Document) -> int:
+    """Review the document now; returns the number of model calls it made."""
+    version = doc.version
+    state = ls.reviews.setdefault(doc.uri, ReviewState())
+    try:
+        async with ModelProgress(ls, "ChMOCoder: reviewing"):
+            _findings, calls = await ls.assistant().review(
+                doc,
+                state,
+                path=ls.relative_path(doc.uri),
+                is_current=lambda: doc.version == version,
+            )
+    except EngineError as exc:
+        ls.tell(f"review failed: {exc.message}", once=True)
+        return 0
+    if doc.version != version or ls.document(doc.uri) is not doc:
+        log.info("review of %s dropped: the document moved on", doc.uri)
+        return calls
+    publish(ls, doc)
+    return calls
+
+
+def register(server: ChmoServer) -> None:
+    options = types.DiagnosticOptions(
+        identifier="chmocoder", inter_file_dependencies=False, workspace_diagnostics=False
+    )
+
+    @server.feature(types.TEXT_DOCUMENT_DIAGNOSTIC, options)
+    def pull(
+        ls: ChmoServer, params: types.DocumentDiagnosticParams
+    ) -> types.DocumentDiagnosticReport:
+        doc = ls.document(params.text_document.uri)
+        items = all_diagnostics(ls, doc) if doc is not None else []
+        return types.RelatedFullDocumentDiagnosticReport(items=items)

@@ -1,0 +1,65 @@
+"""`$/progress` while the model works, for clients that can show it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from types import TracebackType
+
+from lsprotocol import types
+
+from chmocoder.lsp.server import ChmoServer
+
+REPORT_EVERY_S = 0.25
+
+
+class ModelProgress:
+    """`async with ModelProgress(ls, "Explaining `f`") as p:` then `p.token(text)` per piece."""
+
+    def __init__(self, ls: ChmoServer, title: str) -> None:
+        self.ls = ls
+        self.title = title
+        self.token_id: str | None = None
+        self.pieces = 0
+        self._last = 0.0
+
+    async def __aenter__(self) -> ModelProgress:
+        window = self.ls.client_capabilities.window
+        if window is None or not window.work_done_progress:
+            return self
+        token = f"chmocoder-{uuid.uuid4().hex[:10]}"
+        try:
+            await asyncio.wait_for(self.ls.work_done_progress.create_async(token), 2.0)
+        except Exception:  # the client did not accept a progress token: work without it
+            return self
+        self.token_id = token
+        self.ls.work_done_progress.begin(
+            token,
+            types.WorkDoneProgressBegin(
+                title=self.title, message="waiting for the model", cancellable=False
+            ),
+        )
+        return self
+
+    def token(self, text: str) -> None:
+        self.pieces += 1
+        now = time.monotonic()
+        if self.token_id is not None and now - self._last >= REPORT_EVERY_S:
+            self._last = now
+            report = types.WorkDoneProgressReport(message=f"writing ({self.pieces} tokens)")
+            self.ls.work_done_progress.report(self.token_id, report)
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self.token_id is not None:
+            with contextlib.suppress(Exception):
+                message = "cancelled" if isinstance(error, asyncio.CancelledError) else "done"
+                self.ls.work_done_progress.end(
+                    self.token_id, types.WorkDoneProgressEnd(message=message)
+                )
