@@ -28,7 +28,7 @@ class _Wire(BaseModel):
 
 class HoverSettings(_Wire):
     enabled: bool = True
-    timeout_ms: int = Field(default=8000, ge=100, le=600_000)
+    timeout_ms: int = Field(default=8000, ge=10, le=600_000)
 
 
 class ReviewSettings(_Wire):
@@ -59,6 +59,9 @@ class Settings(_Wire):
     n_ctx: int = Field(default=4096, ge=256, le=1_048_576)
     n_threads: int = Field(default=0, ge=0, le=512)
     """0: the machine's physical cores."""
+    daemon_idle_s: float = Field(default=600.0, ge=1.0, le=7 * 24 * 3600)
+    """The model daemon exits after this many seconds without clients or work."""
+
     max_tokens: int = Field(default=384, ge=1, le=32_768)
     temperature: float = Field(default=0.2, ge=0.0, le=2.0)
     audience: Audience = "intermediate"

@@ -30,7 +30,16 @@ MARKDOWN_NOTIFICATION = "chmocoder/markdown"
 """Server -> client: {id, title, markdown, done}. Sent while an answer streams (full text so far).
 Clients that show it declare capabilities.experimental.chmocoder.markdownPanel = true."""
 
-ENGINE_FIELDS = ("model", "runtime", "endpoint", "api_key_env", "n_ctx", "n_threads", "cache_dir")
+ENGINE_FIELDS = (
+    "model",
+    "runtime",
+    "endpoint",
+    "api_key_env",
+    "n_ctx",
+    "n_threads",
+    "cache_dir",
+    "daemon_idle_s",
+)
 
 
 class ChmoServer(LanguageServer):
@@ -103,6 +112,7 @@ class ChmoServer(LanguageServer):
                     n_ctx=s.n_ctx,
                     n_threads=s.n_threads,
                     cache_dir=s.cache_dir,
+                    idle_s=s.daemon_idle_s,
                 ),
                 on_record=self._record,
             )
@@ -155,7 +165,24 @@ class ChmoServer(LanguageServer):
         task.add_done_callback(tasks.discard)
         return task
 
+    async def run_tracked(self, uri: str, coroutine: Coroutine[Any, Any, Any]) -> Any:
+        """Await tracked work. If an edit stopped it, raise EngineError("stale"); if this
+        request was cancelled ($/cancelRequest), the work is cancelled with it."""
+        from chmocoder.engine.types import EngineError
+
+        task = self.track(uri, coroutine)
+        try:
+            return await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise
+            raise EngineError(
+                "stale", "the document changed while the model was working; ask again"
+            ) from None
+
     def cancel_work(self, uri: str) -> None:
+
         for task in list(self._inflight.get(uri, ())):
             task.cancel()
 

@@ -196,7 +196,7 @@ async def resolve_action(ls: ChmoServer, action: types.CodeAction) -> types.Code
     title = action.title.removeprefix("ChMOCoder: ")
     try:
         async with ModelProgress(ls, f"ChMOCoder: {title}") as progress:
-            fix = await ls.track(
+            fix = await ls.run_tracked(
                 doc.uri,
                 ls.assistant().edit(
                     doc,

@@ -102,7 +102,7 @@ class _Stream:
 
 def register(server: ChmoServer) -> None:
     @server.command("chmocoder.ask")
-    async def ask(ls: ChmoServer, *args: Any) -> dict[str, str]:
+    async def ask(ls: ChmoServer, *args: Any) -> dict[str, Any]:
         target = parse_target(args, needs_question=True)
         doc = _document(ls, target)
         start, end = _offsets(ls, doc, target)
@@ -110,7 +110,7 @@ def register(server: ChmoServer) -> None:
         async with ModelProgress(ls, "ChMOCoder: answering") as progress:
             stream = _Stream(ls, title, progress)
             try:
-                answer = await ls.track(
+                answer = await ls.run_tracked(
                     doc.uri,
                     ls.assistant().ask(doc, start, end, target.question.strip(), path=ls.relative_path(doc.uri),
                                        scope=doc.uri, on_token=stream),
@@ -118,7 +118,7 @@ def register(server: ChmoServer) -> None:
             except EngineError as exc:
                 ls.tell(exc.message)
                 return stream.finish(f"*No answer: {exc.message}*")
-        return stream.finish(answer.markdown)
+        return {**stream.finish(answer.markdown), "turn": len(answer.history) + 1}
 
     @server.command("chmocoder.explain")
     async def explain(ls: ChmoServer, *args: Any) -> dict[str, str]:
@@ -131,7 +131,7 @@ def register(server: ChmoServer) -> None:
         async with ModelProgress(ls, f"ChMOCoder: {title.lower()}") as progress:
             stream = _Stream(ls, title, progress)
             try:
-                explanation = await ls.track(
+                explanation = await ls.run_tracked(
                     doc.uri,
                     ls.assistant().explain(doc, start, selection=(start, end) if end > start and not inner else None,
                                            path=ls.relative_path(doc.uri), on_token=stream),

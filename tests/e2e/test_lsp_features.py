@@ -1,0 +1,395 @@
+"""Every language-server feature over stdio, real runtime on the tiny model, Neovim's and VS Code's
+client capabilities."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from ..conftest import SERVER_COMMAND, make_recording_client, server_env, wait_for_diagnostics
+
+CLIENTS = ["neovim", "visual-studio-code"]
+
+MAIN = """def clamp(value, low, high):
+    return max(low, min(value, high))
+
+
+def area(radius):
+    r = clamp(radius, 0, 100)
+    return 3.14 * r * r
+
+
+class Shape:
+    def scaled(self, factor):
+        return area(factor)
+"""
+BROKEN_C = "int f(void) {\n    int x = 1\n    return x;\n}\n"
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("features")
+    (root / "main.py").write_text(MAIN)
+    (root / "broken.c").write_text(BROKEN_C)
+    return root
+
+
+def options(tiny_model: Path, cache: Path, **extra: Any) -> dict[str, Any]:
+    return {
+        "model": str(tiny_model),
+        "nCtx": 2048,
+        "nThreads": 1,
+        "maxTokens": 24,
+        "daemonIdleS": 5,
+        "cacheDir": str(cache),
+        "review": {"mode": "off"},
+        **extra,
+    }
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(
+        server_command=SERVER_COMMAND,
+        server_env=server_env(Path("/tmp/chmo-e2e-features")),
+        client_factory=make_recording_client,
+    ),
+    params=CLIENTS,
+)
+async def client(
+    request: pytest.FixtureRequest,
+    lsp_client: LanguageClient,
+    workspace: Path,
+    tiny_model: Path,
+    tmp_path: Path,
+):  # type: ignore[no-untyped-def]
+    capabilities = client_capabilities(request.param)
+    capabilities.experimental = {"chmocoder": {"markdownPanel": True}}
+    lsp_client.cache = tmp_path / "cache"  # type: ignore[attr-defined]
+    lsp_client.markdown = []  # type: ignore[attr-defined]
+
+    @lsp_client.feature("chmocoder/markdown")
+    def on_markdown(ls: LanguageClient, params: Any) -> None:
+        ls.markdown.append(params)  # type: ignore[attr-defined]
+
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=capabilities,
+            root_uri=workspace.as_uri(),
+            initialization_options=options(tiny_model, tmp_path / "cache"),
+        )
+    )
+    yield
+    await lsp_client.shutdown_session()
+
+
+def open_doc(client: LanguageClient, path: Path, language: str = "python") -> str:
+    uri = path.as_uri()
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id=language, version=1, text=path.read_text()
+            )
+        )
+    )
+    return uri
+
+
+def model_calls(client: LanguageClient) -> list[tuple[str, int]]:
+    """(task, cache hit) of every model call the server recorded."""
+    path = client.cache / "stats.sqlite3"  # type: ignore[attr-defined]
+    if not path.exists():
+        return []
+    with sqlite3.connect(path) as db:
+        return list(db.execute("SELECT task, cache_hit FROM calls ORDER BY at"))
+
+
+def hover_text(hover: types.Hover | None) -> str:
+    assert hover is not None
+    assert isinstance(hover.contents, types.MarkupContent)
+    return hover.contents.value
+
+
+async def test_hover_shows_facts_then_the_explanation(
+    client: LanguageClient, workspace: Path
+) -> None:
+    uri = open_doc(client, workspace / "main.py")
+    position = types.Position(line=5, character=9)  # `clamp` in area()
+    hover = await client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri), position=position)
+    )
+    text = hover_text(hover)
+    facts, _, explanation = text.partition("\n\n---\n\n")
+    assert facts.startswith("**function** `area`") and "def area(radius):" in facts
+    assert explanation.strip() and "still writing" not in explanation
+    assert hover is not None and hover.range is not None and hover.range.start.line == 4
+    again = await client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri), position=position)
+    )
+    assert hover_text(again) == text
+    assert model_calls(client) == [("explain", 0), ("explain", 1)]  # the second came from the cache
+
+
+async def test_hover_outside_definitions_and_unknown_documents(
+    client: LanguageClient, workspace: Path
+) -> None:
+    uri = open_doc(client, workspace / "main.py")
+    blank = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri), position=types.Position(2, 0)
+        )
+    )
+    assert blank is None
+    unknown = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier("file:///nowhere.py"),
+            position=types.Position(0, 0),
+        )
+    )
+    assert unknown is None
+    past_end = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri), position=types.Position(999, 999)
+        )
+    )
+    assert past_end is None or hover_text(past_end)
+
+
+async def test_slow_hover_returns_facts_and_the_next_one_the_explanation(
+    client: LanguageClient, workspace: Path, tiny_model: Path
+) -> None:
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings=options(tiny_model, client.cache, maxTokens=3000, hover={"timeoutMs": 10})  # type: ignore[attr-defined]
+        )
+    )
+    uri = open_doc(client, workspace / "main.py")
+    position = types.Position(line=11, character=10)  # in Shape.scaled
+    params = types.HoverParams(text_document=types.TextDocumentIdentifier(uri), position=position)
+    first = hover_text(await client.text_document_hover_async(params))
+    assert "still writing the explanation" in first and "`scaled`" in first
+    for _ in range(200):
+        await asyncio.sleep(0.1)
+        if ("explain", 0) in model_calls(client):
+            break
+    later = hover_text(await client.text_document_hover_async(params))
+    assert "still writing" not in later and later.startswith(first.split("\n\n---")[0])
+    assert model_calls(client) == [("explain", 0), ("explain", 1)]
+
+
+async def test_edit_cancels_the_work_in_progress(
+    client: LanguageClient, workspace: Path, tiny_model: Path
+) -> None:
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings=options(tiny_model, client.cache, maxTokens=6000)
+        )  # type: ignore[attr-defined]
+    )
+    uri = open_doc(client, workspace / "main.py")
+    asking = asyncio.ensure_future(
+        client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command="chmocoder.ask", arguments=[uri, None, "Tell me everything."]
+            )
+        )
+    )
+    for _ in range(200):  # wait until the answer is streaming
+        await asyncio.sleep(0.02)
+        if client.markdown:  # type: ignore[attr-defined]
+            break
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(start=types.Position(0, 0), end=types.Position(0, 0)),
+                    text="# edited\n",
+                )
+            ],
+        )
+    )
+    answer = await asyncio.wait_for(asking, 30)
+    assert "document changed" in answer["markdown"]
+    with sqlite3.connect(client.cache / "stats.sqlite3") as db:  # type: ignore[attr-defined]
+        task, cancelled, tokens = db.execute(
+            "SELECT task, cancelled, completion_tokens FROM calls"
+        ).fetchone()
+    assert (task, cancelled) == ("ask", 1) and tokens < 6000
+
+
+async def test_code_actions_are_instant_and_syntax_fix_needs_no_model(
+    client: LanguageClient, workspace: Path
+) -> None:
+    uri = open_doc(client, workspace / "broken.c", "c")
+    diagnostics = await wait_for_diagnostics(client, uri, 1)
+    missing = [d for d in diagnostics if d.message == "missing `;`"]
+    assert missing, diagnostics
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri),
+            range=missing[0].range,
+            context=types.CodeActionContext(diagnostics=missing),
+        )
+    )
+    assert actions is not None
+    # (lsprotocol's client-side converter reads a CodeAction carrying a command as a Command)
+    titles = [a.title for a in actions]
+
+    assert titles[0] == "ChMOCoder: Insert missing `;`"
+    assert "ChMOCoder: Explain `f`" in titles and "ChMOCoder: Add docstring to `f`" in titles
+    instant = actions[0]
+    assert isinstance(instant, types.CodeAction) and instant.edit is not None
+    edits = instant.edit.document_changes or []
+    text_edit = edits[0].edits[0] if edits else instant.edit.changes[uri][0]  # type: ignore[index, union-attr]
+    assert text_edit.new_text == ";" and text_edit.range.start == types.Position(1, 13)
+    for action in actions[1:]:
+        assert getattr(action, "edit", None) is None  # the model runs on resolve
+
+    assert model_calls(client) == []
+
+
+async def test_resolve_runs_the_model_and_rejects_a_broken_edit(
+    client: LanguageClient, workspace: Path
+) -> None:
+    uri = open_doc(client, workspace / "main.py")
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri),
+            range=types.Range(start=types.Position(1, 4), end=types.Position(1, 4)),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    assert actions is not None
+    simplify = next(
+        a
+        for a in actions
+        if isinstance(a, types.CodeAction) and a.title.startswith("ChMOCoder: Simplify")
+    )
+    resolved = await client.code_action_resolve_async(simplify)
+    assert resolved.edit is None  # the tiny model writes noise: it does not parse
+    assert resolved.disabled is not None and resolved.disabled.reason
+    assert any("was not applied" in m.message for m in client.messages)
+    assert [task for task, _ in model_calls(client)] == ["simplify"]
+
+
+async def test_review_calls_the_model_only_for_changed_definitions(
+    client: LanguageClient, workspace: Path, tiny_model: Path
+) -> None:
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings=options(tiny_model, client.cache, maxTokens=700, temperature=0.0)
+        )  # type: ignore[attr-defined]
+    )
+    uri = open_doc(client, workspace / "main.py")
+    first = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="chmocoder.review", arguments=[{"uri": uri}])
+    )
+    assert (
+        first["modelCalls"] == 3
+    )  # clamp, area, Shape.scaled (the class is reviewed through its method)
+    again = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="chmocoder.review", arguments=[{"uri": uri}])
+    )
+    assert again["modelCalls"] == 0
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(start=types.Position(6, 11), end=types.Position(6, 15)),
+                    text="3.14159",
+                )
+            ],
+        )
+    )
+    third = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="chmocoder.review", arguments=[{"uri": uri}])
+    )
+    assert third["modelCalls"] == 1  # only area() changed
+    diagnostics = await wait_for_diagnostics(client, uri, 2)
+    reviews = [d for d in diagnostics if d.code == "review"]
+    assert len(reviews) == third["findings"]
+    for d in reviews:
+        assert d.source == "chmocoder" and d.message
+
+
+async def test_ask_streams_keeps_the_conversation_and_forgets_it(
+    client: LanguageClient, workspace: Path
+) -> None:
+    uri = open_doc(client, workspace / "main.py")
+    selection = {"start": {"line": 4, "character": 0}, "end": {"line": 6, "character": 0}}
+    first = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="chmocoder.ask",
+            arguments=[{"uri": uri, "range": selection, "question": "What is r?"}],
+        )
+    )
+    assert first["markdown"] and first["turn"] == 1
+    streamed = [m for m in client.markdown if m.id == first["id"]]  # type: ignore[attr-defined]
+    assert streamed[-1].done is True and streamed[-1].markdown == first["markdown"]
+
+    follow = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="chmocoder.ask", arguments=[uri, selection, "And why 100?"]
+        )
+    )
+    assert follow["turn"] == 2
+    cleared = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="chmocoder.clearHistory", arguments=[{"uri": uri}])
+    )
+    assert cleared == {"removed": 2}
+    third = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="chmocoder.ask", arguments=[uri, selection, "What is r?"]
+        )
+    )
+    assert third["turn"] == 1
+
+
+async def test_bad_command_arguments_are_invalid_params(
+    client: LanguageClient, workspace: Path
+) -> None:
+    uri = open_doc(client, workspace / "main.py")
+    for arguments in (
+        [{"uri": uri}],
+        [{"question": "x"}],
+        [{"uri": "file:///closed.py", "question": "x"}],
+    ):
+        with pytest.raises(Exception, match=r"question|uri|not open"):
+            await client.workspace_execute_command_async(
+                types.ExecuteCommandParams(command="chmocoder.ask", arguments=arguments)
+            )
+    hover = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri), position=types.Position(1, 10)
+        )
+    )
+    assert hover is not None  # and the server goes on
+
+
+async def test_changing_the_model_takes_effect_without_restart(
+    client: LanguageClient, workspace: Path, tiny_model: Path
+) -> None:
+    uri = open_doc(client, workspace / "main.py")
+    params = types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri), position=types.Position(1, 10)
+    )
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={**options(tiny_model, client.cache), "model": "/nonexistent/model.gguf"}  # type: ignore[attr-defined]
+        )
+    )
+    broken = hover_text(await client.text_document_hover_async(params))
+    assert "No explanation" in broken and "does not exist" in broken
+    assert any("does not exist" in m.message for m in client.messages)
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings=options(tiny_model, client.cache))  # type: ignore[attr-defined]
+    )
+    fixed = hover_text(await client.text_document_hover_async(params))
+    assert "No explanation" not in fixed and fixed.count("\n---\n") == 1
