@@ -8,10 +8,13 @@ import logging
 import uuid
 from collections.abc import Coroutine
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, ClassVar
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 
 from chmocoder import __version__
 from chmocoder.analysis.document import Document
@@ -42,13 +45,39 @@ ENGINE_FIELDS = (
 )
 
 
+class ChmoProtocol(LanguageServerProtocol):
+    """pygls's protocol, but a request whose params cannot be read gets an error reply.
+
+    pygls raises while decoding such a request and never answers it, so the
+    client would wait for ever; here the request's id gets InvalidParams.
+    """
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if isinstance(data, dict) and "id" in data and "method" in data:
+                log.warning(
+                    "unreadable %s request %r: answered with an error",
+                    data.get("method"),
+                    data["id"],
+                )
+                self._send_response(data["id"], error=exc.to_response_error())
+                return SimpleNamespace(jsonrpc="unreadable")  # handle_message skips it
+            raise
+
+
 class ChmoServer(LanguageServer):
     """Shared state of one editor connection: documents, settings, index, assistant."""
 
     def __init__(self) -> None:
         super().__init__(
-            "chmocoder", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental
+            "chmocoder",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=ChmoProtocol,
         )
+
         self.registry = LanguageRegistry()
         self.documents: dict[str, Document] = {}
         self.settings = Settings()

@@ -1,0 +1,228 @@
+"""Bad input over LSP: each gets a result or a proper LSP error, and the server answers the next request."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from ..conftest import SERVER_COMMAND, make_recording_client, server_env, wait_for_diagnostics
+
+SOURCE = "def clamp(value, low, high):\n    return max(low, min(value, high))\n"
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(
+        server_command=SERVER_COMMAND,
+        server_env=server_env(Path("/tmp/chmo-e2e-bad")),
+        client_factory=make_recording_client,
+    ),
+)
+async def client(lsp_client: LanguageClient, tiny_model: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("visual-studio-code"),
+            root_uri=tmp_path.as_uri(),
+            initialization_options={
+                "model": str(tiny_model),
+                "nCtx": 2048,
+                "nThreads": 1,
+                "maxTokens": 8,
+                "daemonIdleS": 5,
+                "cacheDir": str(tmp_path / "cache"),
+                "review": {"mode": "off"},
+            },  # fmt: skip
+        )
+    )
+    yield
+    await lsp_client.shutdown_session()
+
+
+def open_text(client: LanguageClient, uri: str, text: str, language: str = "python") -> None:
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id=language, version=1, text=text
+            )
+        )
+    )
+
+
+async def still_answers(client: LanguageClient) -> None:
+    uri = "file:///alive/check.py"
+    open_text(client, uri, SOURCE)
+    hover = await asyncio.wait_for(
+        client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri), position=types.Position(1, 12)
+            )
+        ),
+        60,
+    )
+    assert hover is not None
+
+
+async def test_positions_past_the_end_and_reversed_ranges(client: LanguageClient) -> None:
+    uri = "file:///bad/positions.py"
+    open_text(client, uri, SOURCE)
+    far = types.Position(line=10_000, character=10_000)
+    hover = await client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri), position=far)
+    )
+    assert hover is None or isinstance(hover.contents, types.MarkupContent)
+    reversed_range = types.Range(start=types.Position(1, 20), end=types.Position(0, 3))
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri),
+            range=reversed_range,
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    assert actions is not None
+    negative = types.Position(line=0, character=0)
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(start=far, end=negative), text="x"
+                )
+            ],
+        )
+    )
+    await still_answers(client)
+
+
+async def test_ten_megabyte_and_binary_documents(client: LanguageClient) -> None:
+    big = "file:///bad/big.py"
+    open_text(client, big, "x = 1\n" * 1_700_000)
+    diagnostics = await wait_for_diagnostics(client, big, 1)
+    assert [d.code for d in diagnostics] == ["not-parsed"]
+    hover = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(big), position=types.Position(5, 0)
+        )
+    )
+    assert hover is None  # no definitions known in an unparsed file, and no crash
+    binary = "file:///bad/blob.py"
+    open_text(client, binary, "\x00\x01\x02\ufffd\x7f" * 2000 + "\ndef f(): pass\n")
+    assert await wait_for_diagnostics(client, binary, 1)
+    await still_answers(client)
+
+
+async def test_five_hundred_hovers_in_a_burst(client: LanguageClient) -> None:
+    uri = "file:///bad/burst.py"
+    open_text(client, uri, SOURCE)
+    params = types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri), position=types.Position(1, 12)
+    )
+    results = await asyncio.wait_for(
+        asyncio.gather(*(client.text_document_hover_async(params) for _ in range(500))), 120
+    )
+    texts = {r.contents.value for r in results if r is not None}  # type: ignore[union-attr]
+    assert len(results) == 500 and len(texts) == 1  # one explanation, shared by all
+
+
+async def test_cancel_storm(client: LanguageClient) -> None:
+    uri = "file:///bad/storm.py"
+    open_text(client, uri, SOURCE * 20)
+    ids = [f"storm-{i}" for i in range(100)]
+    futures = [
+        asyncio.wrap_future(
+            client.protocol.send_request(
+                types.TEXT_DOCUMENT_HOVER,
+                types.HoverParams(
+                    text_document=types.TextDocumentIdentifier(uri),
+                    position=types.Position(2 * i + 1, 8),
+                ),
+                msg_id=msg_id,
+            )
+        )
+        for i, msg_id in enumerate(ids)
+    ]
+    for msg_id in ids:
+        client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
+    outcomes = await asyncio.wait_for(asyncio.gather(*futures, return_exceptions=True), 120)
+    assert len(outcomes) == 100
+    for outcome in outcomes:  # each is a hover, or the LSP "request cancelled" error
+        assert (
+            outcome is None or isinstance(outcome, types.Hover) or "cancel" in str(outcome).lower()
+        ), outcome
+
+    await still_answers(client)
+
+
+async def test_unknown_method_is_method_not_found(client: LanguageClient) -> None:
+    with pytest.raises(Exception, match="not found|Method"):
+        await client.protocol.send_request_async("chmocoder/noSuchThing", {})
+    await still_answers(client)
+
+
+def _frame(message: dict[str, Any]) -> bytes:
+    body = json.dumps(message).encode()
+    return f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+
+
+def test_malformed_json_rpc_frames(tmp_path: Path) -> None:
+    """Garbage, a bad JSON body and a request with wrong params, then a valid request: it is answered."""
+    initialize = _frame(
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}
+    )
+    garbage = b"Content-Length: 17\r\n\r\n{this is not json"
+    wrong_params = _frame(
+        {"jsonrpc": "2.0", "id": 2, "method": "textDocument/hover", "params": {"x": 1}}
+    )
+    shutdown = _frame({"jsonrpc": "2.0", "id": 3, "method": "shutdown"})
+    exit_ = _frame({"jsonrpc": "2.0", "method": "exit"})
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "chmocoder", "serve"],
+        input=initialize + garbage + wrong_params + shutdown + exit_,
+        capture_output=True,
+        timeout=60,
+        env=env,
+    )
+    replies = [json.loads(part.split(b"\r\n\r\n", 1)[1]) for part in _split(result.stdout)]
+    by_id = {r.get("id"): r for r in replies}
+    assert "result" in by_id[1]
+    assert by_id[2]["error"]["code"] == -32602  # invalid params
+    assert "result" in by_id[3]  # the shutdown after the garbage was answered
+
+
+def _split(stream: bytes) -> list[bytes]:
+    parts = []
+    while stream:
+        header, _, rest = stream.partition(b"\r\n\r\n")
+        length = int(header.split(b"Content-Length:")[1].split(b"\r\n")[0])
+        parts.append(header + b"\r\n\r\n" + rest[:length])
+        stream = rest[length:]
+    return parts
+
+
+async def test_clients_without_a_panel_get_a_markdown_document(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    uri = "file:///panel/less.py"
+    open_text(client, uri, SOURCE)
+    result = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="chmocoder.explain",
+            arguments=[{"uri": uri, "position": {"line": 1, "character": 10}}],
+        )
+    )
+    assert result["title"] == "Explain clamp"
+    shown = client.shown_documents[-1]
+    path = Path(shown.uri.removeprefix("file://"))
+    assert path.parent == tmp_path / "cache" / "answers" and path.suffix == ".md"
+    text = path.read_text()
+    assert text.startswith("# Explain clamp") and result["markdown"] in text
+    assert (path.stat().st_mode & 0o777) == 0o600
