@@ -1,4 +1,4 @@
-"""chmocoder serve | context | doctor: the command line."""
+"""chmocoder serve | context | explain | fix | review | ask | stats | model | doctor."""
 
 from __future__ import annotations
 
@@ -51,7 +51,43 @@ def _parser() -> argparse.ArgumentParser:
     doctor = commands.add_parser("doctor", help="check Python, grammars, runtimes and the model")
     doctor.set_defaults(run=_doctor)
 
+    from chmocoder import cli_tasks
+
+    explain = commands.add_parser("explain", help="explain the code at FILE:LINE[:COL]")
+    explain.add_argument("location", metavar="FILE:LINE[:COL]")
+    cli_tasks.add_model_flags(explain)
+    explain.set_defaults(run=lambda a: cli_tasks.run_task(a, cli_tasks.explain))
+
+    fix = commands.add_parser("fix", help="fix the code at FILE:LINE (prints a unified diff)")
+    fix.add_argument("location", metavar="FILE:LINE[:COL]")
+    fix.add_argument("--problem", help="what is wrong, if you know")
+    fix.add_argument(
+        "--apply", action="store_true", help="write the fix (atomically; FILE.orig keeps the old)"
+    )
+    cli_tasks.add_model_flags(fix)
+    fix.set_defaults(run=lambda a: cli_tasks.run_task(a, cli_tasks.fix))
+
+    review = commands.add_parser("review", help="review FILE: file:line:col: severity: message")
+    review.add_argument("file")
+    cli_tasks.add_model_flags(review)
+    review.set_defaults(run=lambda a: cli_tasks.run_task(a, cli_tasks.review))
+
+    ask = commands.add_parser(
+        "ask", help='ask a question about FILE:LINE: chmocoder ask FILE:LINE "question"'
+    )
+    ask.add_argument("location", metavar="FILE:LINE[:COL]")
+    ask.add_argument("question")
+    cli_tasks.add_model_flags(ask)
+    ask.set_defaults(run=lambda a: cli_tasks.run_task(a, cli_tasks.ask))
+
+    stats = commands.add_parser(
+        "stats", help="model calls per task: count, latency, tokens/s, cache hits"
+    )
+    stats.add_argument("--cache-dir")
+    stats.set_defaults(run=cli_tasks.stats)
+
     model = commands.add_parser("model", help="models: list, info PATH, pull default")
+
     model_commands = model.add_subparsers(dest="model_command", metavar="ACTION", required=True)
     model_commands.add_parser("list", help="the default model, cached models, running daemons")
     info = model_commands.add_parser("info", help="read a GGUF file's header")

@@ -40,7 +40,7 @@ async def client(lsp_client: LanguageClient, tiny_model: Path, tmp_path: Path): 
                 "daemonIdleS": 5,
                 "cacheDir": str(tmp_path / "cache"),
                 "review": {"mode": "off"},
-            },  # fmt: skip
+            },
         )
     )
     yield
@@ -162,7 +162,7 @@ async def test_cancel_storm(client: LanguageClient) -> None:
 
 
 async def test_unknown_method_is_method_not_found(client: LanguageClient) -> None:
-    with pytest.raises(Exception, match="not found|Method"):
+    with pytest.raises(Exception, match=r"not found|Method"):
         await client.protocol.send_request_async("chmocoder/noSuchThing", {})
     await still_answers(client)
 

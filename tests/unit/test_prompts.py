@@ -81,3 +81,25 @@ def test_audience_guides_differ() -> None:
 def test_repeated_paragraphs_are_cut() -> None:
     text = "It adds.\n\nIt returns x.\n\nIt  adds.\n\nMore."
     assert without_repeats(text) == "It adds.\n\nIt returns x."
+
+
+def test_repeat_guard_streams_and_stops_at_the_first_repeat() -> None:
+    from chmocoder.assist.assistant import RepeatGuard
+
+    shown: list[str] = []
+    guard = RepeatGuard(shown.append)
+    text = "It adds.\n\nIt returns x.\n\nIt adds.\n\nMore."
+    answers = [guard(text[i : i + 3]) for i in range(0, len(text), 3)]
+    assert answers[-1] is False and answers.count(False) == 3 and guard.repeated
+    assert guard.text == "It adds.\n\nIt returns x."
+    assert "".join(shown) == "It adds.\n\nIt returns x.\n\n"  # the repeat was never shown
+
+
+def test_repeat_guard_forwards_a_new_paragraph_that_began_like_an_old_one() -> None:
+    from chmocoder.assist.assistant import RepeatGuard
+
+    shown: list[str] = []
+    guard = RepeatGuard(shown.append)
+    for piece in ["It adds.", "\n\n", "It ", "adds ", "more."]:
+        guard(piece)
+    assert "".join(shown) == "It adds.\n\nIt adds more." and not guard.repeated

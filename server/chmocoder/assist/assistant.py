@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from chmocoder.analysis.context import CodeContext, DefinitionLookup, extract_context
 from chmocoder.analysis.document import Document
@@ -20,7 +21,7 @@ from chmocoder.engine.types import GenerationParams, GenerationResult, Priority
 
 log = logging.getLogger(__name__)
 
-TokenCallback = Callable[[str], None]
+TokenCallback = Callable[[str], Any]
 
 EDIT_TASKS = {
     "fix": "Fix the problem in the target code",
@@ -74,11 +75,10 @@ class Assistant:
         info = await self.engine.start()
         prompt, lead, stop = spec.build(info.chat)
         visible_lead = lead.split(": ", 1)[1] if ": " in lead else ""
-        if on_token is not None and visible_lead:
-            on_token(visible_lead)
-        result = await self.engine.generate(
-            task, prompt, self._params(max_tokens, stop), priority=priority, on_token=on_token
-        )
+        params = self._params(max_tokens, stop)
+        guard = RepeatGuard(on_token or (lambda _piece: None))
+        guard(visible_lead)
+        result = await self.engine.generate(task, prompt, params, priority=priority, on_token=guard)
         return without_repeats((visible_lead + result.text).strip()), result
 
     # --- explain -------------------------------------------------------------------
@@ -254,6 +254,55 @@ class Assistant:
         if self.history and scope:
             self.history.add(scope, question, text)
         return Answer(question=question, markdown=text, history=earlier)
+
+
+def _norm(paragraph: str) -> str:
+    return " ".join(paragraph.split()).lower()
+
+
+class RepeatGuard:
+    """Streams text on, but stops when a paragraph repeats one already written.
+
+    A paragraph that so far reads like an earlier one is held back until it
+    either turns out new (then it is forwarded) or complete and repeated (then
+    the generation is stopped and it is never shown).
+    """
+
+    def __init__(self, forward: Callable[[str], Any]) -> None:
+        self.forward = forward
+        self.text = ""
+        self.repeated = False
+        self._sent = 0
+        self._checked = 0
+        self._seen: set[str] = set()
+
+    def __call__(self, piece: str) -> bool:
+        """Returns False once the text repeats itself: the generation should stop."""
+        if self.repeated:
+            return False
+        if not piece:
+            return True
+        self.text += piece
+        parts = self.text.split("\n\n")
+        complete, current = parts[:-1], parts[-1]
+        for index in range(self._checked, len(complete)):
+            key = _norm(complete[index])
+            if key and key in self._seen:
+                self.repeated = True
+                self.text = "\n\n".join(complete[:index])
+                if len(self.text) > self._sent:
+                    self.forward(self.text[self._sent :])
+                    self._sent = len(self.text)
+                return False
+            self._seen.add(key)
+            self._checked = index + 1
+        key = _norm(current)
+        hold = bool(key) and any(seen.startswith(key) for seen in self._seen)
+        upto = len(self.text) - (len(current) if hold else 0)
+        if upto > self._sent:
+            self.forward(self.text[self._sent : upto])
+            self._sent = upto
+        return True
 
 
 def without_repeats(text: str) -> str:

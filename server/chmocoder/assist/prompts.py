@@ -74,7 +74,12 @@ class PromptSpec:
         return text, self.lead, self.stop
 
 
-BASE_STOPS = ("\n\n\n", "\nFile:", "\nQuestion:", "\n```\n\n", "<end_of_turn>", "<start_of_turn>")
+BASE_STOPS = (
+    "\n\n\n", "\nFile:", "\nQuestion:", "\n```\n\n", "<end_of_turn>", "<start_of_turn>",
+    # a base model that runs on starts the prompt's own sections again
+    "\nCursor: line", "\nExplain the", "\nExplanation", "\nInside:\n", "\nReferenced definitions:",
+)  # fmt: skip
+"""Where a base model's answer ends (it would otherwise continue the document)."""
 
 
 def explain_prompt(

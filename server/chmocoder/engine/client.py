@@ -117,12 +117,14 @@ def runtime_dir() -> Path:
     return fallback
 
 
-TokenCallback = Callable[[str], None]
+TokenCallback = Callable[[str], "bool | None"]
+"""Receives each piece of text; returning False stops the generation (the text so far is the answer)."""
 
 
 class _Pending:
     def __init__(self, on_token: TokenCallback | None) -> None:
         self.on_token = on_token
+        self.text: list[str] = []
         self.future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
 
 
@@ -244,8 +246,16 @@ class DaemonClient:
     def _on_frame(self, frame: object) -> None:
         if isinstance(frame, Token):
             pending = self._pending.get(frame.id)
-            if pending is not None and pending.on_token is not None:
-                pending.on_token(frame.text)
+            if pending is None:
+                return
+            pending.text.append(frame.text)
+            if pending.on_token is not None and pending.on_token(frame.text) is False:
+                # the caller has what it wants: stop the daemon, answer with the text so far
+                del self._pending[frame.id]
+                if self._writer is not None and not self._writer.is_closing():
+                    self._writer.write(encode(Cancel(id=frame.id)))
+                partial = GenerationResult(text="".join(pending.text), finish_reason="stop")
+                pending.future.set_result(Done(id=frame.id, result=partial))
             return
         request = getattr(frame, "id", None)
         if isinstance(frame, Stats):

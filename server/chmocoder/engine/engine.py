@@ -38,7 +38,8 @@ from chmocoder.engine.types import (
 log = logging.getLogger(__name__)
 
 T = TypeVar("T", bound=BaseModel)
-TokenCallback = Callable[[str], None]
+TokenCallback = Callable[[str], "bool | None"]
+"""Receives each piece of text; returning False stops the generation (the text so far is the answer)."""
 
 
 @dataclass(frozen=True)
@@ -91,9 +92,13 @@ class _InProcess:
         loop = asyncio.get_running_loop()
         stopped = False
 
+        def deliver(text: str) -> None:
+            nonlocal stopped
+            if on_token is not None and on_token(text) is False:
+                stopped = True
+
         def sink(text: str) -> bool:
-            if on_token is not None:
-                loop.call_soon_threadsafe(on_token, text)
+            loop.call_soon_threadsafe(deliver, text)
             return not stopped
 
         work = asyncio.ensure_future(asyncio.to_thread(self.runtime.generate, prompt, params, sink))

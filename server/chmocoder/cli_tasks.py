@@ -1,0 +1,298 @@
+"""chmocoder explain | fix | review | ask | stats: the server's pipeline, without an editor.
+
+Text streams to stdout as the model writes it; on a terminal a spinner shows
+on stderr until the first words arrive. Settings come from CHMOCODER_*
+variables, then flags.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import difflib
+import itertools
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from chmocoder.analysis.document import Document
+from chmocoder.analysis.index import WorkspaceIndex
+from chmocoder.analysis.languages import LanguageRegistry
+from chmocoder.analysis.syntax import syntax_problems
+from chmocoder.assist.assistant import Assistant, AssistSettings
+from chmocoder.assist.edits import apply, syntax_fix
+from chmocoder.assist.history import History
+from chmocoder.assist.review import ReviewState
+from chmocoder.config import Settings
+from chmocoder.engine.engine import Engine, EngineConfig
+from chmocoder.engine.stats import StatsStore
+from chmocoder.engine.types import EngineError
+
+
+def add_model_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("model (also CHMOCODER_* environment variables)")
+    group.add_argument("--model", help='"default" or a GGUF path')
+    group.add_argument("--runtime", choices=["llama-cpp", "ctransformers", "openai"])
+    group.add_argument("--endpoint", help="OpenAI-compatible server URL (runtime openai)")
+    group.add_argument("--n-ctx", type=int)
+    group.add_argument("--n-threads", type=int)
+    group.add_argument("--max-tokens", type=int)
+    group.add_argument("--temperature", type=float)
+    group.add_argument("--audience", choices=["beginner", "intermediate", "expert"])
+    group.add_argument("--cache-dir")
+    group.add_argument("--no-index", action="store_true", help="do not index the workspace")
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    settings, problems = Settings.from_env()
+    flags = {
+        name: getattr(args, name)
+        for name in ("model", "runtime", "endpoint", "n_ctx", "n_threads", "max_tokens", "temperature",
+                     "audience", "cache_dir")
+        if getattr(args, name, None) is not None
+    }  # fmt: skip
+    if flags:
+        merged, more = Settings.from_wire({**settings.to_wire(), **Settings(**flags).to_wire()})
+        settings, problems = merged, problems + more
+    for problem in problems:
+        print(f"chmocoder: {problem}", file=sys.stderr)
+    return settings
+
+
+class Session:
+    """One CLI run: the file, its document, the assistant."""
+
+    def __init__(self, args: argparse.Namespace, path: Path) -> None:
+        from chmocoder.cli import _project_root, read_source
+
+        self.settings = settings_from(args)
+        self.path = path
+        source, self.notes = read_source(path)
+        registry = LanguageRegistry()
+        self.doc = Document(
+            path.resolve().as_uri(), source, language=registry.lookup(path=path.name)
+        )
+        lookup = None
+        if not getattr(args, "no_index", False):
+            index = WorkspaceIndex(_project_root(path.resolve()), registry)
+            index.start()
+            index.wait(timeout=10)
+            lookup = index.lookup
+        s = self.settings
+        stats = StatsStore(s.cache_dir / "stats.sqlite3")
+        self.engine = Engine(
+            EngineConfig(
+                model=s.model, runtime=s.runtime, endpoint=s.endpoint, api_key_env=s.api_key_env,
+                n_ctx=s.n_ctx, n_threads=s.n_threads, cache_dir=s.cache_dir, idle_s=s.daemon_idle_s,
+            ),
+            on_record=stats.record,
+        )  # fmt: skip
+        self.assistant = Assistant(
+            self.engine,
+            AssistSettings(s.audience, s.max_tokens, s.temperature, s.context_tokens),
+            history=History(s.cache_dir / "history.sqlite3", s.history.ttl_hours),
+            workspace=lookup,
+        )
+
+
+class Printer:
+    """Streams text to stdout; a spinner on stderr until the first piece (terminals only)."""
+
+    def __init__(self) -> None:
+        self.started = False
+        self.spinning = sys.stderr.isatty()
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Printer:
+        if self.spinning:
+            self._task = asyncio.create_task(self._spin())
+        return self
+
+    async def _spin(self) -> None:
+        for frame in itertools.cycle("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"):
+            sys.stderr.write(f"\r{frame} waiting for the model…")
+            sys.stderr.flush()
+            await asyncio.sleep(0.1)
+
+    def _stop_spinner(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+    def __call__(self, piece: str) -> None:
+        self._stop_spinner()
+        self.started = True
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._stop_spinner()
+
+
+def run_task(
+    args: argparse.Namespace, work: Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
+) -> int:
+    try:
+        return asyncio.run(work(args))
+    except EngineError as exc:
+        print(f"chmocoder: {exc.message}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        return 130
+
+
+def _locate(args: argparse.Namespace) -> tuple[Path, int, int | None] | None:
+    from chmocoder.cli import LocationError, parse_location
+
+    try:
+        path, line, column = parse_location(args.location)
+        if not path.is_file():
+            raise LocationError(f"{path}: no such file")
+        return path, line, column
+    except LocationError as exc:
+        print(f"chmocoder: {exc}", file=sys.stderr)
+        return None
+
+
+async def explain(args: argparse.Namespace) -> int:
+    from chmocoder.cli import offset_of
+
+    located = _locate(args)
+    if located is None:
+        return 2
+    path, line, column = located
+    session = Session(args, path)
+    offset = offset_of(session.doc.source, line, column)
+    facts, _inner = session.assistant.facts(session.doc, offset)
+    if facts:
+        print(facts + "\n")
+    async with Printer() as printer:
+        result = await session.assistant.explain(
+            session.doc, offset, path=str(path), on_token=printer
+        )
+    if not printer.started:
+        print(result.markdown, end="")
+    print()
+    await session.engine.close()
+    return 0
+
+
+async def ask(args: argparse.Namespace) -> int:
+    from chmocoder.cli import offset_of
+
+    located = _locate(args)
+    if located is None:
+        return 2
+    if not args.question.strip():
+        print("chmocoder: a question is required", file=sys.stderr)
+        return 2
+    path, line, column = located
+    session = Session(args, path)
+    offset = offset_of(session.doc.source, line, column)
+    async with Printer() as printer:
+        answer = await session.assistant.ask(
+            session.doc,
+            offset,
+            offset,
+            args.question,
+            path=str(path),
+            scope=session.doc.uri,
+            on_token=printer,
+        )
+    if not printer.started:
+        print(answer.markdown, end="")
+    print()
+    await session.engine.close()
+    return 0
+
+
+async def fix(args: argparse.Namespace) -> int:
+    from chmocoder.cli import offset_of
+
+    located = _locate(args)
+    if located is None:
+        return 2
+    path, line, column = located
+    session = Session(args, path)
+    doc = session.doc
+    start = offset_of(doc.source, line, column)
+    line_end = doc.source.find(b"\n", start)
+    line_end = len(doc.source) if line_end < 0 else line_end
+    certain = None
+    for problem in syntax_problems(doc):
+        if problem.span.start[0] == line - 1:
+            certain = syntax_fix(doc, problem)
+            if certain is not None:
+                break
+    if certain is not None:
+        result = certain
+        print(f"chmocoder: {certain.title} (from the parse tree, no model needed)", file=sys.stderr)
+    else:
+        result = await session.assistant.edit(
+            doc, "fix", start, line_end, detail=args.problem or "", path=str(path)
+        )
+        await session.engine.close()
+    if result.edit is None:
+        print(f"chmocoder: no fix offered: {result.rejected}", file=sys.stderr)
+        return 1
+    patched = apply(doc, result.edit)
+    old = doc.source.decode("utf-8", errors="replace").splitlines(keepends=True)
+    new = patched.decode("utf-8", errors="replace").splitlines(keepends=True)
+    sys.stdout.writelines(difflib.unified_diff(old, new, f"a/{path}", f"b/{path}"))
+    if args.apply:
+        backup = path.with_name(path.name + ".orig")
+        shutil.copy2(path, backup)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        with os.fdopen(fd, "wb") as f:
+            f.write(patched)
+        shutil.copymode(path, temp)
+        os.replace(temp, path)
+        print(f"chmocoder: applied to {path} (backup: {backup})", file=sys.stderr)
+    return 0
+
+
+async def review(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"chmocoder: {path}: no such file", file=sys.stderr)
+        return 2
+    session = Session(args, path)
+    doc = session.doc
+    lines: list[tuple[int, int, str, str]] = []
+    for problem in syntax_problems(doc):
+        lines.append(
+            (problem.span.start[0] + 1, problem.span.start[1] + 1, "error", problem.message)
+        )
+    findings, _calls = await session.assistant.review(doc, ReviewState(), path=str(path))
+    await session.engine.close()
+    text_lines = doc.source.split(b"\n")
+    for f in findings:
+        row_text = text_lines[f.start_row].decode("utf-8", errors="replace")
+        column = len(row_text) - len(row_text.lstrip()) + 1
+        lines.append((f.start_row + 1, column, f.severity, f.message))
+    for row, column, severity, message in sorted(lines):
+        print(f"{path}:{row}:{column}: {severity}: {message}")
+    return 1 if lines else 0
+
+
+def stats(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    summary = StatsStore(settings.cache_dir / "stats.sqlite3").summary()
+    if not summary:
+        print("no model calls recorded yet")
+        return 0
+    print(
+        f"{'task':<10} {'calls':>6} {'p50 ms':>9} {'p95 ms':>9} {'tokens/s':>9} {'cache hits':>10} {'cancelled':>9} {'errors':>6}"
+    )
+    for s in summary:
+        print(
+            f"{s.task:<10} {s.count:>6} {s.p50_ms:>9.0f} {s.p95_ms:>9.0f} {s.tokens_per_second:>9.1f} "
+            f"{s.cache_hit_rate:>10.0%} {s.cancelled:>9} {s.errors:>6}"
+        )
+    return 0
