@@ -55,9 +55,15 @@ def settings_from(args: argparse.Namespace) -> Settings:
                      "audience", "cache_dir")
         if getattr(args, name, None) is not None
     }  # fmt: skip
-    if flags:
-        merged, more = Settings.from_wire({**settings.to_wire(), **Settings(**flags).to_wire()})
-        settings, problems = merged, problems + more
+    if flags:  # only the flags given: the rest stays as the environment set it
+        from pydantic.alias_generators import to_camel
+
+        wire = {
+            to_camel(name): str(value) if name == "cache_dir" else value
+            for name, value in flags.items()
+        }
+        settings, more = Settings.from_wire({**settings.to_wire(), **wire})
+        problems = problems + more
     for problem in problems:
         print(f"chmocoder: {problem}", file=sys.stderr)
     return settings
