@@ -38,7 +38,7 @@ def test_neovim_attaches_hovers_and_applies_a_fix(tiny_model: Path, tmp_path: Pa
                 "daemonIdleS": 5,
                 "cacheDir": str(tmp_path / "cache"),
                 "review": {"mode": "off"},
-            }  # fmt: skip
+            }
         ),
         "XDG_STATE_HOME": str(tmp_path / "state"),
         "XDG_RUNTIME_DIR": str(tmp_path / "run"),
