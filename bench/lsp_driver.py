@@ -26,7 +26,7 @@ class Driver:
             key = f"{params.uri}@{params.version}"
             self.versions.setdefault(key, asyncio.Event()).set()
 
-    async def start(self, root: str | None = None) -> None:
+    async def start(self, root: str | None = None, options: dict[str, Any] | None = None) -> None:
         env = dict(os.environ)
         home = tempfile.mkdtemp(prefix="chmo-bench-")
         env.update(
@@ -36,7 +36,11 @@ class Driver:
         )
         await self.client.start_io(*self.command, env=env)
         await self.client.initialize_async(
-            types.InitializeParams(capabilities=types.ClientCapabilities(), root_uri=root)
+            types.InitializeParams(
+                capabilities=types.ClientCapabilities(),
+                root_uri=root,
+                initialization_options=options,
+            )
         )
         self.client.initialized(types.InitializedParams())
 
@@ -64,7 +68,21 @@ class Driver:
         )
         await asyncio.wait_for(event.wait(), 30)
 
+    async def hover(self, uri: str, line: int, character: int) -> types.Hover | None:
+        return await self.client.text_document_hover_async(
+            types.HoverParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=types.Position(line=line, character=character),
+            )
+        )
+
+    async def execute(self, name: str, *arguments: Any) -> Any:
+        return await self.client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command=name, arguments=list(arguments))
+        )
+
     async def stop(self) -> None:
+
         await self.client.shutdown_async(None)
         self.client.exit(None)
         await self.client.stop()

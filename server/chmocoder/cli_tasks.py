@@ -89,7 +89,7 @@ class Session:
             index.wait(timeout=10)
             lookup = index.lookup
         s = self.settings
-        stats = StatsStore(s.cache_dir / "stats.sqlite3")
+        self.stats = stats = StatsStore(s.cache_dir / "stats.sqlite3")
         self.engine = Engine(
             EngineConfig(
                 model=s.model, runtime=s.runtime, endpoint=s.endpoint, api_key_env=s.api_key_env,
@@ -103,6 +103,12 @@ class Session:
             history=History(s.cache_dir / "history.sqlite3", s.history.ttl_hours),
             workspace=lookup,
         )
+
+
+async def _close(session: Session) -> None:
+    await session.engine.close()
+    session.stats.flush()
+
 
 
 class Printer:
@@ -185,7 +191,7 @@ async def explain(args: argparse.Namespace) -> int:
     if not printer.started:
         print(result.markdown, end="")
     print()
-    await session.engine.close()
+    await _close(session)
     return 0
 
 
@@ -214,7 +220,7 @@ async def ask(args: argparse.Namespace) -> int:
     if not printer.started:
         print(answer.markdown, end="")
     print()
-    await session.engine.close()
+    await _close(session)
     return 0
 
 
@@ -243,7 +249,7 @@ async def fix(args: argparse.Namespace) -> int:
         result = await session.assistant.edit(
             doc, "fix", start, line_end, detail=args.problem or "", path=str(path)
         )
-        await session.engine.close()
+        await _close(session)
     if result.edit is None:
         print(f"chmocoder: no fix offered: {result.rejected}", file=sys.stderr)
         return 1
@@ -276,7 +282,7 @@ async def review(args: argparse.Namespace) -> int:
             (problem.span.start[0] + 1, problem.span.start[1] + 1, "error", problem.message)
         )
     findings, _calls = await session.assistant.review(doc, ReviewState(), path=str(path))
-    await session.engine.close()
+    await _close(session)
     text_lines = doc.source.split(b"\n")
     for f in findings:
         row_text = text_lines[f.start_row].decode("utf-8", errors="replace")

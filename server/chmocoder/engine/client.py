@@ -118,6 +118,7 @@ def runtime_dir() -> Path:
 
 
 TokenCallback = Callable[[str], "bool | None"]
+
 """Receives each piece of text; returning False stops the generation (the text so far is the answer)."""
 
 

@@ -208,11 +208,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--max-queue", type=int, default=MAX_QUEUE)
     parser.add_argument("--log-level", default="info")
+    parser.add_argument("--nice", type=int, default=10, help="CPU priority offset (default 10)")
+
     args = parser.parse_args(argv)
     from chmocoder.logs import setup_logging
 
     setup_logging(args.log_level)
+    # The model is background compute: editors' requests (a server's parsing, the UI) go first.
+    # llama.cpp's threads inherit this; with nothing else running they still get every core.
+    with contextlib.suppress(OSError):
+        os.nice(args.nice)
     error_file = args.socket.with_name(args.socket.name + ".error")
+
     error_file.unlink(missing_ok=True)
     try:
         runtime = load_runtime(

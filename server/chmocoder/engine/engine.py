@@ -193,7 +193,8 @@ class Engine:
         caching = use_cache and self.config.use_cache
         started = time.perf_counter()
         if caching:
-            hit = await asyncio.to_thread(self.cache.get, key)
+            hit = self.cache.get(key)  # one small file: cheaper than a hop to a worker thread
+
             if hit is not None:
                 if on_token is not None and hit.text:
                     on_token(hit.text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import sqlite3
 import threading
 import time
@@ -26,9 +27,14 @@ class TaskSummary:
 
 
 class StatsStore:
+    """Writes go to a background thread (a model call's record never waits for the disk);
+    statistics are not precious, so SQLite does not sync each write."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._queue: queue.SimpleQueue[dict[str, object] | None] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.execute(
@@ -36,21 +42,50 @@ class StatsStore:
                 "prompt_tokens INTEGER, completion_tokens INTEGER, queue_ms REAL, first_token_ms REAL, "
                 "total_ms REAL, tokens_per_second REAL, cache_hit INTEGER, cancelled INTEGER, error TEXT)"
             )
+            db.execute("DELETE FROM calls WHERE at < ?", (time.time() - KEEP_DAYS * 86400,))
         path.chmod(0o600)
 
     def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=5)
+        db = sqlite3.connect(self.path, timeout=5)
+        db.execute("PRAGMA synchronous=OFF")
+        return db
 
     def record(self, record: CallRecord) -> None:
-        row = asdict(record)
+        row: dict[str, object] = {**asdict(record), "at": time.time()}
         row.pop("prompt", None)
-        with self._lock, self._connect() as db:
-            db.execute(
-                "INSERT INTO calls VALUES (:at, :task, :model, :runtime, :prompt_tokens, :completion_tokens, "
-                ":queue_ms, :first_token_ms, :total_ms, :tokens_per_second, :cache_hit, :cancelled, :error)",
-                {**row, "at": time.time()},
-            )
-            db.execute("DELETE FROM calls WHERE at < ?", (time.time() - KEEP_DAYS * 86400,))
+        self._queue.put(row)
+        with self._lock:
+            if self._writer is None or not self._writer.is_alive():
+                self._writer = threading.Thread(
+                    target=self._write, name="chmocoder-stats", daemon=True
+                )
+                self._writer.start()
+
+    def _write(self) -> None:
+        with self._connect() as db:
+            while True:
+                try:
+                    row = self._queue.get(timeout=2.0)
+                except queue.Empty:
+                    return
+                if row is None:
+                    return
+                db.execute(
+                    "INSERT INTO calls VALUES (:at, :task, :model, :runtime, :prompt_tokens, :completion_tokens, "
+                    ":queue_ms, :first_token_ms, :total_ms, :tokens_per_second, :cache_hit, :cancelled, :error)",
+                    row,
+                )
+                db.commit()
+
+    def flush(self, timeout: float = 5.0) -> None:
+        """Wait until every record so far is written (tests, and the CLI before it exits)."""
+        deadline = time.monotonic() + timeout
+        while not self._queue.empty() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        writer = self._writer
+        if writer is not None:
+            self._queue.put(None)
+            writer.join(max(0.0, deadline - time.monotonic()))
 
     def summary(self) -> list[TaskSummary]:
         with self._lock, self._connect() as db:

@@ -165,7 +165,9 @@ class ChmoServer(LanguageServer):
         return a
 
     def _record(self, record: CallRecord) -> None:
-        log.info(
+        log.log(
+            logging.DEBUG if record.cache_hit else logging.INFO,
+
             "model call task=%s model=%s runtime=%s prompt_tokens=%d completion_tokens=%d queue_ms=%.0f "
             "first_token_ms=%.0f total_ms=%.0f tokens_per_s=%.1f cache_hit=%s cancelled=%s error=%s%s",
             record.task, record.model, record.runtime, record.prompt_tokens, record.completion_tokens,

@@ -9,6 +9,7 @@ waits for; an edit of the document stops it too (its answer would be stale).
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from typing import Any
 
 from lsprotocol import types
@@ -27,10 +28,14 @@ JobKey = tuple[str, int, int, int, str]
 
 
 class HoverJobs:
-    """Explanations being written, shared by the hovers that wait for them."""
+    """Explanations being written, shared by the hovers that wait for them, and the most
+    recent finished ones (a hover on the same definition of the same version is answered
+    from memory, before the disk cache)."""
+
+    KEEP = 256
 
     def __init__(self) -> None:
-        self.tasks: dict[JobKey, asyncio.Task[Explanation]] = {}
+        self.tasks: OrderedDict[JobKey, asyncio.Task[Explanation]] = OrderedDict()
         self.waiters: dict[JobKey, int] = {}
         self.detached: set[JobKey] = set()
         """Jobs a hover gave up waiting for: they go on into the cache."""
@@ -47,16 +52,20 @@ def _job(
         ls.settings.audience,
     )
     task = jobs.tasks.get(key)
-    if task is None or task.cancelled():
-        task = ls.track(doc.uri, _explain(ls, doc, offset, inner))
-        jobs.tasks[key] = task
+    if task is not None and not task.cancelled() and not (task.done() and task.exception()):
+        jobs.tasks.move_to_end(key)
+        return key, task
+    task = ls.track(doc.uri, _explain(ls, doc, offset, inner))
+    jobs.tasks[key] = task
+    while len(jobs.tasks) > jobs.KEEP:
+        jobs.tasks.popitem(last=False)
 
-        def forget(done: asyncio.Task[Any], key: JobKey = key) -> None:
-            if jobs.tasks.get(key) is done:
-                del jobs.tasks[key]
-                jobs.detached.discard(key)
+    def forget_failures(done: asyncio.Task[Any], key: JobKey = key) -> None:
+        jobs.detached.discard(key)
+        if (done.cancelled() or done.exception()) and jobs.tasks.get(key) is done:
+            del jobs.tasks[key]  # the next hover tries again
 
-        task.add_done_callback(forget)
+    task.add_done_callback(forget_failures)
     return key, task
 
 
