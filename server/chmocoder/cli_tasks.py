@@ -110,7 +110,6 @@ async def _close(session: Session) -> None:
     session.stats.flush()
 
 
-
 class Printer:
     """Streams text to stdout; a spinner on stderr until the first piece (terminals only)."""
 

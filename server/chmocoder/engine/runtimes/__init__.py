@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from chmocoder.engine.types import GenerationParams, GenerationResult, ModelInfo, Prompt
+from chmocoder.engine.gguf_header import GGUFHeader
+from chmocoder.engine.models import fingerprint
+from chmocoder.engine.types import (
+    EngineError,
+    GenerationParams,
+    GenerationResult,
+    ModelInfo,
+    Prompt,
+)
 
 TokenSink = Callable[[str], bool]
 """Receives each piece of generated text; returning False stops generation."""
@@ -61,8 +69,6 @@ def load_runtime(name: str, model: Path | None, settings: LoadSettings) -> Runti
         from chmocoder.engine.runtimes.openai import OpenAIRuntime
 
         return OpenAIRuntime(settings)
-    from chmocoder.engine.types import EngineError
-
     raise EngineError(
         "runtime-unknown", f"unknown runtime {name!r}; use one of {', '.join(RUNTIMES)}"
     )
@@ -90,6 +96,34 @@ def physical_cores() -> int:
     except OSError:
         pass
     return max(1, os.cpu_count() or 1)
+
+
+def local_model_info(
+    path: Path, header: GGUFHeader, settings: LoadSettings, runtime: str, chat: bool
+) -> ModelInfo:
+    """What a local runtime reports about its model; the context is capped by the model's own."""
+    n_ctx = min(settings.n_ctx, header.context_length) if header.context_length else settings.n_ctx
+    return ModelInfo(
+        path=str(path),
+        name=header.name or path.stem,
+        architecture=header.architecture,
+        context_length=n_ctx,
+        size_bytes=path.stat().st_size,
+        runtime=runtime,
+        fingerprint=fingerprint(path),
+        chat=chat,
+    )
+
+
+def room_for(info: ModelInfo, prompt_tokens: int) -> int:
+    """How many tokens the context leaves after the prompt; EngineError if none."""
+    room = info.context_length - prompt_tokens
+    if room < 1:
+        raise EngineError(
+            "prompt-too-long",
+            f"the prompt needs {prompt_tokens} tokens; the context holds {info.context_length}",
+        )
+    return room
 
 
 def threads_for(settings: LoadSettings) -> int:

@@ -7,14 +7,20 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from chmocoder.engine.models import check_model, fingerprint
-from chmocoder.engine.runtimes import LoadSettings, Stopwatch, TokenSink, threads_for
+from chmocoder.engine.models import check_model
+from chmocoder.engine.runtimes import (
+    LoadSettings,
+    Stopwatch,
+    TokenSink,
+    local_model_info,
+    room_for,
+    threads_for,
+)
 from chmocoder.engine.templates import is_chat_tuned
 from chmocoder.engine.types import (
     EngineError,
     GenerationParams,
     GenerationResult,
-    ModelInfo,
     Prompt,
     Timings,
     Usage,
@@ -75,9 +81,9 @@ class CTransformersRuntime:
                 "runtime-missing",
                 "ctransformers is not installed: pip install 'chmocoder[ctransformers]'",
             ) from None
-        n_ctx = (
-            min(settings.n_ctx, header.context_length) if header.context_length else settings.n_ctx
-        )
+        chat = is_chat_tuned([str(header.metadata.get("general.name", "")), path.stem])
+        self.info = local_model_info(path, header, settings, "ctransformers", chat)
+        n_ctx = self.info.context_length
         try:
             self.llm: Any = AutoModelForCausalLM.from_pretrained(
                 str(path), model_type="llama", context_length=n_ctx, threads=threads_for(settings)
@@ -88,16 +94,6 @@ class CTransformersRuntime:
                 f"ctransformers could not load {path.name} ({header.architecture}): {exc}; "
                 "try runtime llama-cpp",
             ) from None
-        self.info = ModelInfo(
-            path=str(path),
-            name=header.name or path.stem,
-            architecture=header.architecture,
-            context_length=n_ctx,
-            size_bytes=path.stat().st_size,
-            runtime="ctransformers",
-            fingerprint=fingerprint(path),
-            chat=is_chat_tuned([str(header.metadata.get("general.name", "")), path.stem]),
-        )
 
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text, add_bos_token=False))
@@ -107,12 +103,7 @@ class CTransformersRuntime:
     ) -> GenerationResult:
         text_prompt = chat_prompt(prompt, self.info.chat) + resume
         prompt_tokens = self.count_tokens(text_prompt) + 1
-        room = self.info.context_length - prompt_tokens
-        if room < 1:
-            raise EngineError(
-                "prompt-too-long",
-                f"the prompt needs {prompt_tokens} tokens; the context holds {self.info.context_length}",
-            )
+        room = room_for(self.info, prompt_tokens)
         watch = Stopwatch()
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         limit = min(params.max_tokens, room)

@@ -7,14 +7,20 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from chmocoder.engine.models import check_model, fingerprint
-from chmocoder.engine.runtimes import LoadSettings, Stopwatch, TokenSink, threads_for
+from chmocoder.engine.models import check_model
+from chmocoder.engine.runtimes import (
+    LoadSettings,
+    Stopwatch,
+    TokenSink,
+    local_model_info,
+    room_for,
+    threads_for,
+)
 from chmocoder.engine.templates import PLAIN, template_for
 from chmocoder.engine.types import (
     EngineError,
     GenerationParams,
     GenerationResult,
-    ModelInfo,
     Prompt,
     Timings,
     Usage,
@@ -33,9 +39,8 @@ class LlamaCppRuntime:
                 "runtime-missing",
                 "llama-cpp-python is not installed: pip install 'chmocoder[llama-cpp]'",
             ) from None
-        n_ctx = (
-            min(settings.n_ctx, header.context_length) if header.context_length else settings.n_ctx
-        )
+        info = local_model_info(path, header, settings, "llama-cpp", chat=True)
+        n_ctx = info.context_length
         threads = threads_for(settings)
         try:
             self.llm = Llama(
@@ -49,15 +54,6 @@ class LlamaCppRuntime:
             raise EngineError(
                 "model-load", f"llama.cpp could not load {path.name} ({header.architecture}): {exc}"
             ) from None
-        self.info = ModelInfo(
-            path=str(path),
-            name=header.name or path.stem,
-            architecture=header.architecture,
-            context_length=n_ctx,
-            size_bytes=path.stat().st_size,
-            runtime="llama-cpp",
-            fingerprint=fingerprint(path),
-        )
         self._chat: tuple[Any, tuple[str, ...]] | None = None
         names = [str(header.metadata.get(k, "")) for k in ("general.name", "general.finetune")] + [
             path.stem
@@ -65,7 +61,7 @@ class LlamaCppRuntime:
         self._template = template_for(
             header.architecture, self.llm.metadata.get("tokenizer.chat_template"), names
         )
-        self.info = self.info.model_copy(update={"chat": self._template is not PLAIN})
+        self.info = info.model_copy(update={"chat": self._template is not PLAIN})
         log.info(
             "loaded %s (%s, n_ctx %d, %d threads)", path.name, header.architecture, n_ctx, threads
         )
@@ -123,12 +119,7 @@ class LlamaCppRuntime:
         self, prompt: Prompt, params: GenerationParams, on_token: TokenSink, resume: str = ""
     ) -> GenerationResult:
         tokens, template_stops = self.render(prompt, resume)
-        room = self.info.context_length - len(tokens)
-        if room < 1:
-            raise EngineError(
-                "prompt-too-long",
-                f"the prompt needs {len(tokens)} tokens; the context holds {self.info.context_length}",
-            )
+        room = room_for(self.info, len(tokens))
         kwargs: dict[str, Any] = {
             "max_tokens": min(params.max_tokens, room),
             "temperature": params.temperature,
