@@ -226,3 +226,49 @@ async def test_clients_without_a_panel_get_a_markdown_document(
     text = path.read_text()
     assert text.startswith("# Explain clamp") and result["markdown"] in text
     assert (path.stat().st_mode & 0o777) == 0o600
+
+
+def test_serve_over_tcp(tmp_path: Path) -> None:
+    """`chmocoder serve --tcp HOST:PORT` speaks the same LSP over a socket."""
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "chmocoder", "serve", "--tcp", f"127.0.0.1:{port}"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                connection = socket.create_connection(("127.0.0.1", port), timeout=5)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the server did not listen"
+                time.sleep(0.1)
+        with connection:
+            connection.sendall(
+                _frame(
+                    {
+                        "jsonrpc": "2.0",
+                        "id": 1,
+                        "method": "initialize",
+                        "params": {"capabilities": {}},
+                    }
+                )
+            )
+            received = b""
+            while b'"id": 1' not in received:
+                chunk = connection.recv(65536)
+                assert chunk, "the connection closed"
+                received += chunk
+        assert b'"serverInfo": {"name": "chmocoder"' in received
+    finally:
+        server.terminate()
+        server.wait(10)

@@ -333,6 +333,36 @@ async def test_review_calls_the_model_only_for_changed_definitions(
         assert d.source == "chmocoder" and d.message
 
 
+async def test_review_on_save(client: LanguageClient, workspace: Path, tiny_model: Path) -> None:
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings=options(
+                tiny_model, client.cache, maxTokens=700, temperature=0.0, review={"mode": "onSave"}
+            )  # type: ignore[attr-defined]
+        )
+    )
+    uri = open_doc(client, workspace / "main.py")
+    client.text_document_did_save(
+        types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri))
+    )
+    for _ in range(600):
+        await asyncio.sleep(0.05)
+        if len([t for t, _ in _model_calls(client) if t == "review"]) >= 3:
+            break
+    await asyncio.sleep(0.5)
+    reviews = [t for t, _ in model_calls(client)].count("review")
+    assert reviews >= 3  # one per definition (an invalid answer is retried once)
+    diagnostics = await wait_for_diagnostics(client, uri, 1)
+    assert all(d.source == "chmocoder" for d in diagnostics)
+    client.text_document_did_save(
+        types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri))
+    )
+    await asyncio.sleep(0.5)
+    assert [t for t, _ in model_calls(client)].count(
+        "review"
+    ) == reviews  # nothing changed: no new calls
+
+
 async def test_ask_streams_keeps_the_conversation_and_forgets_it(
     client: LanguageClient, workspace: Path
 ) -> None:
