@@ -1,0 +1,84 @@
+"""The Neovim plugin (neovim/) in a real headless Neovim against the real server and the tiny model."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ..conftest import REPO
+
+NVIM = shutil.which("nvim")
+pytestmark = pytest.mark.skipif(
+    NVIM is None, reason="Neovim is not installed (.ci/run installs Debian's neovim)"
+)
+
+
+def run_script(script: str, env: dict[str, str], result_file: Path) -> dict:  # type: ignore[type-arg]
+    assert NVIM is not None
+    subprocess.run(
+        [
+            NVIM,
+            "--headless",
+            "-u",
+            "NONE",
+            "-i",
+            "NONE",
+            "-n",
+            "-c",
+            f"luafile {REPO / 'tests/e2e' / script}",
+        ],
+        env=env,
+        timeout=280,
+        check=False,
+        capture_output=True,
+    )
+    result = json.loads(result_file.read_text())
+    assert "lua_error" not in result, result["lua_error"]
+    return result
+
+
+def test_plugin_attaches_hovers_fixes_and_streams_answers(tiny_model: Path, tmp_path: Path) -> None:
+    source = tmp_path / "broken.py"
+    source.write_text((REPO / "examples" / "broken.py").read_text())
+    result_file = tmp_path / "result.json"
+    env = {
+        **os.environ,
+        "CHMO_PLUGIN": str(REPO / "neovim"),
+        "CHMO_FILE": str(source),
+        "CHMO_OUT": str(result_file),
+        "CHMO_CMD": json.dumps([sys.executable, "-m", "chmocoder", "serve"]),
+        "CHMO_INIT": json.dumps(
+            {
+                "model": str(tiny_model),
+                "nCtx": 2048,
+                "nThreads": 1,
+                "maxTokens": 24,
+                "daemonIdleS": 5,
+                "cacheDir": str(tmp_path / "cache"),
+                "review": {"mode": "off"},
+            }
+        ),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_RUNTIME_DIR": str(tmp_path / "run"),
+    }
+    result = run_script("nvim_plugin.lua", env, result_file)
+    assert result["bad_setup"] is False
+    assert any(
+        '`answer_window` must be "float" or "split"' in n["message"]
+        for n in result["notifications"]
+    )
+    assert result["setup"] is True and result["attached"] is True
+    assert result["hover"].startswith("**function** `average`") and "\n---\n" in result["hover"]
+    assert result["fixed"] is True, result
+    assert result["applied"] == "ChMOCoder: Close `(` at the end of line 4"
+    assert result["answered"] is True, result["answer"]
+    assert result["answer"].startswith("# Q: What does this return for an empty list?\n\n")
+    assert result["answer_updates"] >= 1 and result["answer_filetype"] == "markdown"
+    assert result["windows"] == 2  # the answer opened in a split ("answer_window": "split")
+    assert result["explained"] is True and result["explanation"].startswith("# Explain")
