@@ -119,5 +119,7 @@ def test_hover_screenshot_in_a_terminal(tiny_model: Path, tmp_path: Path) -> Non
     ).stdout  # fmt: skip
     (tmp_path / "neovim-hover.txt").write_text(screen)
     assert "def area(self) -> float:" in screen  # the file
-    assert "method" in screen and "area" in screen and "in `Circle`" in screen or "Circle" in screen
+    assert (
+        "method" in screen and "area" in screen and "in `Circle`" in screen
+    ) or "Circle" in screen
     assert "─" in screen or "│" in screen or "---" in screen  # the hover window
