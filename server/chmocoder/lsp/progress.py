@@ -24,8 +24,11 @@ class ModelProgress:
         self.token_id: str | None = None
         self.pieces = 0
         self._last = 0.0
+        self._started = time.monotonic()
 
     async def __aenter__(self) -> ModelProgress:
+        self._started = time.monotonic()
+        self.ls.notify_status("generating", self.title)
         window = self.ls.client_capabilities.window
         if window is None or not window.work_done_progress:
             return self
@@ -57,6 +60,12 @@ class ModelProgress:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        elapsed = time.monotonic() - self._started
+        rate = self.pieces / elapsed if self.pieces and elapsed > 0 else None
+        if error is not None and not isinstance(error, asyncio.CancelledError):
+            self.ls.notify_status("error", str(error)[:200])
+        else:
+            self.ls.notify_status("ready", self.title, rate)
         if self.token_id is not None:
             with contextlib.suppress(Exception):
                 message = "cancelled" if isinstance(error, asyncio.CancelledError) else "done"

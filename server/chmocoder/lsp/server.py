@@ -33,6 +33,8 @@ MARKDOWN_NOTIFICATION = "chmocoder/markdown"
 """Server -> client: {id, title, markdown, done}. Sent while an answer streams (full text so far).
 Clients that show it declare capabilities.experimental.chmocoder.markdownPanel = true."""
 
+STATUS_NOTIFICATION = "chmocoder/status"
+
 ENGINE_FIELDS = (
     "model",
     "runtime",
@@ -264,6 +266,17 @@ class ChmoServer(LanguageServer):
             self.window_show_document(types.ShowDocumentParams(uri=path.as_uri(), take_focus=False))
         else:
             self.tell(f"{title}: the answer is in {path}", types.MessageType.Info)
+
+    def notify_status(
+        self, state: str, detail: str = "", tokens_per_second: float | None = None
+    ) -> None:
+        """`chmocoder/status` {state: generating|ready|error, detail, tokensPerSecond} for clients
+        that show it in a status bar (the same experimental capability as the panel)."""
+        if self.has_panel:
+            params: dict[str, Any] = {"state": state, "detail": detail}
+            if tokens_per_second is not None:
+                params["tokensPerSecond"] = round(tokens_per_second, 1)
+            self.protocol.notify(STATUS_NOTIFICATION, params)
 
     @staticmethod
     def new_answer_id() -> str:

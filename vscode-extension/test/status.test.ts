@@ -1,0 +1,17 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { statusView } from "../src/logic/status";
+
+test("ready shows tokens per second when known", () => {
+  assert.equal(statusView("ready", "", 38.44).text, "$(check) ChMOCoder (38.4 tok/s)");
+  assert.equal(statusView("ready").text, "$(check) ChMOCoder");
+});
+
+test("every state has text and a tooltip", () => {
+  for (const state of ["starting", "loading", "ready", "generating", "error", "stopped"] as const) {
+    const view = statusView(state, "detail");
+    assert.ok(view.text.includes("ChMOCoder"));
+    assert.ok(view.tooltip.length > 0);
+  }
+  assert.match(statusView("error", "model file missing").tooltip, /model file missing/);
+});
