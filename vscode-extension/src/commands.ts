@@ -1,4 +1,5 @@
-// The commands in the palette and the editor's context menu.
+// The commands in the palette and the editor's context menu. Their ids are chmocoder.vscode.*:
+// the language client registers the server's own commands (chmocoder.explain, ...) by name.
 import * as vscode from "vscode";
 import { LanguageClient } from "vscode-languageclient/node";
 
@@ -35,23 +36,23 @@ export function registerCommands(getClient: () => LanguageClient | undefined, lo
     await fn(editor);
   };
   return [
-    vscode.commands.registerCommand("chmocoder.explain", withEditor((editor) => run("chmocoder.explain", target(editor)))),
-    vscode.commands.registerCommand("chmocoder.fix", withEditor(async () => vscode.commands.executeCommand("editor.action.quickFix"))),
+    vscode.commands.registerCommand("chmocoder.vscode.explain", withEditor((editor) => run("chmocoder.explain", target(editor)))),
+    vscode.commands.registerCommand("chmocoder.vscode.fix", withEditor(async () => vscode.commands.executeCommand("editor.action.quickFix"))),
 
-    vscode.commands.registerCommand("chmocoder.reviewFile", withEditor(async (editor) => {
+    vscode.commands.registerCommand("chmocoder.vscode.reviewFile", withEditor(async (editor) => {
       const result = (await run("chmocoder.review", { uri: editor.document.uri.toString() })) as { findings?: number } | undefined;
       if (result) {
         void vscode.window.showInformationMessage(`ChMOCoder: review done, ${result.findings ?? 0} findings.`);
       }
     })),
-    vscode.commands.registerCommand("chmocoder.askSelection", withEditor(async (editor) => {
+    vscode.commands.registerCommand("chmocoder.vscode.askSelection", withEditor(async (editor) => {
       const question = await vscode.window.showInputBox({ prompt: "Ask ChMOCoder about the selection", placeHolder: "What does this do?" });
       if (question) {
         await run("chmocoder.ask", { ...target(editor), question });
       }
     })),
-    vscode.commands.registerCommand("chmocoder.clearConversation", withEditor((editor) => run("chmocoder.clearHistory", { uri: editor.document.uri.toString() }))),
-    vscode.commands.registerCommand("chmocoder.restartServer", restart),
-    vscode.commands.registerCommand("chmocoder.showLog", () => log.show(true)),
+    vscode.commands.registerCommand("chmocoder.vscode.clearConversation", withEditor((editor) => run("chmocoder.clearHistory", { uri: editor.document.uri.toString() }))),
+    vscode.commands.registerCommand("chmocoder.vscode.restartServer", restart),
+    vscode.commands.registerCommand("chmocoder.vscode.showLog", () => log.show(true)),
   ];
 }

@@ -6,7 +6,7 @@ export class Status {
   private readonly item = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 100);
 
   constructor(context: vscode.ExtensionContext) {
-    this.item.command = "chmocoder.showLog";
+    this.item.command = "chmocoder.vscode.showLog";
     this.set("starting");
     this.item.show();
     context.subscriptions.push(this.item);
