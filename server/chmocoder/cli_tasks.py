@@ -171,15 +171,24 @@ def _locate(args: argparse.Namespace) -> tuple[Path, int, int | None] | None:
         return None
 
 
-async def explain(args: argparse.Namespace) -> int:
+def _open(args: argparse.Namespace) -> tuple[Session, int] | None:
+    """The session for FILE:LINE[:COL] and the cursor's byte offset; None (reported) if bad."""
     from chmocoder.cli import offset_of
 
     located = _locate(args)
     if located is None:
-        return 2
+        return None
     path, line, column = located
     session = Session(args, path)
-    offset = offset_of(session.doc.source, line, column)
+    return session, offset_of(session.doc.source, line, column)
+
+
+async def explain(args: argparse.Namespace) -> int:
+    opened = _open(args)
+    if opened is None:
+        return 2
+    session, offset = opened
+    path = session.path
     facts, _inner = session.assistant.facts(session.doc, offset)
     if facts:
         print(facts + "\n")
@@ -195,17 +204,14 @@ async def explain(args: argparse.Namespace) -> int:
 
 
 async def ask(args: argparse.Namespace) -> int:
-    from chmocoder.cli import offset_of
-
-    located = _locate(args)
-    if located is None:
-        return 2
     if not args.question.strip():
         print("chmocoder: a question is required", file=sys.stderr)
         return 2
-    path, line, column = located
-    session = Session(args, path)
-    offset = offset_of(session.doc.source, line, column)
+    opened = _open(args)
+    if opened is None:
+        return 2
+    session, offset = opened
+    path = session.path
     async with Printer() as printer:
         answer = await session.assistant.ask(
             session.doc,
@@ -224,15 +230,12 @@ async def ask(args: argparse.Namespace) -> int:
 
 
 async def fix(args: argparse.Namespace) -> int:
-    from chmocoder.cli import offset_of
-
-    located = _locate(args)
-    if located is None:
+    opened = _open(args)
+    if opened is None:
         return 2
-    path, line, column = located
-    session = Session(args, path)
-    doc = session.doc
-    start = offset_of(doc.source, line, column)
+    session, start = opened
+    path, doc = session.path, session.doc
+    line = doc.source.count(b"\n", 0, start) + 1
     line_end = doc.source.find(b"\n", start)
     line_end = len(doc.source) if line_end < 0 else line_end
     certain = None

@@ -12,63 +12,15 @@ from pathlib import Path
 import pytest
 
 from ..conftest import REPO
+from .nvim import nvim_env, requires_nvim, run_script
 
-NVIM = shutil.which("nvim")
-pytestmark = pytest.mark.skipif(
-    NVIM is None and not os.environ.get("CHMOCODER_REQUIRE_E2E"),  # CI sets it: there it must run
-    reason="Neovim is not installed (.ci/run installs Debian's neovim)",
-)
-
-
-def run_script(script: str, env: dict[str, str], result_file: Path) -> dict:  # type: ignore[type-arg]
-    assert NVIM is not None
-    subprocess.run(
-        [
-            NVIM,
-            "--headless",
-            "-u",
-            "NONE",
-            "-i",
-            "NONE",
-            "-n",
-            "-c",
-            f"luafile {REPO / 'tests/e2e' / script}",
-        ],
-        env=env,
-        timeout=280,
-        check=False,
-        capture_output=True,
-    )
-    result = json.loads(result_file.read_text())
-    assert "lua_error" not in result, result["lua_error"]
-    return result
+pytestmark = requires_nvim
 
 
 def test_plugin_attaches_hovers_fixes_and_streams_answers(tiny_model: Path, tmp_path: Path) -> None:
     source = tmp_path / "broken.py"
     source.write_text((REPO / "examples" / "broken.py").read_text())
-    result_file = tmp_path / "result.json"
-    env = {
-        **os.environ,
-        "CHMO_PLUGIN": str(REPO / "neovim"),
-        "CHMO_FILE": str(source),
-        "CHMO_OUT": str(result_file),
-        "CHMO_CMD": json.dumps([sys.executable, "-m", "chmocoder", "serve"]),
-        "CHMO_INIT": json.dumps(
-            {
-                "model": str(tiny_model),
-                "nCtx": 2048,
-                "nThreads": 1,
-                "maxTokens": 24,
-                "daemonIdleS": 5,
-                "cacheDir": str(tmp_path / "cache"),
-                "review": {"mode": "off"},
-            }
-        ),
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-        "XDG_RUNTIME_DIR": str(tmp_path / "run"),
-    }
-    result = run_script("nvim_plugin.lua", env, result_file)
+    result = run_script("nvim_plugin.lua", nvim_env(tmp_path, tiny_model, CHMO_FILE=str(source)))
     assert result["bad_setup"] is False
     assert any(
         '`answer_window` must be "float" or "split"' in n["message"]
@@ -85,15 +37,8 @@ def test_plugin_attaches_hovers_fixes_and_streams_answers(tiny_model: Path, tmp_
     assert result["explained"] is True and result["explanation"].startswith("# Explain")
 
 
-def test_checkhealth_reports_server_runtimes_and_model(tmp_path: Path) -> None:
-    result_file = tmp_path / "health.json"
-    env = {
-        **os.environ,
-        "CHMO_PLUGIN": str(REPO / "neovim"),
-        "CHMO_OUT": str(result_file),
-        "CHMO_CMD": json.dumps([sys.executable, "-m", "chmocoder", "serve"]),
-    }
-    report = run_script("nvim_health.lua", env, result_file)["report"]
+def test_checkhealth_reports_server_runtimes_and_model(tiny_model: Path, tmp_path: Path) -> None:
+    report = run_script("nvim_health.lua", nvim_env(tmp_path, tiny_model))["report"]
     assert "ChMOCoder" in report
     assert "server command:" in report
     assert (
