@@ -78,6 +78,12 @@ async def client(
     def on_markdown(ls: LanguageClient, params: Any) -> None:
         ls.markdown.append(params)  # type: ignore[attr-defined]
 
+    lsp_client.status = []  # type: ignore[attr-defined]
+
+    @lsp_client.feature("chmocoder/status")
+    def on_status(ls: LanguageClient, params: Any) -> None:
+        ls.status.append(params)  # type: ignore[attr-defined]
+
     await lsp_client.initialize_session(
         types.InitializeParams(
             capabilities=capabilities,
@@ -375,6 +381,9 @@ async def test_ask_streams_keeps_the_conversation_and_forgets_it(
         )
     )
     assert first["markdown"] and first["turn"] == 1
+    states = [m.state for m in client.status]  # type: ignore[attr-defined]
+    assert states[:2] == ["loading", "ready"]  # the first request loaded the model
+    assert client.status[1].tokensPerSecond > 0  # type: ignore[attr-defined]
     streamed = [m for m in client.markdown if m.id == first["id"]]  # type: ignore[attr-defined]
     assert streamed[-1].done is True and streamed[-1].markdown == first["markdown"]
 

@@ -28,7 +28,9 @@ class ModelProgress:
 
     async def __aenter__(self) -> ModelProgress:
         self._started = time.monotonic()
-        self.ls.notify_status("generating", self.title)
+        loading = self.ls.assistant().engine.info is None  # the first request loads the model
+        self.ls.notify_status("loading" if loading else "generating", self.title)
+
         window = self.ls.client_capabilities.window
         if window is None or not window.work_done_progress:
             return self

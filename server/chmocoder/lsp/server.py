@@ -270,7 +270,8 @@ class ChmoServer(LanguageServer):
     def notify_status(
         self, state: str, detail: str = "", tokens_per_second: float | None = None
     ) -> None:
-        """`chmocoder/status` {state: generating|ready|error, detail, tokensPerSecond} for clients
+        """`chmocoder/status` {state: loading|generating|ready|error, detail, tokensPerSecond} for clients
+
         that show it in a status bar (the same experimental capability as the panel)."""
         if self.has_panel:
             params: dict[str, Any] = {"state": state, "detail": detail}
