@@ -287,9 +287,9 @@ async def review(args: argparse.Namespace) -> int:
     await _close(session)
     text_lines = doc.source.split(b"\n")
     for f in findings:
-        row_text = text_lines[f.start_row].decode("utf-8", errors="replace")
+        row_text = text_lines[f.row].decode("utf-8", errors="replace")
         column = len(row_text) - len(row_text.lstrip()) + 1
-        lines.append((f.start_row + 1, column, f.severity, f.message))
+        lines.append((f.row + 1, column, f.severity, f.message))
     for row, column, severity, message in sorted(lines):
         print(f"{path}:{row}:{column}: {severity}: {message}")
     return 1 if lines else 0

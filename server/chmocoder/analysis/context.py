@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from chmocoder.analysis.document import Document
+from chmocoder.analysis.document import Document, point_at
 from chmocoder.analysis.symbols import (
     Definition,
     Span,
@@ -125,11 +125,12 @@ def extract_context(
     """
     doc.reparse()
     offset = max(0, min(offset, len(doc.source)))
-    point = _point(doc.source, offset)
+    row, column = point_at(doc.source, offset)
+    point = (row, column)
     notes = [doc.refusal] if doc.refusal else []
     if doc.language is None:
         notes.append("unknown language: plain text around the cursor")
-    enclosing = _enclosing(doc, offset)
+    enclosing = definitions_at(doc, offset)
     base = CodeContext(
         path=path or doc.uri,
         language=doc.language_name,
@@ -196,15 +197,6 @@ def identifier_at(doc: Document, offset: int) -> str | None:
         if _IDENTIFIER.match(text):
             return text
     return None
-
-
-def enclosing_definitions(doc: Document, offset: int) -> list[Definition]:
-    """Definitions that contain the offset, innermost first."""
-    return _enclosing(doc, offset)
-
-
-def _enclosing(doc: Document, offset: int) -> list[Definition]:
-    return definitions_at(doc, offset)
 
 
 def _referenced(
@@ -314,11 +306,6 @@ def _first_paragraph(text: str) -> str:
     return text.split("\n\n", 1)[0]
 
 
-def _point(source: bytes, offset: int) -> tuple[int, int]:
-    row = source.count(b"\n", 0, offset)
-    return row, offset - (source.rfind(b"\n", 0, offset) + 1)
-
-
 def _word_at(source: bytes, offset: int) -> str | None:
     start = offset
     while start > 0 and (chr(source[start - 1]).isalnum() or source[start - 1] in b"_$"):
@@ -328,13 +315,3 @@ def _word_at(source: bytes, offset: int) -> str | None:
         end += 1
     word = source[start:end].decode("utf-8", errors="replace")
     return word if word and _IDENTIFIER.match(word) else None
-
-
-__all__ = [
-    "CodeContext",
-    "EnclosingDefinition",
-    "ReferencedSignature",
-    "enclosing_definitions",
-    "extract_context",
-    "identifier_at",
-]

@@ -92,7 +92,7 @@ class WorkspaceIndex:
             log.info(
                 "indexed %d files (%d definitions) in %.1f s",
                 indexed,
-                sum(len(v) for v in self._by_file.values()),
+                self.definition_count(),
                 time.monotonic() - started,
             )
         except Exception:

@@ -7,7 +7,7 @@ import re
 import threading
 import tomllib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -47,7 +47,6 @@ class LanguageSupport:
     language: Language
     tags: Query
     imports: Query | None
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def name(self) -> str:

@@ -109,13 +109,14 @@ class Assistant:
         on_token: TokenCallback | None = None,
         priority: Priority = Priority.INTERACTIVE,
     ) -> Explanation:
-        facts, inner = self.facts(doc, offset)
+        chain = definitions_at(doc, offset)
+        inner = chain[0] if chain else None
         spec = self.explain_prompt(doc, offset, selection=selection, path=path)
         text, result = await self._run(
             "explain", spec, prompts.EXPLAIN_TOKENS[self.settings.audience], on_token, priority
         )
         title = f"{inner.kind} {inner.name}" if inner else "selection"
-        return Explanation(title=title, facts=facts, markdown=text, cached=result.cached)
+        return Explanation(title=title, markdown=text, cached=result.cached)
 
     def explain_prompt(
         self,

@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class Explanation:
     title: str
-    facts: str
-    """Quick facts from tree-sitter (kind, signature, doc): instant, no model."""
     markdown: str
     """The model's explanation; empty while it is still being written."""
     cached: bool = False
@@ -32,8 +30,8 @@ class Fix:
 
 @dataclass(frozen=True)
 class Finding:
-    start_row: int
-    end_row: int
+    row: int
+    """Zero-based: the line the finding is about."""
     severity: str
     message: str
     suggestion: str

@@ -95,7 +95,6 @@ class ReviewState:
                 result.append(
                     Finding(
                         row,
-                        row,
                         k.severity,
                         k.message,
                         k.suggestion,

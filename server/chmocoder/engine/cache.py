@@ -40,8 +40,6 @@ class ResultCache:
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
         self._size: int | None = None
-        self.hits = 0
-        self.misses = 0
 
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.msgpack"
@@ -51,11 +49,9 @@ class ResultCache:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            self.misses += 1
             return None
         except OSError as exc:
             log.warning("result cache: cannot read %s: %s", path, exc)
-            self.misses += 1
             return None
         try:
             entry = msgpack.unpackb(data, raw=False)
@@ -69,10 +65,8 @@ class ResultCache:
         except Exception as exc:
             log.warning("result cache: discarding %s (%s)", path.name, exc)
             self._discard(path)
-            self.misses += 1
             return None
         os.utime(path)  # recently used
-        self.hits += 1
         return result.model_copy(update={"cached": True})
 
     def put(self, key: str, result: GenerationResult) -> None:

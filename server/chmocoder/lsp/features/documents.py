@@ -57,7 +57,7 @@ def review_diagnostics(ls: ChmoServer, doc: Document) -> list[types.Diagnostic]:
     lines = doc.source.split(b"\n")
     result = []
     for finding in state.findings(doc):
-        row = min(finding.start_row, len(lines) - 1)
+        row = min(finding.row, len(lines) - 1)
         text = lines[row].decode("utf-8", errors="replace")
         indent = len(text) - len(text.lstrip())
         span = Span(

@@ -85,7 +85,6 @@ def _hover(markdown: str, doc: Document, inner: Definition, encoding: str) -> ty
 
 def register(server: ChmoServer) -> None:
     jobs = HoverJobs()
-    server.hover_jobs = jobs  # type: ignore[attr-defined]
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     async def hover(ls: ChmoServer, params: types.HoverParams) -> types.Hover | None:
