@@ -127,3 +127,17 @@ def test_points_are_tree_sitter_points() -> None:
     assert point_at(source, source.index(b"cd")) == (1, 0)
     assert advance_point(point_at(source, 2), b"xy\nz") == (1, 1)
     assert advance_point(point_at(source, 2), b"xy") == (0, 4)
+
+
+def test_row_span() -> None:
+    doc = Document("file:///t.txt", "a😀\r\n  bc\n\nlast".encode())
+    assert doc.row_span(0) == (
+        0,
+        len("a😀\r".encode()),
+    )  # CRLF: the \r stays, as tree-sitter counts
+    assert doc.source[slice(*doc.row_span(1))] == b"  bc"
+    assert doc.row_span(2)[0] == doc.row_span(2)[1]
+    assert doc.source[slice(*doc.row_span(3))] == b"last"
+    assert doc.row_span(99) == doc.row_span(3)
+    doc.apply_edit(0, 0, b"new\n")
+    assert doc.source[slice(*doc.row_span(0))] == b"new"  # an edit resets the cached rows

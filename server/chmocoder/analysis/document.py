@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -139,6 +140,18 @@ class Document:
             self.tree, self.refusal = None, None
             return
         self.tree, self.refusal = parse_bounded(self._parser, self.source, self.tree, self.limits)
+
+    def row_span(self, row: int) -> tuple[int, int]:
+        """Byte range of a tree-sitter row (rows end at b"\\n"), without its line break;
+        a row past the end is the last one."""
+        starts = self.cache.get("row_starts")
+        if starts is None:
+            starts = [0] + [m.end() for m in re.finditer(rb"\n", self.source)]
+            self.cache["row_starts"] = starts
+        assert isinstance(starts, list)
+        row = max(0, min(row, len(starts) - 1))
+        end = starts[row + 1] - 1 if row + 1 < len(starts) else len(self.source)
+        return starts[row], end
 
     def text(self, start: int, end: int) -> str:
         return self.source[start:end].decode("utf-8", errors="replace")

@@ -63,10 +63,12 @@ def to_position(doc: Document, offset: int, encoding: str) -> types.Position:
 
 
 def to_range(doc: Document, span: Span, encoding: str) -> types.Range:
-    return types.Range(
-        start=to_position(doc, span.start_byte, encoding),
-        end=to_position(doc, span.end_byte, encoding),
-    )
+    return byte_range(doc, span.start_byte, span.end_byte, encoding)
+
+
+def byte_range(doc: Document, start: int, end: int, encoding: str) -> types.Range:
+    """The client range of bytes [start, end)."""
+    return types.Range(start=to_position(doc, start, encoding), end=to_position(doc, end, encoding))
 
 
 def to_offsets(doc: Document, range_: types.Range, encoding: str) -> tuple[int, int]:

@@ -20,7 +20,7 @@ from chmocoder.analysis.syntax import syntax_problems
 from chmocoder.assist.edits import syntax_fix
 from chmocoder.assist.results import Edit
 from chmocoder.engine.types import EngineError
-from chmocoder.lsp.convert import to_offsets, to_range
+from chmocoder.lsp.convert import byte_range, to_offsets
 from chmocoder.lsp.features.documents import SOURCE
 from chmocoder.lsp.progress import ModelProgress
 from chmocoder.lsp.server import ChmoServer
@@ -38,10 +38,9 @@ class ActionData(BaseModel):
 
 
 def workspace_edit(ls: ChmoServer, doc: Document, edit: Edit) -> types.WorkspaceEdit:
-    from chmocoder.analysis.symbols import Span
-
-    span = Span(edit.start, edit.end, (0, 0), (0, 0))
-    text_edit = types.TextEdit(range=to_range(doc, span, ls.encoding), new_text=edit.new_text)
+    text_edit = types.TextEdit(
+        range=byte_range(doc, edit.start, edit.end, ls.encoding), new_text=edit.new_text
+    )
     workspace = ls.client_capabilities.workspace
     versioned = workspace and workspace.workspace_edit and workspace.workspace_edit.document_changes
     if versioned:

@@ -9,9 +9,8 @@ from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from chmocoder.analysis.document import Document
-from chmocoder.analysis.symbols import Span
 from chmocoder.analysis.syntax import syntax_problems
-from chmocoder.lsp.convert import to_offsets, to_range
+from chmocoder.lsp.convert import byte_range, to_offsets, to_range
 from chmocoder.lsp.server import ChmoServer
 
 log = logging.getLogger(__name__)
@@ -54,21 +53,14 @@ def review_diagnostics(ls: ChmoServer, doc: Document) -> list[types.Diagnostic]:
     state = ls.reviews.get(doc.uri)
     if state is None or not state.by_key:
         return []
-    lines = doc.source.split(b"\n")
     result = []
     for finding in state.findings(doc):
-        row = min(finding.row, len(lines) - 1)
-        text = lines[row].decode("utf-8", errors="replace")
-        indent = len(text) - len(text.lstrip())
-        span = Span(
-            sum(len(ln) + 1 for ln in lines[:row]) + len(text[:indent].encode()),
-            sum(len(ln) + 1 for ln in lines[:row]) + len(lines[row].rstrip(b"\r")),
-            (row, 0),
-            (row, 0),
-        )
+        start, end = doc.row_span(finding.row)
+        line = doc.source[start:end].rstrip(b"\r")
+        start += len(line) - len(line.lstrip())  # the line's text, not its indentation
         result.append(
             types.Diagnostic(
-                range=to_range(doc, span, ls.encoding),
+                range=byte_range(doc, start, start + len(line.lstrip()), ls.encoding),
                 message=finding.message,
                 severity=_SEVERITY.get(finding.severity, types.DiagnosticSeverity.Information),
                 source=SOURCE,
