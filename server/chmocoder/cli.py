@@ -9,8 +9,13 @@ import platform
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chmocoder import __version__
+
+if TYPE_CHECKING:
+    from chmocoder.analysis.context import DefinitionLookup
+    from chmocoder.analysis.document import Document
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -146,26 +151,40 @@ def _project_root(path: Path) -> Path:
     return path.parent
 
 
-def _context(args: argparse.Namespace) -> int:
-    from chmocoder.analysis.context import extract_context
+INDEX_WAIT_S = 10.0
+"""How long a command waits for the workspace index; it uses what is indexed by then."""
+
+
+def load_file(
+    path: Path, *, index: bool, workspace: Path | None = None
+) -> tuple[Document, list[str], DefinitionLookup | None]:
+    """The file as a Document, notes on its bytes, and workspace definitions by name (unless not
+    indexing): the folder given, else the file's git root, else its folder. Raises OSError."""
     from chmocoder.analysis.document import Document
     from chmocoder.analysis.index import WorkspaceIndex
     from chmocoder.analysis.languages import LanguageRegistry
 
+    source, notes = read_source(path)
+    registry = LanguageRegistry()
+    doc = Document(path.resolve().as_uri(), source, language=registry.lookup(path=path.name))
+    if not index:
+        return doc, notes, None
+    workspace_index = WorkspaceIndex(workspace or _project_root(path.resolve()), registry)
+    workspace_index.start()
+    workspace_index.wait(timeout=INDEX_WAIT_S)
+    return doc, notes, workspace_index.lookup
+
+
+def _context(args: argparse.Namespace) -> int:
+    from chmocoder.analysis.context import extract_context
+
     try:
         path, line, column = parse_location(args.location)
-        source, notes = read_source(path)
+        doc, notes, lookup = load_file(path, index=not args.no_index, workspace=args.workspace)
     except (LocationError, OSError) as exc:
         print(f"chmocoder: {exc}", file=sys.stderr)
         return 2
-    registry = LanguageRegistry()
-    doc = Document(path.resolve().as_uri(), source, language=registry.lookup(path=path.name))
-    lookup = None
-    if not args.no_index:
-        index = WorkspaceIndex(args.workspace or _project_root(path.resolve()), registry)
-        index.start()
-        index.wait(timeout=10)
-        lookup = index.lookup
+    source = doc.source
     try:
         context = extract_context(
             doc,

@@ -19,9 +19,6 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from chmocoder.analysis.document import Document
-from chmocoder.analysis.index import WorkspaceIndex
-from chmocoder.analysis.languages import LanguageRegistry
 from chmocoder.analysis.syntax import syntax_problems
 from chmocoder.assist.assistant import Assistant, AssistSettings
 from chmocoder.assist.edits import apply, syntax_fix
@@ -73,21 +70,11 @@ class Session:
     """One CLI run: the file, its document, the assistant."""
 
     def __init__(self, args: argparse.Namespace, path: Path) -> None:
-        from chmocoder.cli import _project_root, read_source
+        from chmocoder.cli import load_file
 
         self.settings = settings_from(args)
         self.path = path
-        source, self.notes = read_source(path)
-        registry = LanguageRegistry()
-        self.doc = Document(
-            path.resolve().as_uri(), source, language=registry.lookup(path=path.name)
-        )
-        lookup = None
-        if not getattr(args, "no_index", False):
-            index = WorkspaceIndex(_project_root(path.resolve()), registry)
-            index.start()
-            index.wait(timeout=10)
-            lookup = index.lookup
+        self.doc, self.notes, lookup = load_file(path, index=not getattr(args, "no_index", False))
         s = self.settings
         self.stats = stats = StatsStore(s.cache_dir / "stats.sqlite3")
         self.engine = Engine(
