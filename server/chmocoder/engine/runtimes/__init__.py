@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,10 +13,13 @@ from chmocoder.engine.gguf_header import GGUFHeader
 from chmocoder.engine.models import fingerprint
 from chmocoder.engine.types import (
     EngineError,
+    FinishReason,
     GenerationParams,
     GenerationResult,
     ModelInfo,
     Prompt,
+    Timings,
+    Usage,
 )
 
 TokenSink = Callable[[str], bool]
@@ -130,27 +134,48 @@ def threads_for(settings: LoadSettings) -> int:
     return settings.n_threads if settings.n_threads > 0 else physical_cores()
 
 
-class Stopwatch:
-    """Timings of one generation: time to first piece and tokens per second."""
+class Collector:
+    """One generation's text: each piece is kept, forwarded to the sink and timed (time to the
+    first piece, tokens per second); a sink that returns False stops the generation."""
 
-    def __init__(self) -> None:
-        import time
-
-        self._now = time.perf_counter
-        self.start = self._now()
+    def __init__(self, sink: TokenSink) -> None:
+        self.sink = sink
+        self.pieces: list[str] = []
+        self.cancelled = False
+        self.start = time.perf_counter()
         self.first: float | None = None
 
-    def piece(self) -> None:
-        if self.first is None:
-            self.first = self._now()
+    @property
+    def text(self) -> str:
+        return "".join(self.pieces)
 
-    def timings(self, completion_tokens: int) -> dict[str, float]:
-        end = self._now()
+    def add(self, piece: str) -> bool:
+        """Keep and forward a piece; False once the sink has asked to stop."""
+        if piece and not self.cancelled:
+            if self.first is None:
+                self.first = time.perf_counter()
+            self.pieces.append(piece)
+            self.cancelled = not self.sink(piece)
+        return not self.cancelled
+
+    def result(
+        self, finish: str, prompt_tokens: int, completion_tokens: int, text: str | None = None
+    ) -> GenerationResult:
+        """The result; `finish` is the runtime's reason (anything but "stop" counts as "length")."""
+        end = time.perf_counter()
         first = self.first if self.first is not None else end
         decode = end - first
         rate = (completion_tokens - 1) / decode if completion_tokens > 1 and decode > 0 else 0.0
-        return {
-            "prompt_ms": (first - self.start) * 1000,
-            "total_ms": (end - self.start) * 1000,
-            "tokens_per_second": rate,
-        }
+        reason: FinishReason = (
+            "cancelled" if self.cancelled else "stop" if finish == "stop" else "length"
+        )
+        return GenerationResult(
+            text=self.text if text is None else text,
+            finish_reason=reason,
+            usage=Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens),
+            timings=Timings(
+                prompt_ms=(first - self.start) * 1000,
+                total_ms=(end - self.start) * 1000,
+                tokens_per_second=rate,
+            ),
+        )

@@ -9,8 +9,8 @@ from typing import Any
 
 from chmocoder.engine.models import check_model
 from chmocoder.engine.runtimes import (
+    Collector,
     LoadSettings,
-    Stopwatch,
     TokenSink,
     local_model_info,
     room_for,
@@ -22,8 +22,6 @@ from chmocoder.engine.types import (
     GenerationParams,
     GenerationResult,
     Prompt,
-    Timings,
-    Usage,
 )
 
 log = logging.getLogger(__name__)
@@ -104,7 +102,7 @@ class CTransformersRuntime:
         text_prompt = chat_prompt(prompt, self.info.chat) + resume
         prompt_tokens = self.count_tokens(text_prompt) + 1
         room = room_for(self.info, prompt_tokens)
-        watch = Stopwatch()
+        collected = Collector(on_token)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         limit = min(params.max_tokens, room)
         text = ""
@@ -130,19 +128,12 @@ class CTransformersRuntime:
                 text = text[: min(stop_at, len(text))]
                 finish = "stop"
             if piece:
-                watch.piece()
                 text += piece
-                if not on_token(piece):
-                    finish = "cancelled"
+                if not collected.add(piece):
                     break
             if finish == "stop" or count >= limit:
                 break
-        return GenerationResult(
-            text=text,
-            finish_reason=finish,  # type: ignore[arg-type]
-            usage=Usage(prompt_tokens=len(tokens), completion_tokens=count),
-            timings=Timings(**watch.timings(count)),
-        )
+        return collected.result(finish, len(tokens), count, text=text)
 
     def close(self) -> None:
         self.llm = None

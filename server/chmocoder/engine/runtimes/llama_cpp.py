@@ -9,8 +9,8 @@ from typing import Any
 
 from chmocoder.engine.models import check_model
 from chmocoder.engine.runtimes import (
+    Collector,
     LoadSettings,
-    Stopwatch,
     TokenSink,
     local_model_info,
     room_for,
@@ -22,8 +22,6 @@ from chmocoder.engine.types import (
     GenerationParams,
     GenerationResult,
     Prompt,
-    Timings,
-    Usage,
 )
 
 log = logging.getLogger(__name__)
@@ -136,36 +134,25 @@ class LlamaCppRuntime:
             kwargs["grammar"] = LlamaGrammar.from_json_schema(
                 json.dumps(params.json_schema), verbose=False
             )
-        watch = Stopwatch()
-        pieces: list[str] = []
+        collected = Collector(on_token)
         finish = "length"
+        # llama-cpp-python streams one chunk per sampled token; the last one carries the reason
         chunks = 0
+
         try:
             stream: Any = self.llm.create_completion(tokens, **kwargs)
             for chunk in stream:
                 choice = chunk["choices"][0]
                 if choice.get("finish_reason") is None:
-                    chunks += 1  # one chunk per sampled token; the closing chunk carries the reason
-                text = choice.get("text")
-                if text:
-                    watch.piece()
-                    pieces.append(text)
-                    if not on_token(text):
-                        finish = "cancelled"
-                        break
+                    chunks += 1
+                if not collected.add(choice.get("text") or ""):
+                    break
                 if choice.get("finish_reason"):
                     finish = choice["finish_reason"]
             stream.close()
         except ValueError as exc:
             raise EngineError("generation", f"llama.cpp: {exc}") from None
-        text = "".join(pieces)
-        completion = chunks  # llama-cpp-python streams one chunk per sampled token
-        return GenerationResult(
-            text=text,
-            finish_reason="stop" if finish == "stop" else finish,  # type: ignore[arg-type]
-            usage=Usage(prompt_tokens=len(tokens), completion_tokens=completion),
-            timings=Timings(**watch.timings(completion)),
-        )
+        return collected.result(finish, len(tokens), chunks)
 
     def close(self) -> None:
         self.llm.close()

@@ -14,14 +14,13 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-from chmocoder.engine.runtimes import LoadSettings, Stopwatch, TokenSink
+from chmocoder.engine.runtimes import Collector, LoadSettings, TokenSink
 from chmocoder.engine.types import (
     EngineError,
     GenerationParams,
     GenerationResult,
     ModelInfo,
     Prompt,
-    Timings,
     Usage,
     prompt_text,
 )
@@ -127,12 +126,10 @@ class OpenAIRuntime:
             if resume:  # servers continue a trailing assistant message (llama-server, vLLM)
                 messages.append({"role": "assistant", "content": resume})
             path, body["messages"] = "/chat/completions", messages
-        watch = Stopwatch()
-        pieces: list[str] = []
+        collected = Collector(on_token)
         finish = "length"
         usage = Usage(prompt_tokens=self.count_tokens(prompt_text(prompt)))
         response = self._request("POST", path, body)
-        events = 0  # servers stream one event per token
         try:
             for raw in response:
                 line = raw.decode("utf-8", errors="replace").strip()
@@ -160,13 +157,8 @@ class OpenAIRuntime:
                     if "text" in choice
                     else (choice.get("delta") or {}).get("content")
                 )
-                if text:
-                    watch.piece()
-                    events += 1
-                    pieces.append(text)
-                    if not on_token(text):
-                        finish = "cancelled"
-                        break
+                if not collected.add(text or ""):
+                    break
                 if choice.get("finish_reason"):
                     finish = choice["finish_reason"]
         except (OSError, http.client.HTTPException) as exc:
@@ -175,16 +167,9 @@ class OpenAIRuntime:
             ) from None
         finally:
             response.close()
-        text = "".join(pieces)
-        if not usage.completion_tokens:
-            usage = Usage(prompt_tokens=usage.prompt_tokens, completion_tokens=events)
-
-        return GenerationResult(
-            text=text,
-            finish_reason="stop" if finish == "stop" else finish,  # type: ignore[arg-type]
-            usage=usage,
-            timings=Timings(**watch.timings(usage.completion_tokens)),
-        )
+        # servers that send no usage stream one event per token
+        completion = usage.completion_tokens or len(collected.pieces)
+        return collected.result(finish, usage.prompt_tokens, completion)
 
     def close(self) -> None:
         pass
