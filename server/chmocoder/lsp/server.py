@@ -85,6 +85,8 @@ class ChmoServer(LanguageServer):
         self.settings = Settings()
         self.index: WorkspaceIndex | None = None
         self.reviews: dict[str, ReviewState] = {}
+        self.pending_reviews: dict[str, asyncio.Task[None]] = {}
+        """Debounced reviews waiting to run, by document."""
         self._inflight: dict[str, set[asyncio.Task[Any]]] = {}
         self._assistant: Assistant | None = None
         self._engine_key: tuple[Any, ...] | None = None

@@ -23,18 +23,20 @@ from chmocoder.lsp.server import ChmoServer
 
 log = logging.getLogger(__name__)
 
-_pending: dict[str, asyncio.Task[None]] = {}
-
 
 def schedule_review(ls: ChmoServer, doc: Document, delay_ms: int) -> None:
     """(Re)start the review of a document after `delay_ms` (debounced per document)."""
-    previous = _pending.pop(doc.uri, None)
+    previous = ls.pending_reviews.pop(doc.uri, None)
     if previous is not None:
         previous.cancel()
     task = ls.loop.create_task(_review_later(ls, doc, delay_ms))
-    _pending[doc.uri] = task
+    ls.pending_reviews[doc.uri] = task
     task.add_done_callback(
-        lambda done: _pending.pop(doc.uri, None) if _pending.get(doc.uri) is done else None
+        lambda done: (
+            ls.pending_reviews.pop(doc.uri, None)
+            if ls.pending_reviews.get(doc.uri) is done
+            else None
+        )
     )
 
 
