@@ -236,10 +236,12 @@ async def test_edit_cancels_the_work_in_progress(
     )
     answer = await asyncio.wait_for(asking, 30)
     assert "document changed" in answer["markdown"]
+    model_calls(client, 1)  # statistics are written in the background: wait for the row
     with sqlite3.connect(client.cache / "stats.sqlite3") as db:  # type: ignore[attr-defined]
         task, cancelled, tokens = db.execute(
             "SELECT task, cancelled, completion_tokens FROM calls"
         ).fetchone()
+
     assert (task, cancelled) == ("ask", 1) and tokens < 6000
 
 
