@@ -76,11 +76,12 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def default_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The packaged Gemma 3 270M, assembled once for the session."""
-    from chmocoder.engine.models import default_model_path
+def gemma_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The catalogue's Gemma 3 270M (installed by the test command), assembled once for the
+    session: the real model for the few tests whose point is a real model's behaviour."""
+    from chmocoder.engine.models import resolve_model
 
-    return default_model_path(tmp_path_factory.mktemp("default-model-cache"))
+    return resolve_model("gemma3-270m", tmp_path_factory.mktemp("model-cache"))
 
 
 async def wait_for_diagnostics(client, uri: str, version: int):  # type: ignore[no-untyped-def]

