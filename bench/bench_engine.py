@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from chmocoder.engine.engine import Engine, EngineConfig
-from chmocoder.engine.models import default_model_path
+from chmocoder.engine.models import resolve_model
 from chmocoder.engine.types import GenerationParams
 from common import report
 
@@ -141,7 +141,7 @@ async def through_daemon(model: Path, cache_dir: Path) -> dict[str, object]:
 def main() -> None:
     os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="chmo-bench-run-"))
     cache_dir = Path(tempfile.mkdtemp(prefix="chmo-bench-cache-"))
-    model = default_model_path(Path.home() / ".cache" / "chmocoder")
+    model = resolve_model("gemma3-270m", Path.home() / ".cache" / "chmocoder")
     raw = raw_decode_rate(model)
     ours = asyncio.run(through_daemon(model, cache_dir))
     med = statistics.median

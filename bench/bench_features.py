@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent.parent))
 from lsprotocol import types
 from tests.support.tiny_model import write_tiny_llama
 
-from chmocoder.engine.models import default_model_path
+from chmocoder.engine.models import resolve_model
 from common import median_ms, p95_ms, report
 from lsp_driver import PYTHON, Driver
 
@@ -149,7 +149,7 @@ async def listing_latency(
 async def main() -> None:
     cache = Path(tempfile.mkdtemp(prefix="chmo-bench-features-"))
     tiny = write_tiny_llama(cache / "tiny.gguf", context_length=8192)
-    default = default_model_path(Path.home() / ".cache" / "chmocoder")
+    default = resolve_model("gemma3-270m", Path.home() / ".cache" / "chmocoder")
     baseline, cached, after_edit = await hover_vs_noop(tiny, cache / "hover")
     full, full_calls, incremental, incremental_calls = await review(tiny, cache / "review")
     idle, busy, _ = await listing_latency(default, cache / "listing")
