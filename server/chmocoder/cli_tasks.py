@@ -97,6 +97,7 @@ class Session:
             AssistSettings(s.audience, s.max_tokens, s.temperature, s.context_tokens),
             history=History(s.cache_dir / "history.sqlite3", s.history.ttl_hours),
             workspace=lookup,
+            on_outcome=stats.record_outcome,
         )
 
 
@@ -251,6 +252,8 @@ async def fix(args: argparse.Namespace) -> int:
     if result.edit is None:
         print(f"chmocoder: no fix offered: {result.rejected}", file=sys.stderr)
         return 1
+    if result.description:
+        print(f"chmocoder: {result.description}", file=sys.stderr)
     patched = apply(doc, result.edit)
     old = doc.source.decode("utf-8", errors="replace").splitlines(keepends=True)
     new = patched.decode("utf-8", errors="replace").splitlines(keepends=True)
@@ -293,7 +296,8 @@ async def review(args: argparse.Namespace) -> int:
 
 def stats(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    summary = StatsStore(settings.cache_dir / "stats.sqlite3").summary()
+    store = StatsStore(settings.cache_dir / "stats.sqlite3")
+    summary = store.summary()
     if not summary:
         print("no model calls recorded yet")
         return 0
@@ -305,4 +309,9 @@ def stats(args: argparse.Namespace) -> int:
             f"{s.task:<10} {s.count:>6} {s.p50_ms:>9.0f} {s.p95_ms:>9.0f} {s.tokens_per_second:>9.1f} "
             f"{s.cache_hit_rate:>10.0%} {s.cancelled:>9} {s.errors:>6}"
         )
+    outcomes = store.outcomes()
+    if outcomes:
+        print(f"\n{'task':<10} {'outcome':<28} {'count':>6}")
+        for task, outcome, count in outcomes:
+            print(f"{task:<10} {outcome:<28} {count:>6}")
     return 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from chmocoder.assist.assistant import without_repeats
 from chmocoder.assist.prompts import AUDIENCE_GUIDE, edit_prompt, explain_prompt, review_prompt
 from chmocoder.engine.types import ChatMessage
 
@@ -68,38 +67,31 @@ def test_focus_on_the_identifier() -> None:
 
 def test_edit_prompt_asks_for_one_block_of_the_target() -> None:
     prompt, lead, stop = edit_prompt(
-        MATERIAL, "python", "def f(x):\n    return x", "Fix it", "Problem: y", "expert"
+        MATERIAL, "python", "def f(x):\n    return x", "docstring", "expert"
     ).build(chat=False)
     assert isinstance(prompt, str) and "Target code:\n```python\ndef f(x):" in prompt
     assert lead.endswith("```python\n") and stop == ("```",)
 
 
+def test_fix_prompt_gives_the_evidence_and_asks_for_a_diagnosis() -> None:
+    prompt, _, _ = edit_prompt(
+        MATERIAL,
+        "python",
+        "def f(x):\n    return x",
+        "fix",
+        "intermediate",
+        problems=("line 2: returns the input unchanged",),
+        cursor="    return x",
+        callers=("y = f(3)",),
+    ).build(chat=True)
+    assert isinstance(prompt, list)
+    system, user = prompt[0].content, prompt[1].content
+    assert "`Problem: `" in system and "doc comment" in system and "one ```python block" in system
+    assert "Known problems:\n- line 2: returns the input unchanged" in user
+    assert "It is called like this:\ny = f(3)" in user
+    assert "The user's cursor is on this line: `return x`" in user
+    assert user.rstrip().endswith("```")  # the target comes last
+
+
 def test_audience_guides_differ() -> None:
     assert len(set(AUDIENCE_GUIDE.values())) == 3
-
-
-def test_repeated_paragraphs_are_cut() -> None:
-    text = "It adds.\n\nIt returns x.\n\nIt  adds.\n\nMore."
-    assert without_repeats(text) == "It adds.\n\nIt returns x."
-
-
-def test_repeat_guard_streams_and_stops_at_the_first_repeat() -> None:
-    from chmocoder.assist.assistant import RepeatGuard
-
-    shown: list[str] = []
-    guard = RepeatGuard(shown.append)
-    text = "It adds.\n\nIt returns x.\n\nIt adds.\n\nMore."
-    answers = [guard(text[i : i + 3]) for i in range(0, len(text), 3)]
-    assert answers[-1] is False and answers.count(False) == 3 and guard.repeated
-    assert guard.text == "It adds.\n\nIt returns x."
-    assert "".join(shown) == "It adds.\n\nIt returns x.\n\n"  # the repeat was never shown
-
-
-def test_repeat_guard_forwards_a_new_paragraph_that_began_like_an_old_one() -> None:
-    from chmocoder.assist.assistant import RepeatGuard
-
-    shown: list[str] = []
-    guard = RepeatGuard(shown.append)
-    for piece in ["It adds.", "\n\n", "It ", "adds ", "more."]:
-        guard(piece)
-    assert "".join(shown) == "It adds.\n\nIt adds more." and not guard.repeated

@@ -7,27 +7,51 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chmocoder.analysis.context import CodeContext, DefinitionLookup, extract_context
+from chmocoder.analysis.context import MIN_BUDGET, CodeContext, DefinitionLookup, extract_context
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.symbols import Definition, definitions_at
+from chmocoder.analysis.syntax import syntax_problems
 from chmocoder.assist import prompts
-from chmocoder.assist.edits import extract_code, indentation_of, line_span, reindent, verify
+from chmocoder.assist.edits import (
+    extract_code,
+    extract_description,
+    indentation_of,
+    line_span,
+    reindent,
+    verify,
+)
 from chmocoder.assist.history import History
-from chmocoder.assist.prompts import Audience, PromptSpec
+from chmocoder.assist.prompts import Audience, EditTask, PromptSpec
 from chmocoder.assist.results import Answer, Edit, Explanation, Finding, Fix
-from chmocoder.assist.review import ReviewFindings, ReviewState
+from chmocoder.assist.review import ReviewFindings, ReviewState, ReviewUnit, filter_findings
+from chmocoder.assist.shaping import AnswerShaper
 from chmocoder.engine.engine import Engine
-from chmocoder.engine.types import GenerationParams, GenerationResult, Priority
+from chmocoder.engine.types import (
+    EngineError,
+    GenerationParams,
+    GenerationResult,
+    Priority,
+    Prompt,
+    prompt_text,
+)
 
 log = logging.getLogger(__name__)
 
 TokenCallback = Callable[[str], Any]
+OutcomeSink = Callable[[str, str], None]
+"""(task, outcome): what became of a task beyond its model calls (a fix verified on its
+second candidate, ...), for `chmocoder stats`."""
 
-EDIT_TASKS = {
-    "fix": "Fix the problem in the target code",
-    "docstring": "Add a docstring or doc comment to the target code, in the language's usual style",
-    "simplify": "Simplify the target code without changing what it does",
-}
+EDIT_CANDIDATES = (
+    GenerationParams(temperature=0.1, repeat_penalty=1.0, seed=1),
+    GenerationParams(temperature=0.6, repeat_penalty=1.0, seed=2),
+    GenerationParams(temperature=0.9, repeat_penalty=1.0, seed=3),
+)
+"""A fix, docstring or simplify edit: the first candidate that passes verification with a
+change is offered. Edits copy most of their input, so no repeat penalty."""
+
+RESERVE_TOKENS = 16
+"""Slack between the prompt plus the answer's budget and the model's window."""
 
 
 @dataclass
@@ -45,17 +69,25 @@ class Assistant:
         settings: AssistSettings,
         history: History | None = None,
         workspace: DefinitionLookup | None = None,
+        on_outcome: OutcomeSink | None = None,
     ) -> None:
         self.engine = engine
         self.settings = settings
         self.history = history
         self.workspace = workspace
+        self.on_outcome = on_outcome
 
     # --- shared --------------------------------------------------------------------
 
-    def context(self, doc: Document, offset: int, path: str | None = None) -> CodeContext:
+    def context(
+        self, doc: Document, offset: int, path: str | None = None, budget: int | None = None
+    ) -> CodeContext:
         return extract_context(
-            doc, offset, path=path, budget=self.settings.context_tokens, workspace=self.workspace
+            doc,
+            offset,
+            path=path,
+            budget=budget or self.settings.context_tokens,
+            workspace=self.workspace,
         )
 
     def _params(
@@ -64,22 +96,63 @@ class Assistant:
         limit = min(max_tokens or self.settings.max_tokens, self.settings.max_tokens)
         return GenerationParams(max_tokens=limit, temperature=self.settings.temperature, stop=stop)
 
+    async def _fit(
+        self, make: Callable[[int], PromptSpec], max_tokens: int
+    ) -> tuple[Prompt, str, tuple[str, ...], int]:
+        """(prompt, lead, stop strings, answer budget) fitted to the model's window: the
+        answer gets at most a third of it, and the code context shrinks (measured with the
+        model's own tokenizer) until prompt and answer fit."""
+        info = await self.engine.start()
+        window = info.context_length
+        max_tokens = max(16, min(max_tokens, window // 3))
+        budget = self.settings.context_tokens
+        for _ in range(6):
+            spec = make(budget)
+            prompt, lead, stop = spec.build(info.chat)
+            used = await self.engine.count_tokens(prompt_text(prompt))
+            over = used + max_tokens + RESERVE_TOKENS - window
+            if over <= 0 or budget <= MIN_BUDGET:
+                break
+            budget = max(MIN_BUDGET, budget - over - budget // 8)
+        if over > 0:  # the smallest context still leaves too little room: a shorter answer
+            max_tokens = window - used - RESERVE_TOKENS
+            if max_tokens < 16:
+                raise EngineError(
+                    "prompt-too-long",
+                    f"the model's context window ({window} tokens) is too small for this "
+                    f"request ({used} tokens without the answer); use a model or nCtx with more",
+                )
+        return prompt, lead, stop, max_tokens
+
     async def _run(
         self,
         task: str,
-        spec: PromptSpec,
+        make: Callable[[int], PromptSpec],
         max_tokens: int | None,
         on_token: TokenCallback | None,
         priority: Priority,
+        source: str = "",
+        on_progress: TokenCallback | None = None,
     ) -> tuple[str, GenerationResult]:
-        info = await self.engine.start()
-        prompt, lead, stop = spec.build(info.chat)
+        """A prose answer, streamed through the shaper (see shaping.py)."""
+        prompt, lead, stop, limit = await self._fit(make, max_tokens or self.settings.max_tokens)
         visible_lead = lead.split(": ", 1)[1] if ": " in lead else ""
-        params = self._params(max_tokens, stop)
-        guard = RepeatGuard(on_token or (lambda _piece: None))
-        guard(visible_lead)
-        result = await self.engine.generate(task, prompt, params, priority=priority, on_token=guard)
-        return without_repeats((visible_lead + result.text).strip()), result
+        params = self._params(limit, stop)
+        shaper = AnswerShaper(on_token or (lambda _piece: None), source, on_progress)
+        shaper(visible_lead)
+        result = await self.engine.generate(
+            task, prompt, params, priority=priority, on_token=shaper
+        )
+        text = shaper.finish(complete=result.finish_reason == "stop")
+        return text, result
+
+    def _outcome(self, task: str, outcome: str) -> None:
+        log.info("%s: %s", task, outcome)
+        if self.on_outcome is not None:
+            try:
+                self.on_outcome(task, outcome)
+            except Exception:  # statistics must never break a task
+                log.exception("recording an outcome failed")
 
     # --- explain -------------------------------------------------------------------
 
@@ -107,16 +180,29 @@ class Assistant:
         selection: tuple[int, int] | None = None,
         path: str | None = None,
         on_token: TokenCallback | None = None,
+        on_progress: TokenCallback | None = None,
         priority: Priority = Priority.INTERACTIVE,
     ) -> Explanation:
+        """`on_token` gets the explanation as it may be shown; `on_progress` every piece the
+        model writes."""
         chain = definitions_at(doc, offset)
         inner = chain[0] if chain else None
-        spec = self.explain_prompt(doc, offset, selection=selection, path=path)
-        text, result = await self._run(
-            "explain", spec, prompts.EXPLAIN_TOKENS[self.settings.audience], on_token, priority
+        shown = doc.text(inner.span.start_byte, inner.span.end_byte) if inner else ""
+        if selection is not None and selection[0] != selection[1]:
+            shown = doc.text(*selection)
+        text, _result = await self._run(
+            "explain",
+            lambda budget: self.explain_prompt(
+                doc, offset, selection=selection, path=path, budget=budget
+            ),
+            prompts.EXPLAIN_TOKENS[self.settings.audience],
+            on_token,
+            priority,
+            source=shown,
+            on_progress=on_progress,
         )
         title = f"{inner.kind} {inner.name}" if inner else "selection"
-        return Explanation(title=title, markdown=text, cached=result.cached)
+        return Explanation(title=title, markdown=text)
 
     def explain_prompt(
         self,
@@ -125,8 +211,9 @@ class Assistant:
         *,
         selection: tuple[int, int] | None = None,
         path: str | None = None,
+        budget: int | None = None,
     ) -> PromptSpec:
-        ctx = self.context(doc, offset, path)
+        ctx = self.context(doc, offset, path, budget)
         material = ctx.render()
         kind, name = (ctx.definition.kind, ctx.definition.name) if ctx.definition else ("code", "")
         if selection is not None and selection[0] != selection[1]:
@@ -147,7 +234,7 @@ class Assistant:
     async def edit(
         self,
         doc: Document,
-        task: str,
+        task: EditTask,
         start: int,
         end: int,
         *,
@@ -155,35 +242,55 @@ class Assistant:
         path: str | None = None,
         on_token: TokenCallback | None = None,
     ) -> Fix:
-        """Ask for a new version of the target and check it (re-parse, confinement)."""
+        """A new version of the target, checked (re-parse, confinement) before it is offered.
+        Up to three candidates: the first that changes the code and passes is the answer."""
         target_start, target_end = self.edit_target(doc, start, end)
         target = doc.text(target_start, target_end)
-        ctx = self.context(doc, start, path)
-        spec = prompts.edit_prompt(
-            ctx.render(),
-            doc.language_name or "",
-            target,
-            EDIT_TASKS[task],
-            detail,
-            self.settings.audience,
-        )
-        info = await self.engine.start()
-        prompt, _lead, stop = spec.build(info.chat)
-        budget = min(self.settings.max_tokens * 2, max(256, len(target) // 2 + 128))
-        result = await self.engine.generate(
-            task,
-            prompt,
-            GenerationParams(max_tokens=budget, temperature=0.1, stop=stop),
-            on_token=on_token,
-        )
-        code = reindent(extract_code(result.text), indentation_of(doc, target_start))
-        edit = Edit(target_start, target_end, code)
+        problems = [detail] if detail.strip() else []
+        for p in syntax_problems(doc):
+            if target_start <= p.span.start_byte <= target_end:
+                problems.append(f"line {p.span.start[0] + 1}: {p.message}")
+        chain = definitions_at(doc, start)
+        cursor = ""
+        if chain and doc.source.count(b"\n", 0, start) > chain[0].span.start[0]:
+            cursor = doc.text(*line_span(doc, start, start))
+        callers = _callers(doc, chain[0], target_start, target_end) if chain else ()
+
+        def make(budget: int) -> PromptSpec:
+            ctx = self.context(doc, start, path, budget)
+            return prompts.edit_prompt(
+                ctx.render(),
+                doc.language_name or "",
+                target,
+                task,
+                self.settings.audience,
+                problems=tuple(problems),
+                cursor=cursor if task == "fix" else "",
+                callers=callers if task == "fix" else (),
+            )
+
+        want = min(self.settings.max_tokens * 2, max(256, len(target) // 2 + 128)) + 64
+        prompt, _lead, stop, budget = await self._fit(make, want)
         title = {"fix": "Fix", "docstring": "Add docstring", "simplify": "Simplify"}[task]
-        reason = verify(doc, edit)
-        if reason is not None:
-            log.info("%s edit rejected: %s", task, reason)
-            return Fix(title=title, edit=None, rejected=reason)
-        return Fix(title=title, edit=edit)
+        indentation = indentation_of(doc, target_start)
+        reasons: list[str] = []
+        for number, candidate in enumerate(EDIT_CANDIDATES, 1):
+            params = candidate.model_copy(update={"max_tokens": budget, "stop": stop})
+            result = await self.engine.generate(
+                task, prompt, params, on_token=on_token if number == 1 else None
+            )
+            code = reindent(extract_code(result.text), indentation)
+            edit = Edit(target_start, target_end, code)
+            reason = verify(doc, edit)
+            if reason is None:
+                self._outcome(task, f"verified on candidate {number}")
+                return Fix(title=title, edit=edit, description=extract_description(result.text))
+            log.info("%s candidate %d rejected: %s", task, number, reason)
+            reasons.append(reason)
+        unchanged = all(r == "the model suggested no change" for r in reasons)
+        self._outcome(task, "no change" if unchanged else "rejected")
+        reason = reasons[-1] if unchanged else next(r for r in reasons if "no change" not in r)
+        return Fix(title=title, edit=None, rejected=reason)
 
     # --- review --------------------------------------------------------------------
 
@@ -195,42 +302,60 @@ class Assistant:
         path: str | None = None,
         is_current: Callable[[], bool] = lambda: True,
     ) -> tuple[list[Finding], int]:
-        """Findings for the document, asking the model only about changed definitions.
+        """Findings for the document, asking the model only about changed units.
 
         Returns (findings, model calls made). Stops early when `is_current` turns
         False (the document moved on): what was reviewed so far is kept.
         """
-        todo, _kept = state.plan(doc)
         calls = 0
-        for key, definition in todo:
+        for unit in state.plan(doc):
             if not is_current():
                 break
-            ctx = self.context(doc, definition.span.start_byte, path)
-            numbered = _numbered(doc, definition)
-            material = ctx.render() + f"\nWith line numbers:\n{numbered}\n"
-            spec = prompts.review_prompt(
-                material,
-                definition.kind,
-                definition.name,
-                definition.span.start[0] + 1,
-                self.settings.audience,
-            )
-            info = await self.engine.start()
-            prompt, _lead, _stop = spec.build(info.chat)
             calls += 1
             try:
-                found, _ = await self.engine.generate_json(
-                    "review",
-                    prompt,
-                    ReviewFindings,
-                    GenerationParams(max_tokens=self.settings.max_tokens, temperature=0.1),
-                    priority=Priority.BACKGROUND,
-                )
-            except Exception as exc:  # one bad answer must not stop the review of the rest
-                log.warning("review of %s %s failed: %s", definition.kind, definition.name, exc)
+                found = await self._review_unit(doc, unit, path)
+            except EngineError as exc:  # one bad answer must not stop the review of the rest
+                log.warning("review of %s %s failed: %s", unit.kind, unit.name, exc.message)
                 continue
-            state.store(key, definition, found.findings)
+            kept = filter_findings(doc, unit, found.findings)
+            if len(kept) < len(found.findings):
+                log.info(
+                    "review of %s %s: %d of %d findings kept",
+                    unit.kind, unit.name, len(kept), len(found.findings),
+                )  # fmt: skip
+            state.store(unit, kept)
+        state.forget_missing(doc)
         return state.findings(doc), calls
+
+    async def _review_unit(
+        self, doc: Document, unit: ReviewUnit, path: str | None
+    ) -> ReviewFindings:
+        def make(budget: int) -> PromptSpec:
+            if unit.kind == "module":
+                ctx_text = f"File: {path or doc.uri}" + (
+                    f" ({doc.language_name})\n" if doc.language_name else "\n"
+                )
+                numbered = unit.text
+            else:
+                ctx_text = self.context(doc, unit.start_byte, path, budget).render()
+                numbered = _numbered(doc, unit)
+            return prompts.review_prompt(
+                ctx_text + f"\nWith line numbers:\n{numbered}\n",
+                unit.kind,
+                unit.name,
+                unit.start_row + 1,
+                self.settings.audience,
+            )
+
+        prompt, _lead, _stop, limit = await self._fit(make, self.settings.max_tokens)
+        found, _ = await self.engine.generate_json(
+            "review",
+            prompt,
+            ReviewFindings,
+            GenerationParams(max_tokens=limit, temperature=0.1),
+            priority=Priority.BACKGROUND,
+        )
+        return found
 
     # --- ask -----------------------------------------------------------------------
 
@@ -244,84 +369,42 @@ class Assistant:
         path: str | None = None,
         scope: str | None = None,
         on_token: TokenCallback | None = None,
+        on_progress: TokenCallback | None = None,
     ) -> Answer:
         earlier = self.history.turns(scope) if self.history and scope else []
-        ctx = self.context(doc, start, path)
-        material = ctx.render()
-        if end > start:
-            material += f"\nSelected code:\n```\n{doc.text(start, end)}\n```\n"
-        spec = prompts.ask_prompt(material, question, earlier, self.settings.audience)
-        text, _ = await self._run("ask", spec, None, on_token, Priority.INTERACTIVE)
+
+        def make(budget: int) -> PromptSpec:
+            material = self.context(doc, start, path, budget).render()
+            if end > start:
+                material += f"\nSelected code:\n```\n{doc.text(start, end)}\n```\n"
+            return prompts.ask_prompt(material, question, earlier, self.settings.audience)
+
+        text, _ = await self._run(
+            "ask", make, None, on_token, Priority.INTERACTIVE, on_progress=on_progress
+        )
         if self.history and scope:
             self.history.add(scope, question, text)
         return Answer(question=question, markdown=text, history=earlier)
 
 
-def _norm(paragraph: str) -> str:
-    return " ".join(paragraph.split()).lower()
-
-
-class RepeatGuard:
-    """Streams text on, but stops when a paragraph repeats one already written.
-
-    A paragraph that so far reads like an earlier one is held back until it
-    either turns out new (then it is forwarded) or complete and repeated (then
-    the generation is stopped and it is never shown).
-    """
-
-    def __init__(self, forward: Callable[[str], Any]) -> None:
-        self.forward = forward
-        self.text = ""
-        self.repeated = False
-        self._sent = 0
-        self._checked = 0
-        self._seen: set[str] = set()
-
-    def __call__(self, piece: str) -> bool:
-        """Returns False once the text repeats itself: the generation should stop."""
-        if self.repeated:
-            return False
-        if not piece:
-            return True
-        self.text += piece
-        parts = self.text.split("\n\n")
-        complete, current = parts[:-1], parts[-1]
-        for index in range(self._checked, len(complete)):
-            key = _norm(complete[index])
-            if key and key in self._seen:
-                self.repeated = True
-                self.text = "\n\n".join(complete[:index])
-                if len(self.text) > self._sent:
-                    self.forward(self.text[self._sent :])
-                    self._sent = len(self.text)
-                return False
-            self._seen.add(key)
-            self._checked = index + 1
-        key = _norm(current)
-        hold = bool(key) and any(seen.startswith(key) for seen in self._seen)
-        upto = len(self.text) - (len(current) if hold else 0)
-        if upto > self._sent:
-            self.forward(self.text[self._sent : upto])
-            self._sent = upto
-        return True
-
-
-def without_repeats(text: str) -> str:
-    """The text up to its first repeated paragraph: small models loop, and a loop adds nothing."""
-    seen: set[str] = set()
-    kept: list[str] = []
-    for paragraph in text.split("\n\n"):
-        key = " ".join(paragraph.split()).lower()
-        if key and key in seen:
-            break
-        seen.add(key)
-        kept.append(paragraph)
-    return "\n\n".join(kept).strip()
-
-
-def _numbered(doc: Document, definition: Definition) -> str:
-
-    first = definition.span.start[0]
-    start, end = line_span(doc, definition.span.start_byte, definition.span.end_byte)
+def _numbered(doc: Document, unit: ReviewUnit) -> str:
+    start, end = line_span(doc, unit.start_byte, unit.end_byte)
     lines = doc.text(start, end).split("\n")
-    return "\n".join(f"{first + i + 1:>5}| {line}" for i, line in enumerate(lines))
+    return "\n".join(f"{unit.start_row + i + 1:>5}| {line}" for i, line in enumerate(lines))
+
+
+def _callers(
+    doc: Document, definition: Definition, start: int, end: int, limit: int = 3
+) -> tuple[str, ...]:
+    """Lines of this file outside the target that call it, as the model's evidence of intent."""
+    needle = f"{definition.name}(".encode()
+    found: list[str] = []
+    position = doc.source.find(needle)
+    while position >= 0 and len(found) < limit:
+        if not start <= position < end:
+            a, b = line_span(doc, position, position)
+            line = doc.text(a, b).strip()
+            if line and line not in found:
+                found.append(line)
+        position = doc.source.find(needle, position + 1)
+    return tuple(found)

@@ -6,7 +6,7 @@ import re
 import textwrap
 
 from chmocoder.analysis.document import Document
-from chmocoder.analysis.symbols import definitions
+from chmocoder.analysis.symbols import Definition, definitions
 from chmocoder.analysis.syntax import SyntaxProblem, syntax_problems
 from chmocoder.assist.results import Edit, Fix
 
@@ -21,11 +21,29 @@ def line_span(doc: Document, start: int, end: int) -> tuple[int, int]:
     return line_start, len(doc.source) if line_end < 0 else line_end
 
 
+_DESCRIPTION = re.compile(
+    r"^\W*(?:problem|diagnosis|bug|issue)\W*:\s*(.+)$", re.IGNORECASE | re.MULTILINE
+)
+
+
 def extract_code(answer: str) -> str:
-    """The code in a model's answer: its first fenced block, else the whole answer."""
+    """The code in a model's answer: its first fenced block, else the answer without its
+    diagnosis line."""
     match = _FENCE.search(answer)
-    code = match.group(1) if match else answer
-    return code.strip("\n")
+    if match:
+        return match.group(1).strip("\n")
+    return _DESCRIPTION.sub("", answer, count=1).strip("\n")
+
+
+def extract_description(answer: str) -> str:
+    """The one-sentence diagnosis before the code ("Problem: ..."), if the model wrote one."""
+    fence = answer.find("```")
+    match = _DESCRIPTION.search(answer[: fence if fence >= 0 else len(answer)])
+    if not match:
+        return ""
+    text = " ".join(match.group(1).strip(" *").split())
+    sentence = re.match(r"(.+?[.!?])(?:\s|$)", text)
+    return (sentence.group(1) if sentence else text)[:300]
 
 
 def reindent(code: str, indentation: str) -> str:
@@ -57,13 +75,63 @@ def verify(doc: Document, edit: Edit) -> str | None:
     if len(after) > len(before):
         new = _first_new(before, after)
         return f"it would add a syntax error at line {new.span.start[0] + 1}: {new.message}"
+    new_end = edit.start + len(edit.new_text.encode())
+    targets = _outermost(_definitions_within(doc, edit.start, edit.end))
+    if len(targets) == 1:
+        return _same_definition(patched, targets[0], edit.start, new_end)
     inside_before = _definitions_within(doc, edit.start, edit.end)
-    inside_after = _definitions_within(
-        patched, edit.start, edit.start + len(edit.new_text.encode())
-    )
+    inside_after = _definitions_within(patched, edit.start, new_end)
     if len(inside_after) > max(1, len(inside_before)) + 1:
         return "it rewrites more than its target (the answer adds definitions from elsewhere)"
     return None
+
+
+def _outermost(found: list[Definition]) -> list[Definition]:
+    return [d for d in found if not any(o is not d and o.span.encloses(d.span) for o in found)]
+
+
+def _same_definition(patched: Document, target: Definition, start: int, end: int) -> str | None:
+    """A definition's edit must leave exactly one definition of the same kind and name where
+    it was, and nothing else but comments: no new top-level statements, imports, decorators
+    or definitions (model output is untrusted: a prompt-injected answer may try to add them)."""
+    found = _outermost(_definitions_within(patched, start, end))
+    what = f"{target.kind} `{target.name}`"
+    if len(found) != 1 or (found[0].kind, found[0].name) != (target.kind, target.name):
+        got = ", ".join(f"{d.kind} `{d.name}`" for d in found) or "no definition"
+        return (
+            f"it must replace the {what} with one {target.kind} of that name; the answer has {got}"
+        )
+    new = found[0]
+    first_row_start = patched.source.rfind(b"\n", 0, new.span.start_byte) + 1
+    for a, b in ((start, new.span.start_byte), (new.span.end_byte, end)):
+        position = a
+        for line in patched.source[a:b].split(b"\n"):
+            stripped = line.lstrip()
+            at = position + len(line) - len(stripped)
+            position += len(line) + 1
+            if stripped.strip() and not _allowed_around(patched, at, new, first_row_start):
+                code = stripped.decode("utf-8", errors="replace").strip()[:60]
+                return f"it adds code outside the {what}: `{code}`"
+    return None
+
+
+def _allowed_around(doc: Document, at: int, definition: Definition, first_row_start: int) -> bool:
+    """Text at `at`, outside the definition's span, may be a comment, or on the definition's
+    own first line a wrapper of it (`export function`, `pub fn`). Nothing else: a decorator or
+    statement added by the model is code that would run."""
+    assert doc.tree is not None
+    node = doc.tree.root_node.named_descendant_for_byte_range(at, at + 1)
+    while node is not None:
+        if "comment" in node.type:
+            return True
+        encloses = node.start_byte <= definition.span.start_byte and (
+            definition.span.end_byte <= node.end_byte
+        )
+        if encloses and at >= first_row_start and node.type not in ("module", "program"):
+            return True
+        parent = node.parent
+        node = parent if parent is not None and parent.start_byte == at else None
+    return False
 
 
 def apply(doc: Document, edit: Edit) -> bytes:
@@ -75,10 +143,8 @@ def _first_new(before: list[SyntaxProblem], after: list[SyntaxProblem]) -> Synta
     return next((p for p in after if (p.message, p.span.start[1]) not in known), after[0])
 
 
-def _definitions_within(doc: Document, start: int, end: int) -> list[str]:
-    return [
-        d.name for d in definitions(doc) if start <= d.span.start_byte and d.span.end_byte <= end
-    ]
+def _definitions_within(doc: Document, start: int, end: int) -> list[Definition]:
+    return [d for d in definitions(doc) if start <= d.span.start_byte and d.span.end_byte <= end]
 
 
 def syntax_fix(doc: Document, problem: SyntaxProblem) -> Fix | None:

@@ -38,7 +38,9 @@ AUDIENCE_GUIDE: dict[str, str] = {
     ),
 }
 
-EXPLAIN_TOKENS: dict[str, int] = {"beginner": 320, "intermediate": 220, "expert": 120}
+EXPLAIN_WORDS: dict[str, int] = {"beginner": 170, "intermediate": 110, "expert": 50}
+"""The length asked for; the token budget leaves room above it so answers end on their own."""
+EXPLAIN_TOKENS: dict[str, int] = {"beginner": 420, "intermediate": 300, "expert": 150}
 
 _BASE_READER: dict[str, str] = {
     "beginner": " for a beginner, with terms explained and a worked example",
@@ -91,7 +93,9 @@ def explain_prompt(
         instructions=(
             "Explain code so it fits in an editor hover: start with one short paragraph "
             "saying what it does and why, then a few bullet points of details. Markdown. "
-            + AUDIENCE_GUIDE[audience]
+            "The reader has the code open: do not repeat or quote it back (name things in "
+            f"`backticks` instead). Use at most {EXPLAIN_WORDS[audience]} words and finish "
+            "on a complete sentence. " + AUDIENCE_GUIDE[audience]
         ),
         material=material,
         request=f"Explain {subject}.{about}",
@@ -102,20 +106,67 @@ def explain_prompt(
     )
 
 
+EditTask = Literal["fix", "docstring", "simplify"]
+
+EDIT_TASKS: dict[str, str] = {
+    "fix": "Fix the bug in the target code",
+    "docstring": "Add a docstring or doc comment to the target code, in the language's usual style",
+    "simplify": "Simplify the target code without changing what it does",
+}
+
+FIX_METHOD = (
+    "The target's name and its doc comment state what it is meant to do: find where the "
+    "code does something else (a wrong operator or comparison, an off-by-one bound or index, "
+    "a wrong initial value, conditions in the wrong order, a missing step, a shared mutable "
+    "default) and fix it with the smallest change. If the known problems below name the bug, "
+    "fix that one."
+)
+
+
 def edit_prompt(
-    material: str, language: str, target: str, task: str, detail: str, audience: Audience
+    material: str,
+    language: str,
+    target: str,
+    task: EditTask,
+    audience: Audience,
+    *,
+    problems: tuple[str, ...] = (),
+    cursor: str = "",
+    callers: tuple[str, ...] = (),
 ) -> PromptSpec:
-    """Fix / add a docstring / simplify: the answer is the target's new code in one block."""
+    """Fix / add a docstring / simplify: the answer is the target's new code in one block; a fix
+    starts with a one-sentence diagnosis ("Problem: ...") that the user sees with the edit."""
     fence = f"```{language}"
+    what = EDIT_TASKS[task]
+    if task == "fix":
+        shape = (
+            "Answer in exactly this form: a first line `Problem: ` followed by one sentence "
+            f"saying what is wrong, then the complete corrected target code in one {fence} "
+            "block."
+        )
+        method = FIX_METHOD + " "
+    else:
+        shape = (
+            f"Answer with the complete new version of the target code only, in one {fence} block."
+        )
+        method = ""
+    request = [f"{what}."]
+    if problems:
+        request.append("Known problems:\n" + "\n".join(f"- {p}" for p in problems))
+    if callers:
+        request.append("It is called like this:\n" + "\n".join(callers))
+    if cursor:
+        request.append(f"The user's cursor is on this line: `{cursor.strip()}`")
+    request.append(f"Target code:\n{fence}\n{target}\n```")
     return PromptSpec(
         instructions=(
-            f"{task}. Answer with the complete new version of the target code only, in one "
-            f"{fence} block, keeping its indentation and everything that does not need to "
-            "change. Do not include code outside the target."
+            f"{what}. {method}{shape} Keep the signature, the indentation and everything "
+            "that does not need to change. Do not add imports, other definitions or any code "
+            "outside the target."
         ),
         material=material,
-        request=f"{task}. {detail}\nTarget code:\n{fence}\n{target}\n```",
-        lead=f"Corrected code:\n{fence}\n",
+        request="\n\n".join(request),
+        lead=f"Corrected code:\n{fence}\n" if task == "fix" else f"New code:\n{fence}\n",
         stop=("```",),
     )
 
@@ -125,11 +176,17 @@ def review_prompt(
 ) -> PromptSpec:
     return PromptSpec(
         instructions=(
-            "Review code for real problems only: bugs, wrong edge cases, misleading names "
-            "or docs, risky constructs. No style nitpicks. Answer in JSON: "
-            '{"findings": [{"line": N, "severity": "error|warning|info", "message": "...", '
-            '"suggestion": "..."}]}, with "line" numbered as in the file, and an empty list '
-            "when the code is fine. " + ("Keep messages plain." if audience == "beginner" else "")
+            "Review code for bugs. Compare what the code does with what its name and doc "
+            "comment promise, and trace it on a small input and on edge cases (empty, zero, "
+            "one element, the last element). Report only real bugs: wrong results, wrong "
+            "edge cases, crashes, infinite loops, data changed that should not be. Never "
+            "report style, naming, missing comments, type hints, logging or input validation "
+            "the doc does not promise. Most code is correct: then answer "
+            '{"findings": []}. For each bug give "line" (numbered as in the file), "quote" '
+            '(the exact code on that line that is wrong), "severity" (error, warning or '
+            'info), "message" (one sentence saying what goes wrong), "suggestion" (the fix in '
+            'a few words) and "confidence" (0-100: how sure you are it is a real bug). Answer '
+            "in JSON only. " + ("Keep messages plain." if audience == "beginner" else "")
         ),
         material=material,
         request=f"Review the {kind} `{name}` (it starts at line {first_line}).",

@@ -10,7 +10,6 @@ class Explanation:
     title: str
     markdown: str
     """The model's explanation; empty while it is still being written."""
-    cached: bool = False
 
 
 @dataclass(frozen=True)
@@ -26,6 +25,8 @@ class Fix:
     edit: Edit | None
     rejected: str | None = None
     """Why the model's edit was not offered (it added a syntax error, it changed nothing...)."""
+    description: str = ""
+    """The model's one-sentence diagnosis, shown with the edit."""
 
 
 @dataclass(frozen=True)

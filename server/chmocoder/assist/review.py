@@ -1,25 +1,33 @@
-"""Reviews look at one definition at a time, and only at definitions whose text changed."""
+"""Reviews look at one unit at a time (a definition, or the file's module-level code), only at
+units whose text changed, and keep only findings that survive the filters below."""
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from chmocoder.analysis.document import Document
-from chmocoder.analysis.symbols import Definition, definitions
+from chmocoder.analysis.symbols import definitions
 from chmocoder.assist.results import Finding
 
-MAX_FINDINGS = 5
+MAX_FINDINGS = 8
+MIN_CONFIDENCE = 70
+"""Findings the model is less sure of are dropped (chosen on bench/quality: see README)."""
 
 
 class ReviewFinding(BaseModel):
     line: int = Field(ge=1, le=10_000_000)
+    quote: str = Field(default="", max_length=300)
+    """The code on `line` the finding is about, as the model quotes it."""
     severity: Literal["error", "warning", "info"]
     message: str = Field(min_length=1, max_length=300)
     suggestion: str = Field(default="", max_length=600)
+    confidence: int = Field(default=50, ge=0, le=100)
 
 
 class ReviewFindings(BaseModel):
@@ -29,8 +37,26 @@ class ReviewFindings(BaseModel):
 
 
 @dataclass(frozen=True)
+class ReviewUnit:
+    """What one model call reviews: a definition, or the module-level code (kind "module")."""
+
+    kind: str
+    name: str
+    start_row: int
+    end_row: int
+    start_byte: int
+    end_byte: int
+    text: str
+    """What is hashed; for the module unit, its lines with their numbers."""
+
+    @property
+    def key(self) -> str:
+        return hashlib.sha256(f"{self.kind} {self.name}\0{self.text}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
 class _Kept:
-    """A finding relative to its definition's first line, so it follows the definition."""
+    """A finding relative to its unit's first line, so it follows a definition that moves."""
 
     row_offset: int
     severity: str
@@ -38,70 +64,149 @@ class _Kept:
     suggestion: str
 
 
-def definition_key(doc: Document, definition: Definition) -> str:
-    text = doc.source[definition.span.start_byte : definition.span.end_byte]
-    return hashlib.sha256(f"{definition.kind} {definition.name}\0".encode() + text).hexdigest()
+_MODULE_NOISE = re.compile(
+    r"^\s*(?:$|#|//|/\*|\*|--|import\b|from\b\S*\s+import\b|from\s+\S+\s+import\b|package\b|"
+    r"use\b|using\b|require\b|#include\b|['\"]{3}|\"|'|@)"
+)
 
 
-def reviewable(doc: Document) -> list[Definition]:
-    """The units of review: definitions that contain no other definition (functions, methods,
-    plain structs); a class is reviewed through its methods."""
+def review_units(doc: Document) -> list[ReviewUnit]:
+    """Every function, method and other definition that is not a class-like container (an
+    outer function is reviewed as a whole, nested definitions too), plus the module-level
+    statements when there are any beyond imports and comments."""
     found = definitions(doc)
-    return [d for d in found if not any(o is not d and d.span.encloses(o.span) for o in found)]
+    units: list[ReviewUnit] = []
+    for d in found:
+        if d.kind in ("class", "interface", "module", "struct", "enum", "trait", "impl") and any(
+            o is not d and d.span.encloses(o.span) for o in found
+        ):
+            continue  # a container is reviewed through what it contains
+        text = doc.source[d.span.start_byte : d.span.end_byte].decode("utf-8", errors="replace")
+        units.append(
+            ReviewUnit(
+                d.kind,
+                d.name,
+                d.span.start[0],
+                d.span.end[0],
+                d.span.start_byte,
+                d.span.end_byte,
+                text,
+            )
+        )
+    covered: set[int] = set()
+    for d in found:
+        covered.update(range(d.span.start[0], d.span.end[0] + 1))
+    lines = doc.source.decode("utf-8", errors="replace").split("\n")
+    module = [
+        (row, line)
+        for row, line in enumerate(lines)
+        if row not in covered and not _MODULE_NOISE.match(line)
+    ]
+    if module:
+        first, last = module[0][0], module[-1][0]
+        numbered = "\n".join(f"{row + 1:>5}| {line}" for row, line in module)
+        start = sum(len(line) + 1 for line in lines[:first])
+        end = sum(len(line) + 1 for line in lines[: last + 1]) - 1
+        units.append(ReviewUnit("module", "module-level code", first, last, start, end, numbered))
+    return units
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[A-Za-z][A-Za-z'-]*", text)
+
+
+def is_sentence(message: str) -> bool:
+    """A finding's message must read as a sentence: words, not code or punctuation."""
+    text = message.strip()
+    if len(_words(text)) < 4:
+        return False
+    letters = sum(c.isalpha() or c.isspace() for c in text)
+    return letters >= 0.6 * len(text)
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split())
+
+
+def locate(quote: str, lines: list[str], row: int, first: int, last: int) -> int | None:
+    """The row the quote is on: `row` if the quote is on it, else the nearest row of the unit
+    that holds it (small models miscount lines but quote well); None if no row holds it."""
+    q = _squash(quote.strip("`"))
+    if len(q) < 2:
+        return None
+    candidates = [r for r in range(first, last + 1) if r < len(lines) and q in _squash(lines[r])]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda r: abs(r - row))
+
+
+def filter_findings(
+    doc: Document,
+    unit: ReviewUnit,
+    findings: list[ReviewFinding],
+    min_confidence: int = MIN_CONFIDENCE,
+) -> list[tuple[int, ReviewFinding]]:
+    """(row, finding) for the findings worth showing: confident, with a quote found on (or
+    moved to) its line in the unit, a message that is a sentence, not a repeat of another."""
+    lines = doc.source.decode("utf-8", errors="replace").split("\n")
+    kept: list[tuple[int, ReviewFinding]] = []
+    for f in findings:
+        if f.confidence < min_confidence or not is_sentence(f.message):
+            continue
+        row = locate(f.quote, lines, f.line - 1, unit.start_row, unit.end_row)
+        if row is None:
+            continue
+        message = " ".join(f.message.split()).lower()
+        if any(
+            r == row or difflib.SequenceMatcher(None, message, k.message.lower()).ratio() > 0.8
+            for r, k in kept
+        ):
+            continue
+        kept.append((row, f))
+    return kept
 
 
 @dataclass
 class ReviewState:
-    """Per document: findings by definition hash. A definition whose text is unchanged keeps
-    its findings (moved with it); only changed or new ones go to the model."""
+    """Per document: findings by unit hash. A unit whose text is unchanged keeps its findings
+    (moved with it); only changed or new ones go to the model."""
 
     by_key: dict[str, list[_Kept]] = field(default_factory=dict)
 
-    def plan(
-        self, doc: Document
-    ) -> tuple[list[tuple[str, Definition]], list[tuple[str, Definition]]]:
-        """(definitions to review, definitions whose findings are kept), each with its key."""
-        todo: list[tuple[str, Definition]] = []
-        kept: list[tuple[str, Definition]] = []
+    def plan(self, doc: Document) -> list[ReviewUnit]:
+        """The units to review: those not reviewed in this text before."""
+        return [unit for unit in review_units(doc) if unit.key not in self.by_key]
 
-        for definition in reviewable(doc):
-            key = definition_key(doc, definition)
-            (kept if key in self.by_key else todo).append((key, definition))
-        return todo, kept
-
-    def store(self, key: str, definition: Definition, findings: list[ReviewFinding]) -> None:
-        first, last = definition.span.start[0], definition.span.end[0]
-        kept: list[_Kept] = []
-        seen: set[tuple[int, str]] = set()
-        for f in findings:
-            row = min(max(f.line - 1, first), last)  # a line outside the definition: its first
-            message = " ".join(f.message.split())
-            if (row, message.lower()) in seen:
-                continue  # models repeat themselves
-            seen.add((row, message.lower()))
-            kept.append(_Kept(row - first, f.severity, message, f.suggestion.strip()))
-
-        self.by_key[key] = kept
+    def store(self, unit: ReviewUnit, kept: list[tuple[int, ReviewFinding]]) -> None:
+        self.by_key[unit.key] = [
+            _Kept(
+                row - unit.start_row,
+                f.severity,
+                " ".join(f.message.split()),
+                f.suggestion.strip(),
+            )
+            for row, f in kept
+        ]
 
     def findings(self, doc: Document) -> list[Finding]:
-        """All findings for the document as it is now; forgets definitions that are gone."""
+        """All findings for the document as it is now (no side effects)."""
         result: list[Finding] = []
-        present: set[str] = set()
-        for definition in reviewable(doc):
-            key = definition_key(doc, definition)
-            present.add(key)
-            for k in self.by_key.get(key, []):
-                row = definition.span.start[0] + k.row_offset
+        for unit in review_units(doc):
+            for k in self.by_key.get(unit.key, []):
                 result.append(
                     Finding(
-                        row,
+                        unit.start_row + k.row_offset,
                         k.severity,
                         k.message,
                         k.suggestion,
-                        f"{definition.kind} {definition.name}",
+                        f"{unit.kind} {unit.name}",
                     )
                 )
+        return result
+
+    def forget_missing(self, doc: Document) -> None:
+        """Drop what was stored for units that are gone from the document."""
+        present = {unit.key for unit in review_units(doc)}
         for key in list(self.by_key):
             if key not in present:
                 del self.by_key[key]
-        return result

@@ -42,7 +42,9 @@ class StatsStore:
                 "prompt_tokens INTEGER, completion_tokens INTEGER, queue_ms REAL, first_token_ms REAL, "
                 "total_ms REAL, tokens_per_second REAL, cache_hit INTEGER, cancelled INTEGER, error TEXT)"
             )
-            db.execute("DELETE FROM calls WHERE at < ?", (time.time() - KEEP_DAYS * 86400,))
+            db.execute("CREATE TABLE IF NOT EXISTS outcomes (at REAL, task TEXT, outcome TEXT)")
+            for table in ("calls", "outcomes"):
+                db.execute(f"DELETE FROM {table} WHERE at < ?", (time.time() - KEEP_DAYS * 86400,))
         path.chmod(0o600)
 
     def _connect(self) -> sqlite3.Connection:
@@ -53,6 +55,13 @@ class StatsStore:
     def record(self, record: CallRecord) -> None:
         row: dict[str, object] = {**asdict(record), "at": time.time()}
         row.pop("prompt", None)
+        self._enqueue(row)
+
+    def record_outcome(self, task: str, outcome: str) -> None:
+        """What became of a task (a fix verified on its second candidate, no change, ...)."""
+        self._enqueue({"at": time.time(), "task": task, "outcome": outcome})
+
+    def _enqueue(self, row: dict[str, object]) -> None:
         self._queue.put(row)
         with self._lock:
             if self._writer is None or not self._writer.is_alive():
@@ -70,6 +79,10 @@ class StatsStore:
                     return
                 if row is None:
                     return
+                if "outcome" in row:
+                    db.execute("INSERT INTO outcomes VALUES (:at, :task, :outcome)", row)
+                    db.commit()
+                    continue
                 db.execute(
                     "INSERT INTO calls VALUES (:at, :task, :model, :runtime, :prompt_tokens, :completion_tokens, "
                     ":queue_ms, :first_token_ms, :total_ms, :tokens_per_second, :cache_hit, :cancelled, :error)",
@@ -112,6 +125,15 @@ class StatsStore:
                 )
             )
         return result
+
+    def outcomes(self) -> list[tuple[str, str, int]]:
+        """(task, outcome, count), most frequent first within each task."""
+        with self._lock, self._connect() as db:
+            rows = db.execute(
+                "SELECT task, outcome, COUNT(*) FROM outcomes GROUP BY task, outcome "
+                "ORDER BY task, COUNT(*) DESC"
+            ).fetchall()
+        return [(str(t), str(o), int(n)) for t, o, n in rows]
 
 
 def _percentile(ordered: list[float], q: float) -> float:

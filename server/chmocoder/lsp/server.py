@@ -160,6 +160,7 @@ class ChmoServer(LanguageServer):
             )
             self._engine_key = key
             self._stats = StatsStore(s.cache_dir / "stats.sqlite3")
+            self._assistant.on_outcome = self._stats.record_outcome
         a = self._assistant
         a.settings.audience = s.audience
         a.settings.max_tokens = s.max_tokens

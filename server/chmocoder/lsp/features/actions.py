@@ -138,7 +138,7 @@ def list_actions(
                 "fix",
                 a,
                 b,
-                f"Find and fix bugs in the {inner.kind} `{inner.name}`.",
+                "",
             )
         )
         if not inner.doc:
@@ -223,6 +223,9 @@ async def resolve_action(ls: ChmoServer, action: types.CodeAction) -> types.Code
         action.disabled = types.CodeActionDisabled(reason=reason)
         return action
     action.edit = workspace_edit(ls, doc, fix.edit)
+    if fix.description:
+        action.title = f"ChMOCoder: {title} — {fix.description}"
+        ls.tell(f"{title}: {fix.description}", types.MessageType.Info)
     return action
 
 

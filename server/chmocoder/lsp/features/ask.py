@@ -89,7 +89,6 @@ class _Stream:
 
     def __call__(self, piece: str) -> None:
         self.text += piece
-        self.progress.token(piece)
         now = self.ls.loop.time()
         if now - self._sent >= THROTTLE_S:
             self._sent = now
@@ -113,7 +112,8 @@ def register(server: ChmoServer) -> None:
                 answer = await ls.run_tracked(
                     doc.uri,
                     ls.assistant().ask(doc, start, end, target.question.strip(), path=ls.relative_path(doc.uri),
-                                       scope=doc.uri, on_token=stream),
+                                       scope=doc.uri, on_token=stream,
+                                       on_progress=progress.token),
                 )  # fmt: skip
             except EngineError as exc:
                 ls.tell(exc.message)
@@ -134,7 +134,8 @@ def register(server: ChmoServer) -> None:
                 explanation = await ls.run_tracked(
                     doc.uri,
                     ls.assistant().explain(doc, start, selection=(start, end) if end > start and not inner else None,
-                                           path=ls.relative_path(doc.uri), on_token=stream),
+                                           path=ls.relative_path(doc.uri), on_token=stream,
+                                           on_progress=progress.token),
                 )  # fmt: skip
             except EngineError as exc:
                 ls.tell(exc.message)

@@ -72,7 +72,7 @@ def _job(
 async def _explain(ls: ChmoServer, doc: Document, offset: int, inner: Definition) -> Explanation:
     async with ModelProgress(ls, f"ChMOCoder: explaining `{inner.name}`") as progress:
         return await ls.assistant().explain(
-            doc, offset, path=ls.relative_path(doc.uri), on_token=progress.token
+            doc, offset, path=ls.relative_path(doc.uri), on_progress=progress.token
         )
 
 

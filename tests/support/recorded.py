@@ -1,0 +1,97 @@
+"""An engine that answers from recorded model answers: tests of assist/ at its own boundary.
+
+It is not a mock of the runtime (the runtimes are tested for real on the tiny model); it
+stands where the engine stands for the Assistant and replays answers a real model gave, so
+the pipeline around a model (prompting, shaping, verification, retries, filters) is tested
+on realistic text, deterministically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from chmocoder.engine.engine import extract_json
+from chmocoder.engine.types import (
+    GenerationParams,
+    GenerationResult,
+    ModelInfo,
+    Prompt,
+    Timings,
+    Usage,
+    prompt_text,
+)
+
+T = TypeVar("T", bound=BaseModel)
+
+
+@dataclass
+class RecordedEngine:
+    answers: list[str]
+    context_length: int = 32768
+    chat: bool = True
+    prompts: list[str] = field(default_factory=list)
+    params: list[GenerationParams] = field(default_factory=list)
+    info: ModelInfo | None = None
+
+    async def start(self) -> ModelInfo:
+        self.info = ModelInfo(
+            path="recorded.gguf",
+            name="recorded",
+            architecture="qwen2",
+            context_length=self.context_length,
+            size_bytes=0,
+            runtime="recorded",
+            fingerprint="0" * 16,
+            chat=self.chat,
+        )
+        return self.info
+
+    async def count_tokens(self, text: str) -> int:
+        return len(text.encode()) // 4 + 1  # the BPE code tokenizers' rate, about 4 bytes a token
+
+    async def generate(
+        self,
+        task: str,
+        prompt: Prompt,
+        params: GenerationParams | None = None,
+        *,
+        on_token: Callable[[str], Any] | None = None,
+        **_: Any,
+    ) -> GenerationResult:
+        if not self.answers:
+            raise AssertionError(f"no recorded answer left for {task}")
+        text = self.answers.pop(0)
+        self.prompts.append(prompt_text(prompt))
+        self.params.append(params or GenerationParams())
+        limit = (params or GenerationParams()).max_tokens * 4
+        finish = "stop" if len(text) <= limit else "length"
+        text = text[:limit]
+        sent = 0
+        if on_token is not None:
+            for i in range(0, len(text), 5):
+                sent = i + 5
+                if on_token(text[i:sent]) is False:
+                    text = text[:sent]
+                    finish = "stop"
+                    break
+        return GenerationResult(
+            text=text,
+            finish_reason=finish,  # type: ignore[arg-type]
+            usage=Usage(prompt_tokens=10, completion_tokens=len(text) // 4),
+            timings=Timings(prompt_ms=1, total_ms=2, tokens_per_second=100),
+        )
+
+    async def generate_json(
+        self,
+        task: str,
+        prompt: Prompt,
+        schema: type[T],
+        params: GenerationParams | None = None,
+        **kw: Any,
+    ) -> tuple[T, GenerationResult]:
+        result = await self.generate(task, prompt, params, **kw)
+        return schema.model_validate_json(extract_json(result.text)), result
