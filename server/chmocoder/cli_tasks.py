@@ -11,10 +11,7 @@ import argparse
 import asyncio
 import difflib
 import itertools
-import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -259,14 +256,15 @@ async def fix(args: argparse.Namespace) -> int:
     new = patched.decode("utf-8", errors="replace").splitlines(keepends=True)
     sys.stdout.writelines(difflib.unified_diff(old, new, f"a/{path}", f"b/{path}"))
     if args.apply:
-        backup = path.with_name(path.name + ".orig")
-        shutil.copy2(path, backup)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        with os.fdopen(fd, "wb") as f:
-            f.write(patched)
-        shutil.copymode(path, temp)
-        os.replace(temp, path)
-        print(f"chmocoder: applied to {path} (backup: {backup})", file=sys.stderr)
+        from chmocoder.cli_apply import EXIT_NOT_APPLIED, ApplyError, apply_fix
+
+        try:
+            applied = apply_fix(path, doc, result.edit)
+        except ApplyError as exc:
+            print(f"chmocoder: {exc}", file=sys.stderr)
+            return EXIT_NOT_APPLIED
+        moved = " (re-anchored: the file had changed)" if applied.reanchored else ""
+        print(f"chmocoder: applied to {path}{moved} (backup: {applied.backup})", file=sys.stderr)
     return 0
 
 
