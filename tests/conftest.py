@@ -28,6 +28,7 @@ def isolated_user_dirs(
     home = tmp_path_factory.mktemp("home")
     for variable in ("XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR", "XDG_DATA_HOME"):
         monkeypatch.setenv(variable, str(home / variable.lower()))
+    (home / "xdg_runtime_dir").mkdir(mode=0o700)  # as the XDG spec (and platformdirs) wants it
     return home
 
 

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 from pathlib import Path
 
 from chmocoder.config import default_log_dir
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class PrivateFileHandler(logging.handlers.TimedRotatingFileHandler):
+    """The log may hold prompts (logPrompts): every file it writes is 0600."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        stream = super()._open()
+        os.chmod(self.baseFilename, 0o600)
+        return stream
 
 
 def setup_logging(level: str = "info", directory: Path | None = None) -> Path | None:
@@ -17,11 +27,16 @@ def setup_logging(level: str = "info", directory: Path | None = None) -> Path | 
     root.setLevel(level.upper())
     directory = directory or default_log_dir()
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if directory.stat().st_uid == os.getuid():
+            directory.chmod(0o700)  # also a folder made before this rule (was 0755)
         path = directory / "chmocoder.log"
-        handler: logging.Handler = logging.handlers.TimedRotatingFileHandler(
+        handler: logging.Handler = PrivateFileHandler(
             path, when="midnight", backupCount=30, encoding="utf-8"
         )
+        for old in directory.glob("chmocoder.log*"):
+            if old.stat().st_uid == os.getuid():
+                old.chmod(0o600)
     except OSError:
         path = None
         handler = logging.StreamHandler()  # stderr: the log directory is not writable

@@ -306,3 +306,94 @@ async def _raw_exchange(path: str, payload: bytes, skip: int = 0) -> dict:
         return frame
     finally:
         writer.close()
+
+
+async def test_a_stopped_daemon_is_reported_not_replaced(
+    spec: DaemonSpec, clients: list[DaemonClient]
+) -> None:
+    """SIGSTOP: the socket accepts but nobody answers. Not "stale": the socket stays, no
+    second daemon is started, and the error says which process and what to do."""
+    first = await connect(spec, clients)
+    pid = first.daemon_pid
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(EngineError) as error:
+            await DaemonClient(spec, "second").connect()
+        assert error.value.code == "daemon-unresponsive"
+        assert f"pid {pid}" in error.value.message and "not responding" in error.value.message
+        assert asyncio.get_running_loop().time() - started < 15
+        assert spec.socket_path().exists()
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    again = await connect(spec, clients, "third")
+    assert again.daemon_pid == pid  # the same daemon, resumed
+
+
+async def test_a_socket_served_by_another_user_is_not_trusted(
+    spec: DaemonSpec, tmp_path: Path
+) -> None:
+    if os.getuid() != 0:
+        pytest.skip("needs root to serve a socket as another user")
+    import subprocess
+    import sys
+    import tempfile
+
+    elsewhere = Path(tempfile.mkdtemp(prefix="chmo-planted-"))
+    elsewhere.chmod(0o777)
+    planted_path = elsewhere / "daemon.sock"
+    server = (
+        "import os, socket, sys, time\n"
+        "s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o777)\n"
+        "s.listen(); print('ready', flush=True)\n"
+        "while True:\n    c, _ = s.accept(); time.sleep(30)\n"
+    )
+    planted = subprocess.Popen(
+        ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+         sys.executable, "-c", server, str(planted_path)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert planted.stdout is not None and planted.stdout.readline().strip() == "ready"
+        path = spec.socket_path()
+        path.unlink(missing_ok=True)
+        path.symlink_to(planted_path)  # the socket path leads to the other user's daemon
+        with pytest.raises(EngineError) as error:
+            await DaemonClient(spec, "victim").connect()
+        assert error.value.code == "daemon-untrusted" and "uid 65534" in error.value.message
+    finally:
+        planted.kill()
+        planted.wait()
+        spec.socket_path().unlink(missing_ok=True)
+        import shutil
+
+        shutil.rmtree(elsewhere, ignore_errors=True)
+
+
+def test_a_runtime_folder_made_by_another_user_is_not_used(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The XDG folder is unset and the temporary fallbacks are another user's, or a link:
+    a private folder of our own is used and the log says so, no traceback."""
+    import tempfile
+
+    from chmocoder.engine import client
+
+    if os.getuid() != 0:
+        pytest.skip("needs root to make folders of another user")
+    monkeypatch.delenv("XDG_RUNTIME_DIR")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(client, "_fallback", None)
+    theirs = tmp_path / f"runtime-{os.getuid()}"
+    theirs.mkdir(mode=0o777)
+    os.chown(theirs, 65534, 65534)
+    (tmp_path / f"chmocoder-{os.getuid()}").symlink_to(theirs)
+    with caplog.at_level("WARNING", logger="chmocoder.engine.client"):
+        folder = client.runtime_dir()
+        again = client.runtime_dir()
+    assert folder == again and folder.parent == tmp_path and folder.is_dir()
+    assert not folder.is_symlink() and folder.stat().st_uid == os.getuid()
+    assert oct(folder.stat().st_mode & 0o777) == "0o700"
+    assert sum("not ours" in r.message for r in caplog.records) == 1

@@ -16,6 +16,9 @@ import hashlib
 import itertools
 import logging
 import os
+import socket
+import stat
+import struct
 import subprocess
 import sys
 import tempfile
@@ -96,25 +99,66 @@ class DaemonSpec:
         ]
 
 
+_fallback: Path | None = None
+
+HANDSHAKE_TIMEOUT_S = 5.0
+"""A daemon that accepts a connection but does not answer hello in this time is stopped or
+stuck: reported, never mistaken for a stale socket."""
+
+
+def peer_credentials(writer: asyncio.StreamWriter) -> tuple[int | None, int | None]:
+    """(uid, pid) of the process serving a Unix socket (SO_PEERCRED); None where unknown."""
+    sock = writer.get_extra_info("socket")
+    option = getattr(socket, "SO_PEERCRED", None)
+    if sock is None or option is None:
+        return None, None
+    try:
+        data = sock.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
+    except OSError:
+        return None, None
+    pid, uid, _gid = struct.unpack("3i", data)
+    return uid, pid
+
+
+def _private_folder(path: Path) -> bool:
+    """Make or accept `path` as our own folder: a real directory (not a link), ours, 0700."""
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        info = os.lstat(path)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+            return False
+        if info.st_mode & 0o077:
+            os.chmod(path, 0o700, follow_symlinks=False)
+        return True
+    except OSError:
+        return False
+
+
 def runtime_dir() -> Path:
-    """The user's runtime directory for sockets, mode 0700; a private temp folder if unusable."""
+    """The user's runtime directory for sockets, mode 0700. A folder there that is not ours
+    (made by another user, or a link) is never used: then a private temporary folder is, and
+    the log says so once."""
+    global _fallback
+    candidates: list[Path] = []
     with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
         warnings.simplefilter("ignore")
-        candidates = [Path(platformdirs.user_runtime_dir("chmocoder", appauthor=False))]
+        with contextlib.suppress(OSError):  # its fallback is another user's folder, or a link
+            candidates.append(Path(platformdirs.user_runtime_dir("chmocoder", appauthor=False)))
     candidates.append(Path(tempfile.gettempdir()) / f"chmocoder-{os.getuid()}")
     for path in candidates:
         if len(str(path)) > 70:  # socket paths are limited to about 107 bytes
             continue
-        try:
-            path.mkdir(parents=True, exist_ok=True, mode=0o700)
-            if path.stat().st_uid != os.getuid():
-                continue
-            path.chmod(0o700)
+        if _private_folder(path):
             return path
-        except OSError:
-            continue
-    fallback = Path(tempfile.mkdtemp(prefix="chmocoder-"))
-    return fallback
+    if _fallback is None or not _private_folder(_fallback):
+        _fallback = Path(tempfile.mkdtemp(prefix="chmocoder-"))
+        log.warning(
+            "the runtime folders %s are not ours (another user's, or a link): using %s; "
+            "model daemons are not shared with other processes meanwhile",
+            ", ".join(str(c) for c in candidates),
+            _fallback,
+        )
+    return _fallback
 
 
 TokenCallback = Callable[[str], "bool | None"]
@@ -151,38 +195,56 @@ class DaemonClient:
         async with self._connect_lock:
             if self.connected and self.model is not None:
                 return self.model
-            if not await self._try_connect():
+            if await self._try_connect() != "connected":
                 await self._start_daemon()
             assert self.model is not None
             return self.model
 
-    async def _try_connect(self) -> bool:
+    async def _try_connect(self) -> str:
+        """ "connected", "absent" (nobody listens: a stale socket or none) or "starting" (a
+        daemon answered but has no model yet). A daemon that does not answer the handshake,
+        or a socket served by another user, raises EngineError and is left alone."""
         path = self.spec.socket_path()
         try:
             reader, writer = await asyncio.open_unix_connection(str(path))
         except (FileNotFoundError, ConnectionRefusedError):
-            return False
+            return "absent"
         except OSError as exc:
             log.debug("cannot connect to %s: %s", path, exc)
-            return False
+            return "absent"
+        uid, pid = peer_credentials(writer)
+        if uid is not None and uid != os.getuid():
+            writer.close()
+            raise EngineError(
+                "daemon-untrusted",
+                f"the model daemon socket {path} is served by another user (uid {uid}, pid "
+                f"{pid}): not used; remove it if you did not expect it",
+            )
         try:
             writer.write(encode(Hello(protocol=PROTOCOL_VERSION, client=self.name)))
             await writer.drain()
-            hello = await asyncio.wait_for(read_frame(reader), 10)
-        except (TimeoutError, EOFError, ConnectionError, ProtocolError) as exc:
+            hello = await asyncio.wait_for(read_frame(reader), HANDSHAKE_TIMEOUT_S)
+        except TimeoutError:
+            writer.close()
+            raise EngineError(
+                "daemon-unresponsive",
+                f"the model daemon at {path} (pid {pid}) is not responding; it was left alone: "
+                f"stop it (kill {pid}) or wait for it",
+            ) from None
+        except (EOFError, ConnectionError, ProtocolError) as exc:
             writer.close()
             log.warning("daemon at %s did not answer the handshake: %s", path, exc)
-            return False
+            return "absent"
         if isinstance(hello, Error):
             writer.close()
             raise EngineError(hello.code, hello.message)
         if not isinstance(hello, Hello) or hello.model is None:
             writer.close()
-            return False
+            return "starting"
         self._writer = writer
         self.model, self.daemon_pid = hello.model, hello.pid
         self._dispatch = asyncio.create_task(self._read_loop(reader))
-        return True
+        return "connected"
 
     async def _start_daemon(self) -> None:
         path = self.spec.socket_path()
@@ -194,10 +256,11 @@ class DaemonClient:
                 "daemon-start", f"timed out waiting for another client to start {path}"
             ) from None
         try:
-            if await self._try_connect():
+            state = await self._try_connect()
+            if state == "connected":
                 return  # another client started it while we waited for the lock
-            if path.exists():
-                log.info("removing stale daemon socket %s", path)
+            if state == "absent" and path.exists():
+                log.info("removing stale daemon socket %s (nobody listens)", path)
                 path.unlink(missing_ok=True)
             error_file = path.with_name(path.name + ".error")
             error_file.unlink(missing_ok=True)
@@ -220,7 +283,7 @@ class DaemonClient:
                         "daemon-start",
                         f"the model daemon exited with code {process.returncode}; see {log_path}",
                     )
-                if path.exists() and await self._try_connect():
+                if path.exists() and await self._try_connect() == "connected":
                     return
                 await asyncio.sleep(0.05)
             process.kill()
