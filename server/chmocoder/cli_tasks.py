@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from chmocoder.analysis.syntax import syntax_problems
-from chmocoder.assist.assistant import Assistant, AssistSettings
+from chmocoder.assist.assistant import Assistant
 from chmocoder.assist.edits import apply, syntax_fix
 from chmocoder.assist.history import History
 from chmocoder.assist.review import ReviewState
+from chmocoder.compose import assist_settings, engine_config
 from chmocoder.config import Settings
-from chmocoder.engine.engine import Engine, EngineConfig
+from chmocoder.engine.engine import Engine
 from chmocoder.engine.stats import StatsStore
 from chmocoder.engine.types import EngineError
 
@@ -78,20 +79,14 @@ class Session:
         self.doc, self.notes, lookup = load_file(path, index=not getattr(args, "no_index", False))
         s = self.settings
         self.stats = stats = StatsStore(s.cache_dir / "stats.sqlite3")
-        self.engine = Engine(
-            EngineConfig(
-                model=s.model, runtime=s.runtime, endpoint=s.endpoint, api_key_env=s.api_key_env,
-                n_ctx=s.n_ctx, n_threads=s.n_threads, cache_dir=s.cache_dir, idle_s=s.daemon_idle_s,
-            ),
-            on_record=stats.record,
-        )  # fmt: skip
+        self.engine = Engine(engine_config(s), on_record=stats.record)
         from chmocoder.cli import ProgressBar
 
         self.progress = ProgressBar("assembling the model (once)")
         self.engine.on_progress = self.progress
         self.assistant = Assistant(
             self.engine,
-            AssistSettings(s.audience, s.max_tokens, s.temperature, s.context_tokens),
+            assist_settings(s),
             history=History(s.cache_dir / "history.sqlite3", s.history.ttl_hours),
             workspace=lookup,
             on_outcome=stats.record_outcome,

@@ -57,6 +57,12 @@ class Settings(_Wire):
     """The OpenAI-compatible server for runtime "openai"."""
     api_key_env: str = "CHMOCODER_API_KEY"
     """Environment variable that holds the API key for runtime "openai"."""
+    connect_timeout_s: float = Field(default=5.0, gt=0, le=600)
+    """Runtime "openai": how long connecting to the server may take."""
+    first_byte_timeout_s: float = Field(default=10.0, gt=0, le=3600)
+    """Runtime "openai": how long the server may take to start answering."""
+    request_timeout_s: float = Field(default=300.0, gt=0, le=24 * 3600)
+    """Every runtime: a model request's overall deadline."""
     n_ctx: int = Field(default=4096, ge=256, le=1_048_576)
     n_threads: int = Field(default=0, ge=0, le=512)
     """0: the machine's physical cores."""

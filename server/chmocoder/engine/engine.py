@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from chmocoder.engine.types import (
 log = logging.getLogger(__name__)
 
 T = TypeVar("T", bound=BaseModel)
+T_co = TypeVar("T_co")
 TokenCallback = Callable[[str], "bool | None"]
 """Receives each piece of text; returning False stops the generation (the text so far is the answer)."""
 
@@ -54,6 +56,9 @@ class EngineConfig:
     cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "chmocoder")
     idle_s: float = 600.0
     use_cache: bool = True
+    connect_timeout_s: float = 5.0
+    first_byte_timeout_s: float = 10.0
+    request_timeout_s: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,33 @@ class CallRecord:
     error: str | None = None
     prompt: str | None = None
     """Only when the user turned logPrompts on."""
+
+
+def _in_daemon_thread(function: Callable[..., T_co], *args: object) -> asyncio.Future[T_co]:
+    """Run a blocking call in a daemon thread: unlike the default executor's threads, a call
+    stuck on a server that never answers cannot keep the process from exiting."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T_co] = loop.create_future()
+
+    def deliver(ok: bool, value: object) -> None:
+        if future.done():
+            return
+        if ok:
+            future.set_result(value)  # type: ignore[arg-type]
+        else:
+            future.set_exception(value)  # type: ignore[arg-type]
+
+    def run() -> None:
+        try:
+            value: object = function(*args)
+            ok = True
+        except BaseException as exc:  # handed to the awaiting task
+            value, ok = exc, False
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
+            loop.call_soon_threadsafe(deliver, ok, value)
+
+    threading.Thread(target=run, name="chmocoder-model-call", daemon=True).start()
+    return future
 
 
 class _InProcess:
@@ -102,7 +134,7 @@ class _InProcess:
             loop.call_soon_threadsafe(deliver, text)
             return not stopped
 
-        work = asyncio.ensure_future(asyncio.to_thread(self.runtime.generate, prompt, params, sink))
+        work = _in_daemon_thread(self.runtime.generate, prompt, params, sink)
         try:
             return await asyncio.wait_for(
                 asyncio.shield(work), timeout_ms / 1000 if timeout_ms else None
@@ -151,6 +183,9 @@ class Engine:
                     endpoint=c.endpoint,
                     api_key=os.environ.get(c.api_key_env) or None,
                     model_name="" if c.model == "default" else c.model,
+                    connect_timeout_s=c.connect_timeout_s,
+                    first_byte_timeout_s=c.first_byte_timeout_s,
+                    request_timeout_s=c.request_timeout_s,
                 )
                 runtime = await asyncio.to_thread(OpenAIRuntime, settings)
                 self._backend = _InProcess(runtime)
@@ -203,6 +238,8 @@ class Engine:
                     on_token(hit.text)
                 self._record(task, info, hit, started, cache_hit=True, prompt=prompt)
                 return hit
+        if timeout_ms is None:  # every request has a deadline, on every runtime
+            timeout_ms = int(self.config.request_timeout_s * 1000)
         try:
             result = await self._backend.generate(
                 prompt, params, priority=priority, timeout_ms=timeout_ms, on_token=on_token
@@ -213,7 +250,7 @@ class Engine:
         except EngineError as exc:
             self._record(task, info, None, started, error=exc.code, prompt=prompt)
             raise
-        if caching and result.finish_reason in ("stop", "length"):
+        if caching and result.finish_reason in ("stop", "length") and result.text.strip():
             await asyncio.to_thread(self.cache.put, key, result)
         self._record(
             task,

@@ -20,9 +20,10 @@ from chmocoder import __version__
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.index import WorkspaceIndex
 from chmocoder.analysis.languages import LanguageRegistry
-from chmocoder.assist.assistant import Assistant, AssistSettings
+from chmocoder.assist.assistant import Assistant
 from chmocoder.assist.history import History
 from chmocoder.assist.review import ReviewState
+from chmocoder.compose import assist_settings, engine_config
 from chmocoder.config import Settings
 from chmocoder.engine.engine import CallRecord, Engine, EngineConfig
 from chmocoder.engine.stats import StatsStore
@@ -34,17 +35,6 @@ MARKDOWN_NOTIFICATION = "chmocoder/markdown"
 Clients that show it declare capabilities.experimental.chmocoder.markdownPanel = true."""
 
 STATUS_NOTIFICATION = "chmocoder/status"
-
-ENGINE_FIELDS = (
-    "model",
-    "runtime",
-    "endpoint",
-    "api_key_env",
-    "n_ctx",
-    "n_threads",
-    "cache_dir",
-    "daemon_idle_s",
-)
 
 
 class ChmoProtocol(LanguageServerProtocol):
@@ -89,7 +79,7 @@ class ChmoServer(LanguageServer):
         """Debounced reviews waiting to run, by document."""
         self._inflight: dict[str, set[asyncio.Task[Any]]] = {}
         self._assistant: Assistant | None = None
-        self._engine_key: tuple[Any, ...] | None = None
+        self._engine_key: EngineConfig | None = None
         self._told: set[str] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -130,31 +120,19 @@ class ChmoServer(LanguageServer):
     def assistant(self) -> Assistant:
         """The assistant for the current settings; a new engine when engine settings changed."""
         s = self.settings
-        key = tuple(getattr(s, name) for name in ENGINE_FIELDS)
+        key = engine_config(s)
         if self._assistant is None or key != self._engine_key:
             if self._assistant is not None:
                 old = self._assistant.engine
                 self.loop.create_task(old.close())
-            engine = Engine(
-                EngineConfig(
-                    model=s.model,
-                    runtime=s.runtime,
-                    endpoint=s.endpoint,
-                    api_key_env=s.api_key_env,
-                    n_ctx=s.n_ctx,
-                    n_threads=s.n_threads,
-                    cache_dir=s.cache_dir,
-                    idle_s=s.daemon_idle_s,
-                ),
-                on_record=self._record,
-            )
+            engine = Engine(key, on_record=self._record)
             from chmocoder.lsp.progress import AssemblyProgress
 
             engine.on_progress = AssemblyProgress(self)
             history = History(s.cache_dir / "history.sqlite3", s.history.ttl_hours)
             self._assistant = Assistant(
                 engine,
-                AssistSettings(),
+                assist_settings(s),
                 history=history,
                 workspace=self.index.lookup if self.index else None,
             )
@@ -162,10 +140,7 @@ class ChmoServer(LanguageServer):
             self._stats = StatsStore(s.cache_dir / "stats.sqlite3")
             self._assistant.on_outcome = self._stats.record_outcome
         a = self._assistant
-        a.settings.audience = s.audience
-        a.settings.max_tokens = s.max_tokens
-        a.settings.temperature = s.temperature
-        a.settings.context_tokens = s.context_tokens
+        a.settings = assist_settings(s)
         a.engine.log_prompts = s.log_prompts
         if self.index is not None:
             a.workspace = self.index.lookup

@@ -37,6 +37,10 @@ class LoadSettings:
     api_key: str | None = None
     model_name: str = ""
     """For runtime openai: the model name the server knows."""
+    connect_timeout_s: float = 5.0
+    first_byte_timeout_s: float = 10.0
+    request_timeout_s: float = 300.0
+    """For runtime openai: a request's deadline, however the server streams."""
 
 
 class Runtime(Protocol):
