@@ -289,7 +289,7 @@ async def review(args: argparse.Namespace) -> int:
 
 def stats(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    store = StatsStore(settings.cache_dir / "stats.sqlite3")
+    store = StatsStore(settings.cache_dir / "stats.sqlite3", create=False)
     summary = store.summary()
     if not summary:
         print("no model calls recorded yet")

@@ -1,14 +1,27 @@
-"""Conversation history for follow-up questions: SQLite in the cache directory, expiring."""
+"""Conversation history for follow-up questions: SQLite in the cache directory, expiring.
+
+Optional to every answer: a damaged or unwritable database means no history, not an error."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
 from pathlib import Path
 
+from chmocoder import storage
+
+log = logging.getLogger(__name__)
+
 MAX_TURNS = 6
 """How many earlier question/answer pairs a follow-up sees."""
+
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS turns (id INTEGER PRIMARY KEY, scope TEXT NOT NULL, "
+    "created REAL NOT NULL, question TEXT NOT NULL, answer TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS turns_scope ON turns (scope, created)",
+)
 
 
 class History:
@@ -16,42 +29,56 @@ class History:
         self.path = path
         self.ttl_s = ttl_hours * 3600
         self._lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS turns (id INTEGER PRIMARY KEY, scope TEXT NOT NULL, "
-                "created REAL NOT NULL, question TEXT NOT NULL, answer TEXT NOT NULL)"
-            )
-            db.execute("CREATE INDEX IF NOT EXISTS turns_scope ON turns (scope, created)")
-        path.chmod(0o600)
+        self.usable = storage.prepare(path, SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=5)
+        return storage.connect(self.path)
 
     def _expire(self, db: sqlite3.Connection) -> None:
         db.execute("DELETE FROM turns WHERE created < ?", (time.time() - self.ttl_s,))
 
+    def _failed(self, exc: Exception) -> None:
+        log.warning("conversation history %s: %s; going on without it", self.path, exc)
+        self.usable = storage.prepare(self.path, SCHEMA)  # damaged since: moved aside, anew
+
     def turns(self, scope: str) -> list[tuple[str, str]]:
-        with self._lock, self._connect() as db:
-            self._expire(db)
-            rows = db.execute(
-                "SELECT question, answer FROM turns WHERE scope = ? ORDER BY created DESC, id DESC LIMIT ?",
-                (scope, MAX_TURNS),
-            ).fetchall()
+        if not self.usable:
+            return []
+        try:
+            with self._lock, self._connect() as db:
+                self._expire(db)
+                rows = db.execute(
+                    "SELECT question, answer FROM turns WHERE scope = ? ORDER BY created DESC, id DESC LIMIT ?",
+                    (scope, MAX_TURNS),
+                ).fetchall()
+        except (sqlite3.Error, OSError) as exc:
+            self._failed(exc)
+            return []
         return [(q, a) for q, a in reversed(rows)]
 
     def add(self, scope: str, question: str, answer: str) -> None:
-        with self._lock, self._connect() as db:
-            self._expire(db)
-            db.execute(
-                "INSERT INTO turns (scope, created, question, answer) VALUES (?, ?, ?, ?)",
-                (scope, time.time(), question, answer),
-            )
+        if not self.usable:
+            return
+        try:
+            with self._lock, self._connect() as db:
+                self._expire(db)
+                db.execute(
+                    "INSERT INTO turns (scope, created, question, answer) VALUES (?, ?, ?, ?)",
+                    (scope, time.time(), question, answer),
+                )
+        except (sqlite3.Error, OSError) as exc:
+            self._failed(exc)
 
     def clear(self, scope: str | None = None) -> int:
-        with self._lock, self._connect() as db:
-            if scope is None:
-                cursor = db.execute("DELETE FROM turns")
-            else:
-                cursor = db.execute("DELETE FROM turns WHERE scope = ?", (scope,))
-            return cursor.rowcount
+        if not self.usable:
+            return 0
+        try:
+            with self._lock, self._connect() as db:
+                if scope is None:
+                    cursor = db.execute("DELETE FROM turns")
+                else:
+                    cursor = db.execute("DELETE FROM turns WHERE scope = ?", (scope,))
+                return cursor.rowcount
+        except (sqlite3.Error, OSError) as exc:
+            self._failed(exc)
+            return 0

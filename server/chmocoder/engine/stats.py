@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import queue
 import sqlite3
 import threading
@@ -9,9 +10,19 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from chmocoder import storage
 from chmocoder.engine.engine import CallRecord
 
 KEEP_DAYS = 30
+
+log = logging.getLogger(__name__)
+
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS calls (at REAL, task TEXT, model TEXT, runtime TEXT, "
+    "prompt_tokens INTEGER, completion_tokens INTEGER, queue_ms REAL, first_token_ms REAL, "
+    "total_ms REAL, tokens_per_second REAL, cache_hit INTEGER, cancelled INTEGER, error TEXT)",
+    "CREATE TABLE IF NOT EXISTS outcomes (at REAL, task TEXT, outcome TEXT)",
+)
 
 
 @dataclass(frozen=True)
@@ -30,22 +41,26 @@ class StatsStore:
     """Writes go to a background thread (a model call's record never waits for the disk);
     statistics are not precious, so SQLite does not sync each write."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, create: bool = True) -> None:
+        """`create=False` (reading, as `chmocoder stats` does) creates no file or folder."""
         self.path = path
         self._lock = threading.Lock()
         self._queue: queue.SimpleQueue[dict[str, object] | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS calls (at REAL, task TEXT, model TEXT, runtime TEXT, "
-                "prompt_tokens INTEGER, completion_tokens INTEGER, queue_ms REAL, first_token_ms REAL, "
-                "total_ms REAL, tokens_per_second REAL, cache_hit INTEGER, cancelled INTEGER, error TEXT)"
-            )
-            db.execute("CREATE TABLE IF NOT EXISTS outcomes (at REAL, task TEXT, outcome TEXT)")
-            for table in ("calls", "outcomes"):
-                db.execute(f"DELETE FROM {table} WHERE at < ?", (time.time() - KEEP_DAYS * 86400,))
-        path.chmod(0o600)
+        if not create and not path.is_file():
+            self.usable = False
+            return
+        self.usable = storage.prepare(path, SCHEMA)
+        if self.usable:
+            try:
+                with self._connect() as db:
+                    for table in ("calls", "outcomes"):
+                        db.execute(
+                            f"DELETE FROM {table} WHERE at < ?", (time.time() - KEEP_DAYS * 86400,)
+                        )
+            except sqlite3.Error as exc:
+                log.warning("statistics %s: %s; going on without them", path, exc)
+                self.usable = False
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=5)
@@ -62,6 +77,8 @@ class StatsStore:
         self._enqueue({"at": time.time(), "task": task, "outcome": outcome})
 
     def _enqueue(self, row: dict[str, object]) -> None:
+        if not self.usable:
+            return
         self._queue.put(row)
         with self._lock:
             if self._writer is None or not self._writer.is_alive():
@@ -71,6 +88,13 @@ class StatsStore:
                 self._writer.start()
 
     def _write(self) -> None:
+        try:
+            self._write_rows()
+        except (sqlite3.Error, OSError) as exc:  # statistics are optional to every answer
+            log.warning("statistics %s: %s; going on without them", self.path, exc)
+            self.usable = False
+
+    def _write_rows(self) -> None:
         with self._connect() as db:
             while True:
                 try:
@@ -101,10 +125,16 @@ class StatsStore:
             writer.join(max(0.0, deadline - time.monotonic()))
 
     def summary(self) -> list[TaskSummary]:
-        with self._lock, self._connect() as db:
-            rows = db.execute(
-                "SELECT task, total_ms, tokens_per_second, cache_hit, cancelled, error FROM calls ORDER BY task"
-            ).fetchall()
+        if not self.usable:
+            return []
+        try:
+            with self._lock, self._connect() as db:
+                rows = db.execute(
+                    "SELECT task, total_ms, tokens_per_second, cache_hit, cancelled, error FROM calls ORDER BY task"
+                ).fetchall()
+        except sqlite3.Error as exc:
+            log.warning("statistics %s cannot be read: %s", self.path, exc)
+            return []
         by_task: dict[str, list[tuple[float, float, int, int, str | None]]] = {}
         for task, total, rate, hit, cancelled, error in rows:
             by_task.setdefault(task, []).append((total, rate, hit, cancelled, error))
@@ -128,6 +158,8 @@ class StatsStore:
 
     def outcomes(self) -> list[tuple[str, str, int]]:
         """(task, outcome, count), most frequent first within each task."""
+        if not self.usable:
+            return []
         with self._lock, self._connect() as db:
             rows = db.execute(
                 "SELECT task, outcome, COUNT(*) FROM outcomes GROUP BY task, outcome "

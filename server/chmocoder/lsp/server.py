@@ -237,10 +237,15 @@ class ChmoServer(LanguageServer):
         if not done:
             return
         folder = self.settings.cache_dir / "answers"
-        folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{answer_id}.md"
-        path.write_text(f"# {title}\n\n{markdown}\n", encoding="utf-8")
-        path.chmod(0o600)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_text(f"# {title}\n\n{markdown}\n", encoding="utf-8")
+            path.chmod(0o600)
+        except OSError as exc:  # an unwritable cache folder: the answer still reaches the user
+            log.warning("cannot write the answer file %s: %s", path, exc.strerror)
+            self.tell(f"{title}: {markdown[:2000]}", types.MessageType.Info)
+            return
         window = self.client_capabilities.window
         if window is not None and window.show_document and window.show_document.support:
             self.window_show_document(types.ShowDocumentParams(uri=path.as_uri(), take_focus=False))
