@@ -3,8 +3,6 @@ pipeline makes of them (retries, verification, shaping, review filters, fitting 
 
 from __future__ import annotations
 
-import json
-
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.languages import LanguageRegistry
 from chmocoder.assist.assistant import Assistant, AssistSettings
@@ -121,29 +119,45 @@ async def test_explanations_lose_pasted_code_and_unfinished_sentences() -> None:
     assert "Use at most 50 words" in engine.prompts[0]
 
 
-async def test_review_keeps_only_findings_that_pass_the_filters() -> None:
-    findings = [
-        {"line": 6, "quote": "total / (len(values) - 1)", "severity": "error",
-         "message": "It divides by one less than the number of values.", "confidence": 95},
-        {"line": 2, "quote": "total = 0", "severity": "info",
-         "message": "The total starts at zero before the loop runs.", "confidence": 90},
-        {"line": 4, "quote": "}, {", "severity": "warning", "message": "}, {", "confidence": 99},
-        {"line": 5, "quote": "total += v", "severity": "warning",
-         "message": "Maybe the loop could overflow for huge numbers.", "confidence": 30},
-        {"line": 6, "quote": "len(values) - 1", "severity": "error",
-         "message": "The divisor is off by one for every list.", "confidence": 90},
-        {"line": 5, "quote": "values.sort()", "severity": "error",
-         "message": "The list is sorted in place and changes the caller's list.", "confidence": 90},
-    ]  # fmt: skip
-    engine = RecordedEngine([json.dumps({"findings": findings}), '{"findings": []}'])
+def fixed(code: str, problem: str = "The divisor is one less than the number of values.") -> str:
+    return f"Problem: {problem}\n```python\n{code}\n```"
+
+
+FUNCTION = MEAN.split("\n\n\n")[0]
+RIGHT = FUNCTION.replace("(len(values) - 1)", "len(values)")
+
+
+async def test_review_reports_the_line_every_sampled_fix_changes() -> None:
+    other = RIGHT.replace("total = 0", "total = 0.0")
+    engine = RecordedEngine([fixed(RIGHT), fixed(other, "Bad."), fixed(RIGHT), *["No bug."] * 3])
     a, _ = assistant(engine)
-    doc = doc_of(MEAN)
-    found, calls = await a.review(doc, ReviewState())
-    assert calls == 2  # the function and the module-level code
-    rows = sorted((f.row, f.message) for f in found)
-    assert rows == [
-        (2, "The total starts at zero before the loop runs."),  # moved to the line it quotes
-        (5, "It divides by one less than the number of values."),
+    found, calls = await a.review(doc_of(MEAN), ReviewState())
+    assert calls == 2  # the function and the module-level code, three samples each
+    assert len(engine.prompts) == 6
+    assert [(f.row, f.message, f.suggestion) for f in found] == [
+        (5, "The divisor is one less than the number of values.", "`return total / len(values)`")
+    ]
+    assert [p.temperature for p in engine.params[:3]] == [0.1, 0.7, 0.7]
+
+
+async def test_fixes_that_disagree_are_no_finding() -> None:
+    scattered = [
+        fixed(FUNCTION.replace("total = 0", "total = 0.0")),
+        fixed(FUNCTION.replace("for v in values:", "for v in list(values):")),
+        fixed(RIGHT),
+    ]
+    engine = RecordedEngine([*scattered, *["No bug."] * 3])
+    a, _ = assistant(engine)
+    found, _ = await a.review(doc_of(MEAN), ReviewState())
+    assert found == []
+
+
+async def test_a_finding_without_a_sentence_gets_a_plain_message() -> None:
+    engine = RecordedEngine([fixed(RIGHT, "}, {")] * 3 + ["No bug."] * 3)
+    a, _ = assistant(engine)
+    found, _ = await a.review(doc_of(MEAN), ReviewState())
+    assert [f.message for f in found] == [
+        "This line does not seem to do what the code is meant to do."
     ]
 
 
@@ -156,15 +170,15 @@ async def test_review_looks_at_outer_functions_and_module_code() -> None:
         "\n"
         "LIMIT = outer([3, 1, 2])\n"
     )
-    engine = RecordedEngine(['{"findings": []}'] * 3)
+    engine = RecordedEngine(["No bug."] * 9)
     a, _ = assistant(engine)
     state = ReviewState()
     _, calls = await a.review(doc_of(source), state)
-    assert calls == 3
-    assert any("Review the function `outer`" in p for p in engine.prompts)
-    assert any("Review the function `key`" in p for p in engine.prompts)
-    module = next(p for p in engine.prompts if "module-level code" in p)
-    assert "    6| LIMIT = outer([3, 1, 2])" in module
+    assert calls == 3 and len(engine.prompts) == 9  # three units, three samples each
+    targets = [p.split("Target code:")[1] for p in engine.prompts[::3]]
+    assert any(t.startswith("\n```python\ndef outer(xs):") for t in targets)
+    assert any(t.startswith("\n```python\n    def key(x):") for t in targets)
+    assert any(t.startswith("\n```python\nLIMIT = outer([3, 1, 2])") for t in targets)
     _, again = await a.review(doc_of(source), state)
     assert again == 0  # nothing changed: no model call
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chmocoder.assist.prompts import AUDIENCE_GUIDE, edit_prompt, explain_prompt, review_prompt
+from chmocoder.assist.prompts import AUDIENCE_GUIDE, edit_prompt, explain_prompt
 from chmocoder.engine.types import ChatMessage
 
 MATERIAL = "File: a.py (python)\n\nFunction `f` (lines 1-2):\ndef f(x):\n    return x\n"
@@ -53,7 +53,7 @@ def test_base_model_explain_prompt_ends_in_a_lead(audience: str, lead: str) -> N
 def test_stable_text_comes_first() -> None:
     """Two requests about the same code share their prefix (KV cache reuse)."""
     a, _, _ = explain_prompt(MATERIAL, "function", "f", "expert").build(chat=False)
-    b, _, _ = review_prompt(MATERIAL, "function", "f", 1, "expert").build(chat=False)
+    b, _, _ = edit_prompt(MATERIAL, "python", "def f(x):", "fix", "expert").build(chat=False)
     assert isinstance(a, str) and isinstance(b, str)
     assert a[: len(MATERIAL)] == b[: len(MATERIAL)] == MATERIAL
 

@@ -23,7 +23,14 @@ from chmocoder.assist.edits import (
 from chmocoder.assist.history import History
 from chmocoder.assist.prompts import Audience, EditTask, PromptSpec
 from chmocoder.assist.results import Answer, Edit, Explanation, Finding, Fix
-from chmocoder.assist.review import ReviewFindings, ReviewState, ReviewUnit, filter_findings
+from chmocoder.assist.review import (
+    ReviewFinding,
+    ReviewState,
+    ReviewUnit,
+    changed_rows,
+    filter_findings,
+    is_sentence,
+)
 from chmocoder.assist.shaping import AnswerShaper
 from chmocoder.engine.engine import Engine
 from chmocoder.engine.types import (
@@ -49,6 +56,13 @@ EDIT_CANDIDATES = (
 )
 """A fix, docstring or simplify edit: the first candidate that passes verification with a
 change is offered. Edits copy most of their input, so no repeat penalty."""
+
+REVIEW_SAMPLES = (
+    GenerationParams(temperature=0.1, repeat_penalty=1.0, seed=1),
+    GenerationParams(temperature=0.7, repeat_penalty=1.0, seed=2),
+    GenerationParams(temperature=0.7, repeat_penalty=1.0, seed=3),
+)
+"""Independent fixes per reviewed unit: the line they agree on is the finding."""
 
 RESERVE_TOKENS = 16
 """Slack between the prompt plus the answer's budget and the model's window."""
@@ -317,11 +331,11 @@ class Assistant:
             except EngineError as exc:  # one bad answer must not stop the review of the rest
                 log.warning("review of %s %s failed: %s", unit.kind, unit.name, exc.message)
                 continue
-            kept = filter_findings(doc, unit, found.findings)
-            if len(kept) < len(found.findings):
+            kept = filter_findings(doc, unit, found)
+            if len(kept) < len(found):
                 log.info(
                     "review of %s %s: %d of %d findings kept",
-                    unit.kind, unit.name, len(kept), len(found.findings),
+                    unit.kind, unit.name, len(kept), len(found),
                 )  # fmt: skip
             state.store(unit, kept)
         state.forget_missing(doc)
@@ -329,33 +343,52 @@ class Assistant:
 
     async def _review_unit(
         self, doc: Document, unit: ReviewUnit, path: str | None
-    ) -> ReviewFindings:
+    ) -> list[ReviewFinding]:
+        """At most one finding: the line most of the sampled fixes change (see review.py)."""
+        rows, lines = _unit_lines(doc, unit)
+
         def make(budget: int) -> PromptSpec:
             if unit.kind == "module":
-                ctx_text = f"File: {path or doc.uri}" + (
+                ctx = f"File: {path or doc.uri}" + (
                     f" ({doc.language_name})\n" if doc.language_name else "\n"
                 )
-                numbered = unit.text
             else:
-                ctx_text = self.context(doc, unit.start_byte, path, budget).render()
-                numbered = _numbered(doc, unit)
-            return prompts.review_prompt(
-                ctx_text + f"\nWith line numbers:\n{numbered}\n",
-                unit.kind,
-                unit.name,
-                unit.start_row + 1,
-                self.settings.audience,
+                ctx = self.context(doc, unit.start_byte, path, budget).render()
+            return prompts.edit_prompt(
+                ctx, doc.language_name or "", "\n".join(lines), "fix", self.settings.audience
             )
 
-        prompt, _lead, _stop, limit = await self._fit(make, self.settings.max_tokens)
-        found, _ = await self.engine.generate_json(
-            "review",
-            prompt,
-            ReviewFindings,
-            GenerationParams(max_tokens=limit, temperature=0.1),
-            priority=Priority.BACKGROUND,
-        )
-        return found
+        want = min(self.settings.max_tokens * 2, max(256, sum(map(len, lines)) // 2 + 128)) + 64
+        prompt, _lead, stop, budget = await self._fit(make, want)
+        votes: dict[int, int] = {}
+        said: dict[int, tuple[str, str]] = {}
+        for sample in REVIEW_SAMPLES:
+            params = sample.model_copy(update={"max_tokens": budget, "stop": stop})
+            result = await self.engine.generate(
+                "review", prompt, params, priority=Priority.BACKGROUND
+            )
+            if "```" not in result.text:
+                continue  # no code: the model found nothing to change ("No bug.")
+            new = extract_code(result.text).split("\n")
+            for index, replacement in changed_rows(lines, new).items():
+                votes[index] = votes.get(index, 0) + 1
+                said.setdefault(index, (extract_description(result.text), replacement))
+        if not votes:
+            return []
+        index, count = max(votes.items(), key=lambda kv: (kv[1], -kv[0]))
+        message, replacement = said[index]
+        if not is_sentence(message):
+            message = "This line does not seem to do what the code is meant to do."
+        return [
+            ReviewFinding(
+                line=rows[index] + 1,
+                quote=lines[index].strip()[:300] or "?",
+                severity="warning",
+                message=message[:300],
+                suggestion=f"`{replacement[:200]}`" if replacement else "remove this line",
+                confidence=count * 100 // len(REVIEW_SAMPLES),
+            )
+        ]
 
     # --- ask -----------------------------------------------------------------------
 
@@ -387,10 +420,14 @@ class Assistant:
         return Answer(question=question, markdown=text, history=earlier)
 
 
-def _numbered(doc: Document, unit: ReviewUnit) -> str:
+def _unit_lines(doc: Document, unit: ReviewUnit) -> tuple[list[int], list[str]]:
+    """(row of each line, the lines) a unit's review shows the model."""
+    if unit.kind == "module":
+        numbered = [line.split("| ", 1) for line in unit.text.split("\n")]
+        return [int(n) - 1 for n, _ in numbered], [text for _, text in numbered]
     start, end = line_span(doc, unit.start_byte, unit.end_byte)
     lines = doc.text(start, end).split("\n")
-    return "\n".join(f"{unit.start_row + i + 1:>5}| {line}" for i, line in enumerate(lines))
+    return [unit.start_row + i for i in range(len(lines))], lines
 
 
 def _callers(

@@ -171,30 +171,6 @@ def edit_prompt(
     )
 
 
-def review_prompt(
-    material: str, kind: str, name: str, first_line: int, audience: Audience
-) -> PromptSpec:
-    return PromptSpec(
-        instructions=(
-            "Review code for bugs. Compare what the code does with what its name and doc "
-            "comment promise, and trace it on a small input and on edge cases (empty, zero, "
-            "one element, the last element). Report only real bugs: wrong results, wrong "
-            "edge cases, crashes, infinite loops, data changed that should not be. Never "
-            "report style, naming, missing comments, type hints, logging or input validation "
-            "the doc does not promise. Most code is correct: then answer "
-            '{"findings": []}. For each bug give "line" (numbered as in the file), "quote" '
-            '(the exact code on that line that is wrong), "severity" (error, warning or '
-            'info), "message" (one sentence saying what goes wrong), "suggestion" (the fix in '
-            'a few words) and "confidence" (0-100: how sure you are it is a real bug). Answer '
-            "in JSON only. " + ("Keep messages plain." if audience == "beginner" else "")
-        ),
-        material=material,
-        request=f"Review the {kind} `{name}` (it starts at line {first_line}).",
-        lead='{"findings": [',
-        stop=(),
-    )
-
-
 def ask_prompt(
     material: str, question: str, history: list[tuple[str, str]], audience: Audience
 ) -> PromptSpec:
