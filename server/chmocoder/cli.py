@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import json
+import logging
 import platform
 import sys
 from collections.abc import Sequence
@@ -36,7 +37,15 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the language server (stdio by default)")
-    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
+    serve.add_argument(
+        "--tcp",
+        metavar="HOST:PORT",
+        help="listen on TCP instead of stdio (loopback only; clients need the token from the "
+        "token file it prints)",
+    )
+    serve.add_argument(
+        "--allow-remote", action="store_true", help="let --tcp listen on a non-loopback address"
+    )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.set_defaults(run=_serve)
 
@@ -217,25 +226,64 @@ def _context(args: argparse.Namespace) -> int:
     return 0
 
 
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
 def _serve(args: argparse.Namespace) -> int:
+    import os
+
     from chmocoder.logs import setup_logging
-    from chmocoder.lsp.server import create_server
+    from chmocoder.lsp import create_server
 
     log_file = setup_logging(args.log_level)
     server = create_server()
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")
+        host = host.strip("[]") or "127.0.0.1"
         if not port.isdigit():
             print("chmocoder: --tcp takes HOST:PORT", file=sys.stderr)
             return 2
+        if host not in LOOPBACK and not args.allow_remote:
+            print(
+                f"chmocoder: {host} is not a loopback address: anyone who can reach it could "
+                "ask for your code; add --allow-remote if you mean it",
+                file=sys.stderr,
+            )
+            return 2
+        try:
+            token_file = _write_token(server, int(port))
+        except OSError as exc:
+            print(f"chmocoder: cannot write the token file: {exc}", file=sys.stderr)
+            return 1
         print(
-            f"chmocoder: listening on {host or '127.0.0.1'}:{port}; log: {log_file}",
+            f"chmocoder: listening on {host}:{port}; clients must send the token in "
+            f"{token_file} as initializationOptions.token; log: {log_file}",
             file=sys.stderr,
         )
-        server.start_tcp(host or "127.0.0.1", int(port))
+        server.start_tcp(host, int(port))
     else:
         server.start_io()
-    return 0
+    code = server.exit_code
+    server.flush_statistics()
+    logging.shutdown()
+    os._exit(code)  # exit never waits on a model call stuck in a thread
+
+
+def _write_token(server: object, port: int) -> Path:
+    """A new random token for this TCP server, in a 0600 file in the private runtime folder."""
+    import os
+    import secrets
+
+    from chmocoder.engine.client import runtime_dir
+
+    token = secrets.token_urlsafe(32)
+    path = runtime_dir() / f"tcp-{port}.token"
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(token + "\n")
+    server.tcp_token = token  # type: ignore[attr-defined]
+    return path
 
 
 def _doctor(args: argparse.Namespace) -> int:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -228,15 +230,69 @@ async def test_clients_without_a_panel_get_a_markdown_document(
     assert (path.stat().st_mode & 0o777) == 0o600
 
 
-def test_serve_over_tcp(tmp_path: Path) -> None:
-    """`chmocoder serve --tcp HOST:PORT` speaks the same LSP over a socket."""
+def _exchange(port: int, messages: list[dict[str, Any]], *until: bytes) -> bytes:
     import socket
     import time
+
+    deadline = time.monotonic() + 30
+    while True:  # the server writes its token file, then listens: one connection is all it serves
+        try:
+            connection = socket.create_connection(("127.0.0.1", port), timeout=10)
+            break
+        except ConnectionRefusedError:
+            assert time.monotonic() < deadline, "the server did not listen"
+            time.sleep(0.1)
+    with connection:
+        for message in messages:
+            connection.sendall(_frame(message))
+        received = b""
+        while not all(marker in received for marker in until):
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+        return received
+
+
+def test_serve_over_tcp_needs_the_token_and_loopback(tmp_path: Path) -> None:
+    """`serve --tcp`: loopback only unless --allow-remote; a client without the token from the
+    0600 token file is refused and disconnected; endpoint and cacheDir come from where the
+    server started, not from the client."""
+    import socket
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path)}
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path),
+           "XDG_RUNTIME_DIR": str(tmp_path / "run"), "CHMOCODER_ENDPOINT": "http://127.0.0.1:9/v1"}  # fmt: skip
+    (tmp_path / "run").mkdir(mode=0o700)
+    remote = subprocess.run(
+        [sys.executable, "-m", "chmocoder", "serve", "--tcp", f"0.0.0.0:{port}"],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert remote.returncode == 2 and "--allow-remote" in remote.stderr
+    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}
+    # without the token: refused, and the connection is closed
+    with _tcp_server(env, port, tmp_path) as token:
+        refused = _exchange(port, [initialize], b"token is required")
+        assert b"token is required" in refused and b"serverInfo" not in refused
+        assert len(token) > 30
+    # with it: served; settings that send code or write elsewhere are the user's, not the client's
+    with _tcp_server(env, port, tmp_path) as token:
+        hostile = {"endpoint": "http://attacker.example/v1", "cacheDir": str(tmp_path / "planted")}
+        with_token = dict(initialize, params={"capabilities": {},
+                          "initializationOptions": {"token": token, **hostile}})  # fmt: skip
+        received = _exchange(port, [with_token], b"ignored: over TCP", b"serverInfo")
+        assert b'"serverInfo": {"name": "chmocoder"' in received
+        assert b"setting endpoint ignored" in received
+        assert not (tmp_path / "planted").exists()
+
+
+@contextlib.contextmanager
+def _tcp_server(env: dict[str, str], port: int, tmp_path: Path) -> Iterator[str]:
+    """A `serve --tcp` process; yields its token."""
+    import stat
+
     server = subprocess.Popen(
         [sys.executable, "-m", "chmocoder", "serve", "--tcp", f"127.0.0.1:{port}"],
         env=env,
@@ -244,31 +300,37 @@ def test_serve_over_tcp(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                connection = socket.create_connection(("127.0.0.1", port), timeout=5)
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the server did not listen"
-                time.sleep(0.1)
-        with connection:
-            connection.sendall(
-                _frame(
-                    {
-                        "jsonrpc": "2.0",
-                        "id": 1,
-                        "method": "initialize",
-                        "params": {"capabilities": {}},
-                    }
-                )
-            )
-            received = b""
-            while b'"id": 1' not in received:
-                chunk = connection.recv(65536)
-                assert chunk, "the connection closed"
-                received += chunk
-        assert b'"serverInfo": {"name": "chmocoder"' in received
+        assert server.stderr is not None
+        said = (
+            server.stderr.readline().decode()
+        )  # "... the token in PATH as initializationOptions.token"
+        assert "must send the token in " in said, said + server.stderr.read().decode()
+        token_file = Path(said.split("the token in ", 1)[1].split(" as ", 1)[0])
+        assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+        yield token_file.read_text().strip()
     finally:
-        server.terminate()
+        server.kill()
         server.wait(10)
+
+
+@pytest.mark.parametrize(("shutdown", "code"), [(True, 0), (False, 1)])
+def test_exit_status_follows_the_spec(tmp_path: Path, shutdown: bool, code: int) -> None:
+    """`exit` after `shutdown` ends with 0, without it with 1; a request after `shutdown`
+    gets InvalidRequest."""
+    messages = [{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}]
+    if shutdown:
+        messages += [
+            {"jsonrpc": "2.0", "id": 2, "method": "shutdown"},
+            {"jsonrpc": "2.0", "id": 3, "method": "textDocument/hover", "params": {
+                "textDocument": {"uri": "file:///x.py"}, "position": {"line": 0, "character": 0}}},
+        ]  # fmt: skip
+    messages.append({"jsonrpc": "2.0", "method": "exit"})
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "chmocoder", "serve"],
+        input=b"".join(_frame(m) for m in messages), capture_output=True, env=env,
+        timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == code, result.stderr[-2000:]
+    if shutdown:
+        assert b'"id": 3' in result.stdout and b"-32600" in result.stdout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import uuid
 from collections.abc import Coroutine
@@ -12,7 +13,7 @@ from types import SimpleNamespace
 from typing import Any, ClassVar
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidRequest
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 
@@ -58,6 +59,53 @@ class ChmoProtocol(LanguageServerProtocol):
                 return SimpleNamespace(jsonrpc="unreadable")  # handle_message skips it
             raise
 
+    def handle_message(self, message: Any) -> None:
+        """Two rules pygls leaves out. A TCP connection must authenticate in `initialize`
+        (initializationOptions.token, the token the server wrote to its token file) before
+        anything else is handled; a wrong or missing token ends the connection. After
+        `shutdown`, a request gets InvalidRequest instead of no answer."""
+        server = self._server
+        method = getattr(message, "method", None)
+        request_id: str | int = getattr(message, "id", None) or 0
+        is_request = method is not None and getattr(message, "id", None) is not None
+        if (
+            isinstance(server, ChmoServer)
+            and server.tcp_token is not None
+            and not server.authenticated
+        ):
+            offered = _token_of(message) if method == types.INITIALIZE else None
+            if offered is not None and hmac.compare_digest(offered, server.tcp_token):
+                server.authenticated = True
+            else:
+                log.warning("TCP client without a valid token: connection closed")
+                if is_request:
+                    self._send_response(
+                        request_id,
+                        error=JsonRpcException(
+                            message="a valid token is required (initializationOptions.token)"
+                        ).to_response_error(),
+                    )
+                if self.writer is not None:
+                    self.writer.close()
+                return
+        if self._shutdown and is_request and method != types.EXIT:
+            self._send_response(
+                request_id,
+                error=JsonRpcInvalidRequest(
+                    message="the server is shutting down"
+                ).to_response_error(),
+            )
+            return
+        super().handle_message(message)
+
+
+def _token_of(message: Any) -> str | None:
+    options = getattr(getattr(message, "params", None), "initialization_options", None)
+    token = options.get("token") if isinstance(options, dict) else None
+    if isinstance(options, dict) and token is None and isinstance(options.get("chmocoder"), dict):
+        token = options["chmocoder"].get("token")
+    return token if isinstance(token, str) else None
+
 
 class ChmoServer(LanguageServer):
     """Shared state of one editor connection: documents, settings, index, assistant."""
@@ -82,6 +130,11 @@ class ChmoServer(LanguageServer):
         self._engine_key: EngineConfig | None = None
         self._told: set[str] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.tcp_token: str | None = None
+        """Set when serving TCP: clients must present it in `initialize`."""
+        self.authenticated = False
+        self.exit_code = 1
+        """0 once `exit` follows `shutdown` (the spec's rule); 1 for any other end."""
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -161,6 +214,12 @@ class ChmoServer(LanguageServer):
             self._stats.record(record)
         except Exception as exc:  # statistics must never break a feature
             log.warning("could not record statistics: %s", exc)
+
+    def flush_statistics(self, timeout: float = 1.0) -> None:
+        """Write what statistics are queued (the process is about to end)."""
+        stats = getattr(self, "_stats", None)
+        if stats is not None:
+            stats.flush(timeout)
 
     async def shutdown_engine(self) -> None:
         if self._assistant is not None:
@@ -294,13 +353,3 @@ class ClientLogHandler(logging.Handler):
 
         except Exception:
             self.handleError(record)
-
-
-def create_server() -> ChmoServer:
-    """A server with every feature registered."""
-    from chmocoder.lsp.features import actions, ask, documents, hover, lifecycle, review
-
-    server = ChmoServer()
-    for feature in (lifecycle, documents, hover, actions, review, ask):
-        feature.register(server)
-    return server

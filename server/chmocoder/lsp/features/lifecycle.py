@@ -22,6 +22,8 @@ def apply_settings(ls: ChmoServer, data: Any) -> None:
     if isinstance(data, dict) and isinstance(data.get("chmocoder"), dict):
         data = data["chmocoder"]
     settings, problems = Settings.from_wire(data)
+    if ls.tcp_token is not None:
+        settings = _user_owned(ls, settings)
     ls.settings = settings
     for problem in problems:
         ls.tell(problem)
@@ -30,6 +32,24 @@ def apply_settings(ls: ChmoServer, data: Any) -> None:
     for handler in logging.getLogger("chmocoder").handlers:
         if isinstance(handler, ClientLogHandler):
             handler.setLevel(level)
+
+
+USER_OWNED = ("endpoint", "cache_dir", "api_key_env")
+"""Settings that send code elsewhere or write elsewhere: over TCP they come from where the
+server was started (CHMOCODER_* variables), never from a connected client."""
+
+
+def _user_owned(ls: ChmoServer, settings: Settings) -> Settings:
+    own, _ = Settings.from_env()
+    for name in USER_OWNED:
+        if getattr(settings, name) != getattr(own, name):
+            ls.tell(
+                f"setting {name} ignored: over TCP it is taken from where the server started "
+                f"(CHMOCODER_{name.upper()})",
+                once=True,
+            )
+            settings = settings.model_copy(update={name: getattr(own, name)})
+    return settings
 
 
 async def start_index(ls: ChmoServer) -> None:
@@ -79,6 +99,10 @@ def register(server: ChmoServer) -> None:
         if ls.index is not None:
             ls.index.stop()
         await ls.shutdown_engine()
+
+    @server.feature(types.EXIT)
+    def exit_(ls: ChmoServer, params: None) -> None:
+        ls.exit_code = 0 if ls.protocol._shutdown else 1
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: ChmoServer, params: types.InitializedParams) -> None:
