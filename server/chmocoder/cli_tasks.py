@@ -130,6 +130,11 @@ class Printer:
         self.started = True
         sys.stdout.write(piece)
         sys.stdout.flush()
+        if piece:
+            Printer.open_line = not piece.endswith("\n")
+
+    open_line = False
+    """Streamed text that did not end its line (an error then starts on a new one)."""
 
     async def __aexit__(self, *exc: object) -> None:
         self._stop_spinner()
@@ -141,10 +146,28 @@ def run_task(
     try:
         return asyncio.run(work(args))
     except EngineError as exc:
+        if Printer.open_line:  # partial output: end its line before the error
+            print(flush=True)
         print(f"chmocoder: {exc.message}", file=sys.stderr)
         return 3
     except KeyboardInterrupt:
         return 130
+
+
+def check_file(path: Path) -> str | None:
+    """Why FILE cannot be worked on (one line), or None."""
+    if path.is_dir():
+        return f"{path} is a directory, not a file"
+    if not path.exists():
+        return f"{path}: no such file"
+    try:
+        with path.open("rb") as f:
+            head = f.read(8192)
+    except OSError as exc:
+        return f"{path}: cannot read it ({exc.strerror})"
+    if b"\0" in head:
+        return f"{path} looks like a binary file (it has NUL bytes): not sent to the model"
+    return None
 
 
 def _locate(args: argparse.Namespace) -> tuple[Path, int, int | None] | None:
@@ -152,8 +175,9 @@ def _locate(args: argparse.Namespace) -> tuple[Path, int, int | None] | None:
 
     try:
         path, line, column = parse_location(args.location)
-        if not path.is_file():
-            raise LocationError(f"{path}: no such file")
+        problem = check_file(path)
+        if problem is not None:
+            raise LocationError(problem)
         return path, line, column
     except LocationError as exc:
         print(f"chmocoder: {exc}", file=sys.stderr)
@@ -169,6 +193,10 @@ def _open(args: argparse.Namespace) -> tuple[Session, int] | None:
         return None
     path, line, column = located
     session = Session(args, path)
+    lines = session.doc.source.count(b"\n") + 1
+    if line > lines:
+        print(f"chmocoder: line {line} is past the end of {path} ({lines} lines)", file=sys.stderr)
+        return None
     return session, offset_of(session.doc.source, line, column)
 
 
@@ -265,8 +293,9 @@ async def fix(args: argparse.Namespace) -> int:
 
 async def review(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    if not path.is_file():
-        print(f"chmocoder: {path}: no such file", file=sys.stderr)
+    refusal = check_file(path)
+    if refusal is not None:
+        print(f"chmocoder: {refusal}", file=sys.stderr)
         return 2
     session = Session(args, path)
     doc = session.doc

@@ -127,3 +127,20 @@ def test_bad_flags(env: dict[str, str]) -> None:
     result = run(env, "explain", "examples/shapes.py:19", "--temperature", "9", "--no-index")
     assert "temperature" in result.stderr  # named, and the default used
     assert run(env, "ask", "examples/shapes.py:19", "  ").returncode == 2
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.mkdir(), "is a directory, not a file"),
+        (lambda p: p.write_bytes(b"\x7fELF\x02\x01\x01\x00\x00\x00"), "looks like a binary file"),
+        (lambda p: p.write_text("x = 1\n"), "line 40 is past the end"),
+    ],
+)
+def test_bad_files_get_their_own_message(
+    env: dict[str, str], tmp_path: Path, make, message: str
+) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "thing.py"
+    make(target)
+    result = run(env, "explain", f"{target}:40", "--no-index")
+    assert result.returncode == 2 and message in result.stderr and result.stdout == ""
