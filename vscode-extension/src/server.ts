@@ -22,7 +22,8 @@ class ChmoClient extends LanguageClient {
 export function settings(): Record<string, unknown> {
   const config = vscode.workspace.getConfiguration("chmocoder");
   const value: Record<string, unknown> = {};
-  for (const key of ["model", "runtime", "endpoint", "apiKeyEnv", "nCtx", "nThreads", "maxTokens", "temperature",
+  for (const key of ["model", "runtime", "endpoint", "apiKeyEnv", "connectTimeoutS", "firstByteTimeoutS",
+    "requestTimeoutS", "nCtx", "nThreads", "maxTokens", "temperature",
     "audience", "contextTokens", "daemonIdleS", "logLevel", "logPrompts"]) {
     value[key] = config.get(key);
   }
