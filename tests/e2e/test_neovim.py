@@ -5,15 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..conftest import REPO
-from .nvim import nvim_env, requires_nvim, run_script
+from .nvim import nvim, nvim_env, requires_nvim, run_script
 
 pytestmark = requires_nvim
+__all__ = ["nvim"]  # the fixture, used by name
 
 
-def test_neovim_attaches_hovers_and_applies_a_fix(tiny_model: Path, tmp_path: Path) -> None:
+def test_neovim_attaches_hovers_and_applies_a_fix(
+    tiny_model: Path, tmp_path: Path, nvim: str
+) -> None:
     source = tmp_path / "broken.py"
     source.write_text((REPO / "examples" / "broken.py").read_text())
-    result = run_script("nvim_hover_fix.lua", nvim_env(tmp_path, tiny_model, CHMO_FILE=str(source)))
+    result = run_script(
+        "nvim_hover_fix.lua", nvim_env(tmp_path, tiny_model, CHMO_FILE=str(source)), nvim
+    )
     assert result["attached"] is True
     # with the `(` on line 4 unclosed, tree-sitter's recovery makes `average` run to the end
     assert result["hover"].startswith("**function** `average`"), result

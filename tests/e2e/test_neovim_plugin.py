@@ -12,15 +12,20 @@ from pathlib import Path
 import pytest
 
 from ..conftest import REPO
-from .nvim import nvim_env, requires_nvim, run_script
+from .nvim import nvim, nvim_env, requires_nvim, run_script
 
 pytestmark = requires_nvim
+__all__ = ["nvim"]  # the fixture, used by name
 
 
-def test_plugin_attaches_hovers_fixes_and_streams_answers(tiny_model: Path, tmp_path: Path) -> None:
+def test_plugin_attaches_hovers_fixes_and_streams_answers(
+    tiny_model: Path, tmp_path: Path, nvim: str
+) -> None:
     source = tmp_path / "broken.py"
     source.write_text((REPO / "examples" / "broken.py").read_text())
-    result = run_script("nvim_plugin.lua", nvim_env(tmp_path, tiny_model, CHMO_FILE=str(source)))
+    result = run_script(
+        "nvim_plugin.lua", nvim_env(tmp_path, tiny_model, CHMO_FILE=str(source)), nvim
+    )
     assert result["bad_setup"] is False
     assert any(
         '`answer_window` must be "float" or "split"' in n["message"]
@@ -37,8 +42,10 @@ def test_plugin_attaches_hovers_fixes_and_streams_answers(tiny_model: Path, tmp_
     assert result["explained"] is True and result["explanation"].startswith("# Explain")
 
 
-def test_checkhealth_reports_server_runtimes_and_model(tiny_model: Path, tmp_path: Path) -> None:
-    report = run_script("nvim_health.lua", nvim_env(tmp_path, tiny_model))["report"]
+def test_checkhealth_reports_server_runtimes_and_model(
+    tiny_model: Path, tmp_path: Path, nvim: str
+) -> None:
+    report = run_script("nvim_health.lua", nvim_env(tmp_path, tiny_model), nvim)["report"]
     assert "ChMOCoder" in report
     assert "server command:" in report
     assert (
@@ -69,3 +76,22 @@ def test_hover_screenshot_in_a_terminal(tiny_model: Path, tmp_path: Path) -> Non
         "method" in screen and "area" in screen and "in `Circle`" in screen
     ) or "Circle" in screen
     assert "─" in screen or "│" in screen or "---" in screen  # the hover window
+
+
+def test_vim_lsp_enable_with_the_shipped_config(tiny_model: Path, tmp_path: Path) -> None:
+    """Neovim 0.11's vim.lsp.enable("chmocoder") finds lsp/chmocoder.lua on the runtimepath."""
+    from .nvim import NEOVIMS, REQUIRED
+
+    binary = NEOVIMS.get("nvim-0.11")
+    if binary is None:
+        if REQUIRED:
+            pytest.fail("Neovim 0.11 is required here and missing")
+        pytest.skip("Neovim 0.11 is not installed")
+    source = tmp_path / "broken.py"
+    source.write_text((REPO / "examples" / "broken.py").read_text())
+    env = nvim_env(tmp_path, tiny_model, CHMO_FILE=str(source))
+    result = run_script("nvim_enable.lua", env, binary)
+    assert result["attached"] is True and "python" in result["filetypes"]
+    assert result["panel"] is True  # the shipped config declares the answer panel
+    assert result["hover"].startswith("**function** `average`") and "\n---\n" in result["hover"]
+    assert result["diagnosed"] is True  # the unclosed `(` on line 4
