@@ -18,7 +18,7 @@ vim.defer_fn(function()
   vim.lsp.buf.hover()
 end, 500)
 LUA
-tmux new-session -d -s "$session" -x 100 -y 32 "nvim -u $init -i NONE -n $file"
+tmux new-session -d -s "$session" -x 100 -y 32 "${CHMO_NVIM:-nvim} -u $init -i NONE -n $file"
 sleep "$wait_s"
 tmux capture-pane -p -t "$session"
 tmux kill-session -t "$session"

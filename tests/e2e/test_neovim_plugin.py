@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ..conftest import REPO
-from .nvim import nvim, nvim_env, requires_nvim, run_script
+from .nvim import NVIM, nvim, nvim_env, requires_nvim, run_script
 
 pytestmark = requires_nvim
 __all__ = ["nvim"]  # the fixture, used by name
@@ -64,6 +64,7 @@ def test_hover_screenshot_in_a_terminal(tiny_model: Path, tmp_path: Path) -> Non
         **os.environ,
         "XDG_STATE_HOME": str(tmp_path / "state"),
         "XDG_RUNTIME_DIR": str(tmp_path / "run"),
+        "CHMO_NVIM": NVIM or "nvim",
     }
     screen = subprocess.run(
         [str(REPO / "tests/e2e/nvim_screenshot.sh"), str(REPO / "examples/shapes.py"), "19", "8", "8",

@@ -193,7 +193,7 @@ async def test_openai_runtime_wrong_key_and_no_server(
     )
     with pytest.raises(EngineError) as error:
         await nobody.start()
-    assert error.value.code == "server-unreachable" and "did not answer" in error.value.message
+    assert error.value.code == "server-unreachable" and "cannot be reached" in error.value.message
     bad = Engine(EngineConfig(runtime="openai", endpoint="ftp://example", cache_dir=tmp_path))
     with pytest.raises(EngineError, match="not an http"):
         await bad.start()
