@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -214,7 +215,9 @@ async def test_priorities_and_round_robin_order(
         await client.generate(name, GenerationParams(max_tokens=2), priority=priority)
         order.append(name)
 
-    blocker = asyncio.create_task(a.generate("blocker", GenerationParams(max_tokens=600)))
+    # a blocker that runs until it is cancelled, so all four wait in the queue whatever the
+    # machine's speed (a short one could finish before they are queued on a fast machine)
+    blocker = asyncio.create_task(a.generate("blocker", LONG))
     await asyncio.sleep(0.3)
     tasks = [
         asyncio.create_task(run(a, "a-bg", Priority.BACKGROUND)),
@@ -222,8 +225,11 @@ async def test_priorities_and_round_robin_order(
         asyncio.create_task(run(a, "a2", Priority.INTERACTIVE)),
         asyncio.create_task(run(b, "b1", Priority.INTERACTIVE)),
     ]
-    await asyncio.sleep(0.2)
-    await blocker
+    await asyncio.sleep(0.5)
+    assert not blocker.done()
+    blocker.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await blocker
     await asyncio.gather(*tasks)
     assert order == ["a1", "b1", "a2", "a-bg"]
 
