@@ -334,3 +334,64 @@ def test_exit_status_follows_the_spec(tmp_path: Path, shutdown: bool, code: int)
     assert result.returncode == code, result.stderr[-2000:]
     if shutdown:
         assert b'"id": 3' in result.stdout and b"-32600" in result.stdout
+
+
+def test_exit_does_not_wait_for_a_stuck_model_server(tmp_path: Path) -> None:
+    """A model server that sends a byte a second: shutdown and exit still end the process."""
+    import http.server
+    import threading
+    import time
+
+    class Trickle(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            try:
+                for _ in range(120):
+                    self.wfile.write(b":")
+                    self.wfile.flush()
+                    time.sleep(1)
+            except OSError:
+                pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    source = tmp_path / "a.py"
+    source.write_text("def f():\n    return 1\n")
+    options = {"runtime": "openai", "model": "m", "cacheDir": str(tmp_path / "cache"),
+               "endpoint": f"http://127.0.0.1:{httpd.server_address[1]}/v1"}  # fmt: skip
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "chmocoder", "serve"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+    )  # fmt: skip
+    assert server.stdin is not None
+    uri = source.as_uri()
+    for message in [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+         "params": {"capabilities": {}, "initializationOptions": options}},
+        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+        {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
+            "uri": uri, "languageId": "python", "version": 1, "text": source.read_text()}}},
+        {"jsonrpc": "2.0", "id": 2, "method": "workspace/executeCommand", "params": {
+            "command": "chmocoder.ask", "arguments": [uri, None, "What is this?"]}},
+    ]:  # fmt: skip
+        server.stdin.write(_frame(message))
+    server.stdin.flush()
+    time.sleep(3)  # the question is now waiting on the trickling server
+    server.stdin.write(_frame({"jsonrpc": "2.0", "id": 3, "method": "shutdown"}))
+    server.stdin.write(_frame({"jsonrpc": "2.0", "method": "exit"}))
+    server.stdin.flush()
+    started = time.monotonic()
+    try:
+        code = server.wait(15)
+    finally:
+        server.kill()
+        httpd.shutdown()
+    assert code == 0 and time.monotonic() - started < 15

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from typing import Any
@@ -96,13 +97,15 @@ def register(server: ChmoServer) -> None:
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: ChmoServer, params: None) -> None:
+        ls.exit_code = 0  # an `exit` from now on is the orderly one, even while we close
         if ls.index is not None:
             ls.index.stop()
-        await ls.shutdown_engine()
+        with contextlib.suppress(TimeoutError):  # a stuck model server must not hold it up
+            await asyncio.wait_for(ls.shutdown_engine(), 2.0)
 
     @server.feature(types.EXIT)
     def exit_(ls: ChmoServer, params: None) -> None:
-        ls.exit_code = 0 if ls.protocol._shutdown else 1
+        ls.exit_code = 0 if ls.exit_code == 0 or ls.protocol._shutdown else 1
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: ChmoServer, params: types.InitializedParams) -> None:
