@@ -21,6 +21,7 @@ from chmocoder.assist.assistant import Assistant
 from chmocoder.assist.edits import apply, syntax_fix
 from chmocoder.assist.history import History
 from chmocoder.assist.review import ReviewState
+from chmocoder.cli_files import LocationError, ProgressBar, load_file, offset_of, parse_location
 from chmocoder.compose import assist_settings, engine_config
 from chmocoder.config import Settings
 from chmocoder.engine.engine import Engine
@@ -72,16 +73,12 @@ class Session:
     """One CLI run: the file, its document, the assistant."""
 
     def __init__(self, args: argparse.Namespace, path: Path) -> None:
-        from chmocoder.cli import load_file
-
         self.settings = settings_from(args)
         self.path = path
         self.doc, self.notes, lookup = load_file(path, index=not getattr(args, "no_index", False))
         s = self.settings
         self.stats = stats = StatsStore(s.cache_dir / "stats.sqlite3")
         self.engine = Engine(engine_config(s), on_record=stats.record)
-        from chmocoder.cli import ProgressBar
-
         self.progress = ProgressBar("assembling the model (once)")
         self.engine.on_progress = self.progress
         self.assistant = Assistant(
@@ -171,8 +168,6 @@ def check_file(path: Path) -> str | None:
 
 
 def _locate(args: argparse.Namespace) -> tuple[Path, int, int | None] | None:
-    from chmocoder.cli import LocationError, parse_location
-
     try:
         path, line, column = parse_location(args.location)
         problem = check_file(path)
@@ -186,8 +181,6 @@ def _locate(args: argparse.Namespace) -> tuple[Path, int, int | None] | None:
 
 def _open(args: argparse.Namespace) -> tuple[Session, int] | None:
     """The session for FILE:LINE[:COL] and the cursor's byte offset; None (reported) if bad."""
-    from chmocoder.cli import offset_of
-
     located = _locate(args)
     if located is None:
         return None

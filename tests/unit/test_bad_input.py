@@ -10,7 +10,7 @@ from chmocoder.analysis.context import extract_context
 from chmocoder.analysis.document import Document, ParseLimits
 from chmocoder.analysis.languages import LanguageRegistry
 from chmocoder.analysis.syntax import syntax_problems
-from chmocoder.cli import read_source
+from chmocoder.cli_files import read_source
 
 
 def test_invalid_utf8_is_read_with_a_note(tmp_path: Path, registry: LanguageRegistry) -> None:

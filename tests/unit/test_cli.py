@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from chmocoder.cli import LocationError, offset_of, parse_location
+from chmocoder.cli_files import LocationError, offset_of, parse_location
 
 from ..conftest import FIXTURES, REPO
 
