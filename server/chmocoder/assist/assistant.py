@@ -11,6 +11,7 @@ from chmocoder.analysis.context import MIN_BUDGET, CodeContext, DefinitionLookup
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.symbols import Definition, definitions_at
 from chmocoder.analysis.syntax import syntax_problems
+from chmocoder.analysis.tokens import estimate_tokens
 from chmocoder.assist import prompts
 from chmocoder.assist.edits import (
     extract_code,
@@ -66,6 +67,8 @@ REVIEW_SAMPLES = (
 
 RESERVE_TOKENS = 16
 """Slack between the prompt plus the answer's budget and the model's window."""
+TEMPLATE_TOKENS = 64
+"""What a chat template may add to the prompt's text (role markers), for the quick check."""
 
 
 @dataclass
@@ -123,7 +126,10 @@ class Assistant:
         for _ in range(6):
             spec = make(budget)
             prompt, lead, stop = spec.build(info.chat)
-            used = await self.engine.count_tokens(prompt_text(prompt))
+            text = prompt_text(prompt)
+            if estimate_tokens(text) + TEMPLATE_TOKENS + max_tokens + RESERVE_TOKENS <= window:
+                return prompt, lead, stop, max_tokens  # fits even by the over-count: no round trip
+            used = await self.engine.count_tokens(text)
             over = used + max_tokens + RESERVE_TOKENS - window
             if over <= 0 or budget <= MIN_BUDGET:
                 break
@@ -159,6 +165,10 @@ class Assistant:
         )
         text = shaper.finish(complete=result.finish_reason == "stop")
         return text, result
+
+    def _code_budget(self, target: str) -> int:
+        """Tokens for an answer that rewrites `target`: its code plus a diagnosis line."""
+        return min(self.settings.max_tokens * 2, max(256, len(target) // 2 + 128)) + 64
 
     def _outcome(self, task: str, outcome: str) -> None:
         log.info("%s: %s", task, outcome)
@@ -238,9 +248,12 @@ class Assistant:
 
     # --- edits ---------------------------------------------------------------------
 
-    def edit_target(self, doc: Document, start: int, end: int) -> tuple[int, int]:
-        """The whole lines of the innermost definition around [start, end), else the lines."""
-        chain = definitions_at(doc, start)
+    def edit_target(
+        self, doc: Document, start: int, end: int, chain: list[Definition] | None = None
+    ) -> tuple[int, int]:
+        """The whole lines of the innermost definition around [start, end), else the lines
+        (`chain`: the definitions around `start`, if the caller has them)."""
+        chain = definitions_at(doc, start) if chain is None else chain
         if chain and chain[0].span.end_byte >= end:
             return line_span(doc, chain[0].span.start_byte, chain[0].span.end_byte)
         return line_span(doc, start, end)
@@ -258,13 +271,13 @@ class Assistant:
     ) -> Fix:
         """A new version of the target, checked (re-parse, confinement) before it is offered.
         Up to three candidates: the first that changes the code and passes is the answer."""
-        target_start, target_end = self.edit_target(doc, start, end)
+        chain = definitions_at(doc, start)
+        target_start, target_end = self.edit_target(doc, start, end, chain)
         target = doc.text(target_start, target_end)
         problems = [detail] if detail.strip() else []
         for p in syntax_problems(doc):
             if target_start <= p.span.start_byte <= target_end:
                 problems.append(f"line {p.span.start[0] + 1}: {p.message}")
-        chain = definitions_at(doc, start)
         cursor = ""
         if chain and doc.source.count(b"\n", 0, start) > chain[0].span.start[0]:
             cursor = doc.text(*line_span(doc, start, start))
@@ -283,8 +296,7 @@ class Assistant:
                 callers=callers if task == "fix" else (),
             )
 
-        want = min(self.settings.max_tokens * 2, max(256, len(target) // 2 + 128)) + 64
-        prompt, _lead, stop, budget = await self._fit(make, want)
+        prompt, _lead, stop, budget = await self._fit(make, self._code_budget(target))
         title = {"fix": "Fix", "docstring": "Add docstring", "simplify": "Simplify"}[task]
         indentation = indentation_of(doc, target_start)
         reasons: list[str] = []
@@ -358,8 +370,7 @@ class Assistant:
                 ctx, doc.language_name or "", "\n".join(lines), "fix", self.settings.audience
             )
 
-        want = min(self.settings.max_tokens * 2, max(256, sum(map(len, lines)) // 2 + 128)) + 64
-        prompt, _lead, stop, budget = await self._fit(make, want)
+        prompt, _lead, stop, budget = await self._fit(make, self._code_budget("\n".join(lines)))
         votes: dict[int, int] = {}
         said: dict[int, tuple[str, str]] = {}
         for sample in REVIEW_SAMPLES:

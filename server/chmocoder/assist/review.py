@@ -5,8 +5,9 @@ How a unit is reviewed (decided on bench/quality; see the README): a small model
 "is there a bug?" says no to almost everything, and asked for findings as JSON it flags
 clean and buggy code alike. What it does well is fix a bug it is told exists, and what
 separates real bugs from invented ones is agreement: independent fixes of a real bug change
-the same line, invented ones scatter. So a review asks for REVIEW_SAMPLES fixes and reports
-the line that at least MIN_VOTES of them change, with a fix's diagnosis as the message."""
+the same line, invented ones scatter. So a review asks for several sampled fixes (the
+assistant's REVIEW_SAMPLES) and reports the line enough of them change (MIN_CONFIDENCE),
+with a fix's diagnosis as the message."""
 
 from __future__ import annotations
 
@@ -42,8 +43,6 @@ class ReviewFinding(BaseModel):
 def changed_rows(old: list[str], new: list[str]) -> dict[int, str]:
     """Index of each line of `old` that `new` changes (ignoring indentation), with its new
     text; a line inserted before old line i counts as a change of line i."""
-    import difflib
-
     changed: dict[int, str] = {}
     matcher = difflib.SequenceMatcher(None, [x.strip() for x in old], [x.strip() for x in new])
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
