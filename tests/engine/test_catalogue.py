@@ -184,41 +184,34 @@ class Hub(http.server.BaseHTTPRequestHandler):
         match = re.fullmatch(r"/(.+)/resolve/([^/]+)/(.+)", self.path.split("?")[0])
         return self.server.files.get(match.group(1) + "/" + match.group(3)) if match else None
 
-    def _headers(self, body: bytes, status: int = 200, length: int | None = None) -> None:
-        self.send_response(status)
-        self.send_header("X-Repo-Commit", "a" * 40)
-        self.send_header("ETag", f'"{hashlib.sha256(body).hexdigest()}"')
-        self.send_header("Content-Length", str(len(body) if length is None else length))
-        self.send_header("Accept-Ranges", "bytes")
-        self.end_headers()
-
-    def do_HEAD(self) -> None:
-        self.server.requests.append(f"HEAD {self.path}")
+    def _answer(self, method: str) -> bytes | None:
+        """Headers for the file (from byte `Range` on, if asked); None after a 404."""
+        self.server.requests.append(
+            f"{method} {self.path} {self.headers.get('Range', '')}".rstrip()
+        )
         body = self._file()
         if body is None:
             self.send_error(404)
-            return
-        self._headers(body)
-
-    def do_GET(self) -> None:
-        self.server.requests.append(f"GET {self.path} {self.headers.get('Range', '')}")
-        body = self._file()
-        if body is None:
-            self.send_error(404)
-            return
-        start = 0
+            return None
         ranged = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range", ""))
-        if ranged:
-            start = int(ranged.group(1))
-        part = body[start:]
+        start = int(ranged.group(1)) if ranged else 0
         self.send_response(206 if ranged else 200)
-        self.send_header("Content-Length", str(len(part)))
-        self.send_header("ETag", f'"{hashlib.sha256(body).hexdigest()}"')
         self.send_header("X-Repo-Commit", "a" * 40)
+        self.send_header("ETag", f'"{hashlib.sha256(body).hexdigest()}"')
+        self.send_header("Content-Length", str(len(body) - start))
+        self.send_header("Accept-Ranges", "bytes")
         if ranged:
             self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
         self.end_headers()
-        self.wfile.write(part)
+        return body[start:]
+
+    def do_HEAD(self) -> None:
+        self._answer("HEAD")
+
+    def do_GET(self) -> None:
+        part = self._answer("GET")
+        if part is not None:
+            self.wfile.write(part)
 
 
 @pytest.fixture
