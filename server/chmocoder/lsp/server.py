@@ -134,7 +134,8 @@ class ChmoServer(LanguageServer):
         """Set when serving TCP: clients must present it in `initialize`."""
         self.authenticated = False
         self.exit_code = 1
-        """0 once `exit` follows `shutdown` (the spec's rule); 1 for any other end."""
+        """The process's status when the connection ends: 0 once `shutdown` was received (the
+        spec's rule for the `exit` that follows it), else 1."""
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:

@@ -81,8 +81,8 @@ def _offsets(ls: ChmoServer, doc: Document, target: Target) -> tuple[int, int]:
 class _Stream:
     """Forwards pieces to the panel as the full text so far, at most every THROTTLE_S."""
 
-    def __init__(self, ls: ChmoServer, title: str, progress: ModelProgress) -> None:
-        self.ls, self.title, self.progress = ls, title, progress
+    def __init__(self, ls: ChmoServer, title: str) -> None:
+        self.ls, self.title = ls, title
         self.id = ls.new_answer_id()
         self.text = ""
         self._sent = 0.0
@@ -107,7 +107,7 @@ def register(server: ChmoServer) -> None:
         start, end = _offsets(ls, doc, target)
         title = f"Q: {target.question.strip()[:80]}"
         async with ModelProgress(ls, "ChMOCoder: answering") as progress:
-            stream = _Stream(ls, title, progress)
+            stream = _Stream(ls, title)
             try:
                 answer = await ls.run_tracked(
                     doc.uri,
@@ -129,7 +129,7 @@ def register(server: ChmoServer) -> None:
         title = f"Explain {inner.name}" if inner else "Explain selection"
 
         async with ModelProgress(ls, f"ChMOCoder: {title.lower()}") as progress:
-            stream = _Stream(ls, title, progress)
+            stream = _Stream(ls, title)
             try:
                 explanation = await ls.run_tracked(
                     doc.uri,

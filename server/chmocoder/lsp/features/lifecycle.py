@@ -103,10 +103,6 @@ def register(server: ChmoServer) -> None:
         with contextlib.suppress(TimeoutError):  # a stuck model server must not hold it up
             await asyncio.wait_for(ls.shutdown_engine(), 2.0)
 
-    @server.feature(types.EXIT)
-    def exit_(ls: ChmoServer, params: None) -> None:
-        ls.exit_code = 0 if ls.exit_code == 0 or ls.protocol._shutdown else 1
-
     @server.feature(types.INITIALIZED)
     async def initialized(ls: ChmoServer, params: types.InitializedParams) -> None:
         await start_index(ls)
