@@ -309,7 +309,8 @@ def _model(args: argparse.Namespace) -> int:
     except EngineError as exc:
         print(f"chmocoder: {exc.message}", file=sys.stderr)
         return 1
-    running = {s.name for s in runtime_dir().glob("*.sock")} if runtime_dir().is_dir() else set()
+    sockets = runtime_dir()
+    running = {s.name for s in sockets.glob("*.sock")} if sockets.is_dir() else set()
     print(f"{'name':<20} {'size':>9}  {'installed':<10} {'assembled':<10} description")
     for entry in known.models.values():
         size = entry.pypi.size / 2**20 if entry.pypi else 0

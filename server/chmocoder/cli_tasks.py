@@ -173,6 +173,9 @@ def _locate(args: argparse.Namespace) -> tuple[Path, int, int | None] | None:
         problem = check_file(path)
         if problem is not None:
             raise LocationError(problem)
+        lines = path.read_bytes().count(b"\n") + 1  # before the session indexes and connects
+        if line > lines:
+            raise LocationError(f"line {line} is past the end of {path} ({lines} lines)")
         return path, line, column
     except LocationError as exc:
         print(f"chmocoder: {exc}", file=sys.stderr)
@@ -186,10 +189,6 @@ def _open(args: argparse.Namespace) -> tuple[Session, int] | None:
         return None
     path, line, column = located
     session = Session(args, path)
-    lines = session.doc.source.count(b"\n") + 1
-    if line > lines:
-        print(f"chmocoder: line {line} is past the end of {path} ({lines} lines)", file=sys.stderr)
-        return None
     return session, offset_of(session.doc.source, line, column)
 
 
