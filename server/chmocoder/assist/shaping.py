@@ -20,6 +20,9 @@ _FENCE = re.compile(r"^[ \t]*```", re.MULTILINE)
 _SENTENCE_END = re.compile(r"[.!?:)\]](?=\s|$)")
 _SENTENCES = re.compile(r"[^.!?\n]{25,}[.!?]")
 
+_BOUNDARY = frozenset(".!?:)]`\n")
+"""Characters after which what may be shown can change (sentence and line ends, fences)."""
+
 NEAR_REPEAT = 0.9
 """Paragraphs this similar (difflib ratio) count as a repeat."""
 
@@ -50,21 +53,25 @@ def _blocks(text: str) -> list[tuple[int, int, bool]]:
     return out
 
 
+def _near(a: str, b: str) -> bool:
+    """Nearly the same paragraph; the cheap upper bounds first (ratio is quadratic)."""
+    if len(a) < 30 or len(b) < 30:
+        return False
+    matcher = difflib.SequenceMatcher(None, a, b)
+    return (
+        matcher.real_quick_ratio() >= NEAR_REPEAT
+        and matcher.quick_ratio() >= NEAR_REPEAT
+        and matcher.ratio() >= NEAR_REPEAT
+    )
+
+
 def _first_repeat(text: str) -> int | None:
     """Where the first repeated paragraph or sentence starts, if any."""
     seen: list[str] = []
     position = 0
     for paragraph in text.split("\n\n"):
         key = _norm(paragraph)
-        if key and any(
-            key == old
-            or (
-                len(key) >= 30
-                and len(old) >= 30
-                and difflib.SequenceMatcher(None, key, old).ratio() >= NEAR_REPEAT
-            )
-            for old in seen
-        ):
+        if key and any(key == old or _near(key, old) for old in seen):
             return position
         if key:
             seen.append(key)
@@ -136,7 +143,10 @@ class AnswerShaper:
             return False
         if self.on_raw is not None and piece:
             self.on_raw(piece)
+        ended = self.raw[-1:] in _BOUNDARY
         self.raw += piece
+        if not (ended or any(c in _BOUNDARY for c in piece)):
+            return True  # what may be shown ends at a boundary: nothing new can be shown yet
         shaped, stop = shape(self.raw, self.source, final=False, complete=False)
         self._emit(shaped)
         if stop:
