@@ -1,14 +1,8 @@
 -- Neovim 0.11+: vim.lsp.enable("chmocoder") with the shipped lsp/chmocoder.lua, no setup().
 -- Only the command and settings are the test's (a user's config overrides them the same way).
+local run = dofile(vim.fn.fnamemodify(debug.getinfo(1, "S").source:sub(2), ":h") .. "/nvim_harness.lua")
 local out = {}
-local function finish()
-  local f = io.open(os.getenv("CHMO_OUT"), "w")
-  f:write(vim.fn.json_encode(out))
-  f:close()
-  vim.cmd("qall!")
-end
-
-local ok, err = pcall(function()
+run(function()
   vim.cmd("filetype on")
   vim.opt.runtimepath:append(os.getenv("CHMO_PLUGIN"))
   vim.lsp.config("chmocoder", {
@@ -34,8 +28,4 @@ local ok, err = pcall(function()
   out.hover = reply and reply.result and reply.result.contents.value or vim.NIL
   out.diagnosed = vim.wait(30000, function() return #vim.diagnostic.get(bufnr) > 0 end, 50)
   c:stop()
-end)
-if not ok then
-  out.lua_error = tostring(err)
-end
-finish()
+end, out)

@@ -1,14 +1,8 @@
 -- Drives Neovim's own LSP client (0.7+) against `chmocoder serve`: attach, hover, apply a Fix.
 -- Inputs come from the environment; results go to CHMO_OUT as JSON. Run headless by the test.
+local run = dofile(vim.fn.fnamemodify(debug.getinfo(1, "S").source:sub(2), ":h") .. "/nvim_harness.lua")
 local out = {}
-local function finish()
-  local f = io.open(os.getenv("CHMO_OUT"), "w")
-  f:write(vim.fn.json_encode(out))
-  f:close()
-  vim.cmd("qall!")
-end
-
-local ok, err = pcall(function()
+run(function()
   vim.cmd("edit " .. os.getenv("CHMO_FILE"))
   local bufnr = vim.api.nvim_get_current_buf()
   local client_id = vim.lsp.start_client({
@@ -51,8 +45,4 @@ local ok, err = pcall(function()
   end
   out.line4 = vim.api.nvim_buf_get_lines(bufnr, 3, 4, false)[1]
   vim.lsp.stop_client(client_id)
-end)
-if not ok then
-  out.lua_error = tostring(err)
-end
-finish()
+end, out)

@@ -1,16 +1,10 @@
 -- Drives the ChMOCoder Neovim plugin (neovim/) against the real server; results to CHMO_OUT.
+local run = dofile(vim.fn.fnamemodify(debug.getinfo(1, "S").source:sub(2), ":h") .. "/nvim_harness.lua")
 local out = { notifications = {} }
 vim.notify = function(message, level)
   table.insert(out.notifications, { message = message, level = level })
 end
-local function finish()
-  local f = io.open(os.getenv("CHMO_OUT"), "w")
-  f:write(vim.fn.json_encode(out))
-  f:close()
-  vim.cmd("qall!")
-end
-
-local ok, err = pcall(function()
+run(function()
   vim.cmd("filetype on") -- as in any user's configuration (-u NONE leaves it off)
   vim.opt.runtimepath:append(os.getenv("CHMO_PLUGIN"))
 
@@ -66,8 +60,4 @@ local ok, err = pcall(function()
   end, 50)
   out.explanation = answer.text()
   vim.lsp.stop_client(client.id)
-end)
-if not ok then
-  out.lua_error = tostring(err)
-end
-finish()
+end, out)
