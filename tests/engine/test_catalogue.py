@@ -97,6 +97,14 @@ def installed_parts(known: Catalogue) -> tuple[models.CatalogueModel, list[Path]
     return entry, models.part_files(entry.pypi)[0]
 
 
+def not_installed(fake: tuple[Catalogue, bytes]) -> tuple[models.CatalogueModel, bytes]:
+    """The fake entry with its part packages removed, and the GGUF's bytes."""
+    entry, files = installed_parts(fake[0])
+    for part in files:
+        part.unlink()
+    return entry, fake[1]
+
+
 def test_parts_are_assembled_once_with_progress_and_checked(
     fake_model: tuple[Catalogue, bytes], tmp_path: Path
 ) -> None:
@@ -228,10 +236,7 @@ def hub() -> Iterator[StandIn]:
 def test_pull_downloads_from_the_hub_when_no_package_is_installed(
     fake_model: tuple[Catalogue, bytes], tmp_path: Path, hub: StandIn
 ) -> None:
-    entry, files = installed_parts(fake_model[0])
-    data = fake_model[1]
-    for part in files:
-        part.unlink()  # not installed: the hub is the only source
+    entry, data = not_installed(fake_model)  # the hub is the only source
     hub.files["someone/fake-GGUF/fake-q4.gguf"] = data
     endpoint = f"http://127.0.0.1:{hub.server_address[1]}"
     seen: list[tuple[int, int]] = []
@@ -250,10 +255,7 @@ def test_pull_downloads_from_the_hub_when_no_package_is_installed(
 def test_a_hub_file_with_the_wrong_hash_is_refused(
     fake_model: tuple[Catalogue, bytes], tmp_path: Path, hub: StandIn
 ) -> None:
-    entry, files = installed_parts(fake_model[0])
-    data = fake_model[1]
-    for part in files:
-        part.unlink()
+    entry, data = not_installed(fake_model)
     pinned = models.CatalogueModel(
         **{**entry.__dict__, "hub": models.HubSource("someone/fake-GGUF", "fake-q4.gguf", "0" * 64)}
     )
@@ -267,9 +269,7 @@ def test_a_hub_file_with_the_wrong_hash_is_refused(
 def test_no_source_reachable_is_one_clear_line(
     fake_model: tuple[Catalogue, bytes], tmp_path: Path
 ) -> None:
-    entry, files = installed_parts(fake_model[0])
-    for part in files:
-        part.unlink()
+    entry, _ = not_installed(fake_model)
     with socket_closed() as endpoint, pytest.raises(EngineError) as error:
         pull(entry, tmp_path, endpoint=endpoint)
     message = error.value.message
