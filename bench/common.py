@@ -79,3 +79,26 @@ def report(name: str, rows: list[dict[str, Any]]) -> None:
         "rows": rows,
     }
     (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2) + "\n")
+
+
+def small_functions_source(functions: int = 850) -> bytes:
+    """A module of many small functions (six lines each): many definitions per line of text."""
+    out: list[str] = ["import math", ""]
+    for i in range(functions):
+        out += [
+            f"def step_{i}(value, scale=1.0):",
+            f'    """Step number {i}."""',
+            f"    offset = math.sqrt(abs(value)) + {i}",
+            "    if offset > scale:",
+            "        return offset * scale",
+            "    return step_helper(offset)",
+        ]
+    return ("\n".join(out) + "\n").encode()
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process in KiB (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for process {pid}")

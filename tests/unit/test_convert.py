@@ -45,3 +45,25 @@ def test_reversed_range_is_ordered() -> None:
     reversed_range = types.Range(start=types.Position(1, 2), end=types.Position(0, 1))
     start, end = to_offsets(DOC, reversed_range, Enc.Utf16)
     assert start < end
+
+
+def test_line_starts_follow_edits_that_join_and_split_line_breaks() -> None:
+    """Kept edit by edit (only the touched lines are scanned); random edits over text full
+    of \\r, \\n and \\r\\n must give what a scan of the whole text gives."""
+    import random
+
+    from chmocoder.analysis.document import LINE_BREAK
+
+    rnd = random.Random(7)
+    pieces = [b"a", b"\n", b"\r", b"\r\n", b"bc", "é".encode()]
+    for _ in range(500):
+        doc = Document("file:///t.txt", b"".join(rnd.choices(pieces, k=rnd.randint(0, 30))))
+        assert doc.line_starts[0] == 0
+        for _ in range(8):
+            start = rnd.randint(0, len(doc.source))
+            end = rnd.randint(start, len(doc.source))
+            doc.apply_edit(start, end, b"".join(rnd.choices(pieces, k=rnd.randint(0, 4))))
+            scanned = [0, *(m.end() for m in LINE_BREAK.finditer(doc.source))]
+            assert doc.line_starts == scanned, (doc.source, start, end)
+    doc.replace(b"x\ny")
+    assert doc.line_starts == [0, 2]

@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import bisect
-import re
 
 from lsprotocol import types
 
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.symbols import Span
 
-_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
-
-
-def line_starts(doc: Document) -> list[int]:
-    """Byte offsets where each LSP line starts (LSP ends lines at \\r\\n, \\r and \\n)."""
-    cached = doc.cache.get("lsp_line_starts")
-    if cached is None:
-        cached = [0] + [m.end() for m in _LINE_BREAK.finditer(doc.source)]
-        doc.cache["lsp_line_starts"] = cached
-    return cached  # type: ignore[return-value]
-
 
 def _line_bytes(doc: Document, line: int) -> tuple[int, bytes]:
-    starts = line_starts(doc)
+    starts = doc.line_starts
     start = starts[line]
     end = starts[line + 1] if line + 1 < len(starts) else len(doc.source)
     return start, doc.source[start:end].rstrip(b"\r\n")
@@ -31,7 +19,7 @@ def _line_bytes(doc: Document, line: int) -> tuple[int, bytes]:
 
 def to_offset(doc: Document, position: types.Position, encoding: str) -> int:
     """The byte offset of a client position; past the end of a line or file clamps."""
-    starts = line_starts(doc)
+    starts = doc.line_starts
     if position.line >= len(starts):
         return len(doc.source)
     start, line = _line_bytes(doc, position.line)
@@ -50,7 +38,7 @@ def to_offset(doc: Document, position: types.Position, encoding: str) -> int:
 
 def to_position(doc: Document, offset: int, encoding: str) -> types.Position:
     offset = max(0, min(offset, len(doc.source)))
-    starts = line_starts(doc)
+    starts = doc.line_starts
     line = bisect.bisect_right(starts, offset) - 1
     prefix = doc.source[starts[line] : offset].decode("utf-8", errors="replace")
     if encoding == types.PositionEncodingKind.Utf8:

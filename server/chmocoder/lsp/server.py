@@ -7,7 +7,7 @@ import contextlib
 import hmac
 import logging
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, ClassVar
@@ -16,6 +16,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidRequest
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 
 from chmocoder import __version__
 from chmocoder.analysis.document import Document
@@ -97,6 +98,56 @@ class ChmoProtocol(LanguageServerProtocol):
             )
             return
         super().handle_message(message)
+
+    def _execute_handler(
+        self,
+        msg_id: Any,
+        handler: Any,
+        callback: Any,
+        args: tuple[Any, ...] | None = None,
+        kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        """pygls files the future of every async, threaded or generator handler under a
+        message id so that it can be cancelled, and takes it out only when it answers a
+        request: a notification's future, and each step of its built-in generator handlers
+        (filed under made-up ids), stayed for ever, one or two per keystroke. Here every
+        future leaves the file when it is done."""
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        future = self._request_futures.get(msg_id)
+        if future is not None:
+            # Later on the loop: done callbacks may run in a worker thread, or inside pygls's
+            # loop over this file at shutdown (cancelling a future runs them at once).
+            loop = asyncio.get_running_loop()
+
+            def forget(_done: Any) -> None:
+                if not loop.is_closed():
+                    loop.call_soon_threadsafe(self._request_futures.pop, msg_id, None)
+
+            future.add_done_callback(forget)
+
+    # The server keeps one copy of each open document (analysis.Document: bytes, tree, line
+    # starts). pygls's built-in sync handlers would keep a second one in its workspace, as a
+    # str rebuilt on every change; these replace them and only hand the notification on.
+
+    def _hand_on(self, method: str, params: Any) -> Iterator[Any]:
+        if (handler := self.fm.features.get(method)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> Iterator[Any]:
+        yield from self._hand_on(types.TEXT_DOCUMENT_DID_OPEN, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(
+        self, params: types.DidChangeTextDocumentParams
+    ) -> Iterator[Any]:
+        yield from self._hand_on(types.TEXT_DOCUMENT_DID_CHANGE, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(
+        self, params: types.DidCloseTextDocumentParams
+    ) -> Iterator[Any]:
+        yield from self._hand_on(types.TEXT_DOCUMENT_DID_CLOSE, params)
 
 
 def _token_of(message: Any) -> str | None:
