@@ -1,6 +1,6 @@
 """A pygls server that does nothing but answer: the protocol-overhead baseline.
 
-didChange -> publishDiagnostics (empty) at once; hover -> a fixed string.
+didOpen and didChange -> publishDiagnostics (empty) at once; hover -> a fixed string.
 """
 
 from __future__ import annotations
@@ -17,6 +17,14 @@ def did_change(ls: LanguageServer, params: types.DidChangeTextDocumentParams) ->
         types.PublishDiagnosticsParams(
             uri=params.text_document.uri, version=params.text_document.version, diagnostics=[]
         )
+    )
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: LanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+    item = params.text_document
+    ls.text_document_publish_diagnostics(
+        types.PublishDiagnosticsParams(uri=item.uri, version=item.version, diagnostics=[])
     )
 
 

@@ -16,35 +16,14 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from chmocoder import compose
 from chmocoder.analysis.syntax import syntax_problems
-from chmocoder.assist.assistant import Assistant
 from chmocoder.assist.edits import apply, syntax_fix
-from chmocoder.assist.history import History
 from chmocoder.assist.review import ReviewState
 from chmocoder.cli_files import LocationError, ProgressBar, load_file, offset_of, parse_location
-from chmocoder.compose import assist_settings, engine_config
 from chmocoder.config import Settings
-from chmocoder.engine.engine import Engine
 from chmocoder.engine.stats import StatsStore
 from chmocoder.engine.types import EngineError
-
-
-def add_model_flags(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("model (also CHMOCODER_* environment variables)")
-    group.add_argument(
-        "--model",
-        help="a catalogue name (qwen2.5-coder-1.5b, qwen2.5-coder-0.5b, gemma3-270m), "
-        '"default" or a GGUF path',
-    )
-    group.add_argument("--runtime", choices=["llama-cpp", "ctransformers", "openai"])
-    group.add_argument("--endpoint", help="OpenAI-compatible server URL (runtime openai)")
-    group.add_argument("--n-ctx", type=int)
-    group.add_argument("--n-threads", type=int)
-    group.add_argument("--max-tokens", type=int)
-    group.add_argument("--temperature", type=float)
-    group.add_argument("--audience", choices=["beginner", "intermediate", "expert"])
-    group.add_argument("--cache-dir")
-    group.add_argument("--no-index", action="store_true", help="do not index the workspace")
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -76,18 +55,10 @@ class Session:
         self.settings = settings_from(args)
         self.path = path
         self.doc, self.notes, lookup = load_file(path, index=not getattr(args, "no_index", False))
-        s = self.settings
-        self.stats = stats = StatsStore(s.cache_dir / "stats.sqlite3")
-        self.engine = Engine(engine_config(s), on_record=stats.record)
+        parts = compose.build(self.settings, workspace=lookup)
+        self.stats, self.engine, self.assistant = parts.stats, parts.engine, parts.assistant
         self.progress = ProgressBar("assembling the model (once)")
         self.engine.on_progress = self.progress
-        self.assistant = Assistant(
-            self.engine,
-            assist_settings(s),
-            history=History(s.cache_dir / "history.sqlite3", s.history.ttl_hours),
-            workspace=lookup,
-            on_outcome=stats.record_outcome,
-        )
 
 
 async def _close(session: Session) -> None:

@@ -1,12 +1,21 @@
-"""The composition root: Settings -> the engine's config and the assistant's settings. Both
-front ends (the language server and the command line) build their parts here, so a setting
-reaches the engine the same way from either."""
+"""The composition root: Settings -> the engine, the assistant, its history and statistics.
+Both front ends (the language server and the command line) build their parts here, so a
+setting reaches the engine the same way from either."""
 
 from __future__ import annotations
 
-from chmocoder.assist.assistant import AssistSettings
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from chmocoder.analysis.context import DefinitionLookup
+from chmocoder.assist.assistant import Assistant, AssistSettings
+from chmocoder.assist.history import History
 from chmocoder.config import Settings
-from chmocoder.engine.engine import EngineConfig
+from chmocoder.engine.engine import CallRecord, Engine, EngineConfig
+from chmocoder.engine.stats import StatsStore
+
+log = logging.getLogger(__name__)
 
 
 def engine_config(s: Settings) -> EngineConfig:
@@ -33,3 +42,42 @@ def assist_settings(s: Settings) -> AssistSettings:
         temperature=s.temperature,
         context_tokens=s.context_tokens,
     )
+
+
+@dataclass
+class Parts:
+    """What one front end holds: the assistant and what it was built from."""
+
+    assistant: Assistant
+    engine: Engine
+    stats: StatsStore
+
+
+def build(
+    s: Settings,
+    *,
+    workspace: DefinitionLookup | None = None,
+    on_record: Callable[[CallRecord], None] | None = None,
+) -> Parts:
+    """The assistant for `s`: its engine (model calls recorded into the statistics, after
+    `on_record`), its answer history, and the statistics store."""
+    stats = StatsStore(s.cache_dir / "stats.sqlite3")
+
+    def record(call: CallRecord) -> None:
+        if on_record is not None:
+            on_record(call)
+        try:
+            stats.record(call)
+        except Exception as exc:  # statistics must never break a feature
+            log.warning("could not record statistics: %s", exc)
+
+    engine = Engine(engine_config(s), on_record=record)
+    engine.log_prompts = s.log_prompts
+    assistant = Assistant(
+        engine,
+        assist_settings(s),
+        history=History(s.cache_dir / "history.sqlite3", s.history.ttl_hours),
+        workspace=workspace,
+        on_outcome=stats.record_outcome,
+    )
+    return Parts(assistant, engine, stats)

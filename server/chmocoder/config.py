@@ -10,9 +10,10 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
+
+from chmocoder.paths import default_cache_dir
 
 Audience = Literal["beginner", "intermediate", "expert"]
 RuntimeName = Literal["llama-cpp", "ctransformers", "openai"]
@@ -40,14 +41,6 @@ class HistorySettings(_Wire):
     ttl_hours: float = Field(default=24.0, gt=0, le=24 * 365)
 
 
-def default_cache_dir() -> Path:
-    return Path(platformdirs.user_cache_dir("chmocoder", appauthor=False))
-
-
-def default_log_dir() -> Path:
-    return Path(platformdirs.user_log_dir("chmocoder", appauthor=False))
-
-
 class Settings(_Wire):
     model: str = "default"
     """A catalogue name (qwen2.5-coder-1.5b, qwen2.5-coder-0.5b, gemma3-270m), "default" (the
@@ -65,7 +58,7 @@ class Settings(_Wire):
     """Every runtime: a model request's overall deadline."""
     n_ctx: int = Field(default=4096, ge=256, le=1_048_576)
     n_threads: int = Field(default=0, ge=0, le=512)
-    """0: the machine's physical cores."""
+    """0: the machine's physical cores but one (the editor keeps a core)."""
     daemon_idle_s: float = Field(default=600.0, ge=1.0, le=7 * 24 * 3600)
     """The model daemon exits after this many seconds without clients or work."""
 

@@ -7,7 +7,7 @@ import logging.handlers
 import os
 from pathlib import Path
 
-from chmocoder.config import default_log_dir
+from chmocoder.paths import default_log_dir
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 

@@ -282,7 +282,8 @@ def test_serve_over_tcp_needs_the_token_and_loopback(tmp_path: Path) -> None:
         hostile = {"endpoint": "http://attacker.example/v1", "cacheDir": str(tmp_path / "planted")}
         with_token = dict(initialize, params={"capabilities": {},
                           "initializationOptions": {"token": token, **hostile}})  # fmt: skip
-        received = _exchange(port, [with_token], b"ignored: over TCP", b"serverInfo")
+        initialized = {"jsonrpc": "2.0", "method": "initialized", "params": {}}
+        received = _exchange(port, [with_token, initialized], b"ignored: over TCP", b"serverInfo")
         assert b'"serverInfo": {"name": "chmocoder"' in received
         assert b"setting endpoint ignored" in received
         assert not (tmp_path / "planted").exists()

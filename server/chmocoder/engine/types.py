@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chmocoder.engine.errors import EngineError as EngineError  # its home is errors.py
+
 
 class Priority(IntEnum):
     """Lower runs first: interactive work (hover, resolve, ask) before background (review)."""
@@ -84,12 +86,3 @@ class GenerationResult(BaseModel):
     usage: Usage = Usage()
     timings: Timings = Timings()
     cached: bool = False
-
-
-class EngineError(Exception):
-    """A failure the user should read: `code` is stable, `message` says what to do."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidRequest
@@ -19,16 +19,17 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from chmocoder import __version__
-from chmocoder.analysis.document import Document
-from chmocoder.analysis.index import WorkspaceIndex
 from chmocoder.analysis.languages import LanguageRegistry
-from chmocoder.assist.assistant import Assistant
-from chmocoder.assist.history import History
-from chmocoder.assist.review import ReviewState
-from chmocoder.compose import assist_settings, engine_config
-from chmocoder.config import Settings
-from chmocoder.engine.engine import CallRecord, Engine, EngineConfig
-from chmocoder.engine.stats import StatsStore
+
+if TYPE_CHECKING:
+    # The model's side (assist, engine, compose) is imported when the assistant is first
+    # built, not at start-up: the answer to `initialize` waits for none of it.
+    from chmocoder.analysis.document import Document
+    from chmocoder.analysis.index import WorkspaceIndex
+    from chmocoder.assist.assistant import Assistant
+    from chmocoder.assist.review import ReviewState
+    from chmocoder.config import Settings
+    from chmocoder.engine.engine import CallRecord, EngineConfig
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +172,9 @@ class ChmoServer(LanguageServer):
 
         self.registry = LanguageRegistry()
         self.documents: dict[str, Document] = {}
-        self.settings = Settings()
+        self._settings: Settings | None = None
+        self.initialization_options: Any = None
+        """The client's options from `initialize`, read into the settings by `initialized`."""
         self.index: WorkspaceIndex | None = None
         self.reviews: dict[str, ReviewState] = {}
         self.pending_reviews: dict[str, asyncio.Task[None]] = {}
@@ -187,6 +190,20 @@ class ChmoServer(LanguageServer):
         self.exit_code = 1
         """The process's status when the connection ends: 0 once `shutdown` was received (the
         spec's rule for the `exit` that follows it), else 1."""
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force: the defaults until the client's are read (`initialized`;
+        pydantic, which reads them, is not imported before the answer to `initialize`)."""
+        if self._settings is None:
+            from chmocoder.config import Settings
+
+            self._settings = Settings()
+        return self._settings
+
+    @settings.setter
+    def settings(self, settings: Settings) -> None:
+        self._settings = settings
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -224,34 +241,30 @@ class ChmoServer(LanguageServer):
 
     def assistant(self) -> Assistant:
         """The assistant for the current settings; a new engine when engine settings changed."""
+        from chmocoder import compose  # the model's side, at first use (see the imports)
+
         s = self.settings
-        key = engine_config(s)
+        key = compose.engine_config(s)
         if self._assistant is None or key != self._engine_key:
             if self._assistant is not None:
                 old = self._assistant.engine
                 self.loop.create_task(old.close())
-            engine = Engine(key, on_record=self._record)
             from chmocoder.lsp.progress import AssemblyProgress
 
-            engine.on_progress = AssemblyProgress(self)
-            history = History(s.cache_dir / "history.sqlite3", s.history.ttl_hours)
-            self._assistant = Assistant(
-                engine,
-                assist_settings(s),
-                history=history,
-                workspace=self.index.lookup if self.index else None,
+            parts = compose.build(
+                s, workspace=self.index.lookup if self.index else None, on_record=self._log_call
             )
-            self._engine_key = key
-            self._stats = StatsStore(s.cache_dir / "stats.sqlite3")
-            self._assistant.on_outcome = self._stats.record_outcome
+            parts.engine.on_progress = AssemblyProgress(self)
+            self._assistant, self._stats, self._engine_key = parts.assistant, parts.stats, key
         a = self._assistant
-        a.settings = assist_settings(s)
+        a.settings = compose.assist_settings(s)
         a.engine.log_prompts = s.log_prompts
         if self.index is not None:
             a.workspace = self.index.lookup
         return a
 
-    def _record(self, record: CallRecord) -> None:
+    @staticmethod
+    def _log_call(record: CallRecord) -> None:
         log.log(
             logging.DEBUG if record.cache_hit else logging.INFO,
 
@@ -262,10 +275,6 @@ class ChmoServer(LanguageServer):
             record.cache_hit, record.cancelled, record.error,
             f" prompt={record.prompt!r}" if record.prompt else "",
         )  # fmt: skip
-        try:
-            self._stats.record(record)
-        except Exception as exc:  # statistics must never break a feature
-            log.warning("could not record statistics: %s", exc)
 
     def flush_statistics(self, timeout: float = 1.0) -> None:
         """Write what statistics are queued (the process is about to end)."""
@@ -292,7 +301,7 @@ class ChmoServer(LanguageServer):
     async def run_tracked(self, uri: str, coroutine: Coroutine[Any, Any, Any]) -> Any:
         """Await tracked work. If an edit stopped it, raise EngineError("stale"); if this
         request was cancelled ($/cancelRequest), the work is cancelled with it."""
-        from chmocoder.engine.types import EngineError
+        from chmocoder.engine.errors import EngineError
 
         task = self.track(uri, coroutine)
         try:

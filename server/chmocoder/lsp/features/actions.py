@@ -9,32 +9,18 @@ unclosed bracket) get an instant fix that needs no model.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from lsprotocol import types
-from pydantic import BaseModel, ValidationError
 
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.symbols import definitions_at
 from chmocoder.analysis.syntax import syntax_problems
 from chmocoder.assist.edits import syntax_fix
 from chmocoder.assist.results import Edit
-from chmocoder.engine.types import EngineError
+from chmocoder.engine.errors import EngineError
 from chmocoder.lsp.convert import byte_range, to_offsets
 from chmocoder.lsp.features.documents import SOURCE
 from chmocoder.lsp.progress import ModelProgress
 from chmocoder.lsp.server import ChmoServer
-
-
-class ActionData(BaseModel):
-    """What a listed action carries to its resolve (byte offsets into that version)."""
-
-    uri: str
-    version: int
-    task: Literal["fix", "docstring", "simplify"]
-    start: int
-    end: int
-    detail: str = ""
 
 
 def workspace_edit(ls: ChmoServer, doc: Document, edit: Edit) -> types.WorkspaceEdit:
@@ -66,6 +52,8 @@ def list_actions(
 ) -> list[types.CodeAction]:
     start, end = to_offsets(doc, params.range, ls.encoding)
     actions: list[types.CodeAction] = []
+
+    from chmocoder.lsp.wire import ActionData  # pydantic: after start-up (see lsp/__init__)
 
     def model_action(title: str, kind: str, task: str, a: int, b: int, detail: str,
                      diagnostics: list[types.Diagnostic] | None = None) -> types.CodeAction:  # fmt: skip
@@ -181,6 +169,10 @@ def list_actions(
 
 
 async def resolve_action(ls: ChmoServer, action: types.CodeAction) -> types.CodeAction:
+    from pydantic import ValidationError
+
+    from chmocoder.lsp.wire import ActionData
+
     try:
         data = ActionData.model_validate(action.data)
     except ValidationError:

@@ -6,64 +6,37 @@ are also the command's result: {"id", "title", "markdown"}.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-from pydantic import BaseModel, Field, ValidationError
 from pygls.exceptions import JsonRpcInvalidParams
 
 from chmocoder.analysis.document import Document
-from chmocoder.engine.types import EngineError
+from chmocoder.engine.errors import EngineError
 from chmocoder.lsp.convert import to_offset, to_offsets
 from chmocoder.lsp.progress import ModelProgress
 from chmocoder.lsp.server import ChmoServer
 
+if TYPE_CHECKING:
+    from chmocoder.lsp import wire
+
 THROTTLE_S = 0.1
 
 
-class _Position(BaseModel):
-    line: int = Field(ge=0)
-    character: int = Field(ge=0)
+def _target(args: tuple[Any, ...], *, needs_question: bool = False) -> wire.Target:
+    from chmocoder.lsp import wire  # pydantic, at the first command (see lsp/wire.py)
+
+    return wire.parse_target(args, needs_question=needs_question)
 
 
-class _Range(BaseModel):
-    start: _Position
-    end: _Position
-
-
-class Target(BaseModel):
-    uri: str
-    range: _Range | None = None
-    position: _Position | None = None
-    question: str = ""
-
-
-def parse_target(args: tuple[Any, ...], *, needs_question: bool = False) -> Target:
-    """Arguments as one object {uri, range|position, question}, or positional [uri, range, question]."""
-    if len(args) == 1 and isinstance(args[0], dict):
-        raw: dict[str, Any] = dict(args[0])
-    else:
-        raw = dict(zip(("uri", "range", "question"), args, strict=False))
-    try:
-        target = Target.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise JsonRpcInvalidParams(
-            f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
-        ) from None
-    if needs_question and not target.question.strip():
-        raise JsonRpcInvalidParams("a question is required")
-    return target
-
-
-def _document(ls: ChmoServer, target: Target) -> Document:
+def _document(ls: ChmoServer, target: wire.Target) -> Document:
     doc = ls.document(target.uri)
     if doc is None:
         raise JsonRpcInvalidParams(f"{target.uri} is not open")
     return doc
 
 
-def _offsets(ls: ChmoServer, doc: Document, target: Target) -> tuple[int, int]:
+def _offsets(ls: ChmoServer, doc: Document, target: wire.Target) -> tuple[int, int]:
     if target.range is not None:
         r = types.Range(
             start=types.Position(target.range.start.line, target.range.start.character),
@@ -102,7 +75,7 @@ class _Stream:
 def register(server: ChmoServer) -> None:
     @server.command("chmocoder.ask")
     async def ask(ls: ChmoServer, *args: Any) -> dict[str, Any]:
-        target = parse_target(args, needs_question=True)
+        target = _target(args, needs_question=True)
         doc = _document(ls, target)
         start, end = _offsets(ls, doc, target)
         title = f"Q: {target.question.strip()[:80]}"
@@ -122,7 +95,7 @@ def register(server: ChmoServer) -> None:
 
     @server.command("chmocoder.explain")
     async def explain(ls: ChmoServer, *args: Any) -> dict[str, str]:
-        target = parse_target(args)
+        target = _target(args)
         doc = _document(ls, target)
         start, end = _offsets(ls, doc, target)
         facts, inner = ls.assistant().facts(doc, start)
@@ -148,7 +121,7 @@ def register(server: ChmoServer) -> None:
     async def review(ls: ChmoServer, *args: Any) -> dict[str, int]:
         from chmocoder.lsp.features.review import run_review
 
-        target = parse_target(args)
+        target = _target(args)
         doc = _document(ls, target)
         calls = await run_review(ls, doc)
         return {"modelCalls": calls, "findings": len(ls.reviews[doc.uri].findings(doc))}

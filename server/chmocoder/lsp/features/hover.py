@@ -17,7 +17,7 @@ from lsprotocol import types
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.symbols import Definition
 from chmocoder.assist.results import Explanation
-from chmocoder.engine.types import EngineError
+from chmocoder.engine.errors import EngineError
 from chmocoder.lsp.convert import to_offset, to_range
 from chmocoder.lsp.progress import ModelProgress
 from chmocoder.lsp.server import ChmoServer

@@ -6,13 +6,14 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from chmocoder.analysis.index import WorkspaceIndex
-from chmocoder.config import Settings
 from chmocoder.lsp.server import ChmoServer, ClientLogHandler
+
+if TYPE_CHECKING:
+    from chmocoder.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 def apply_settings(ls: ChmoServer, data: Any) -> None:
     """Take new settings; each rejected value is shown, with the default used. A new model
     or runtime takes effect on the next request (the assistant is rebuilt)."""
+    from chmocoder.config import Settings  # pydantic: after the answer to `initialize`
+
     if isinstance(data, dict) and isinstance(data.get("chmocoder"), dict):
         data = data["chmocoder"]
     settings, problems = Settings.from_wire(data)
@@ -41,7 +44,7 @@ server was started (CHMOCODER_* variables), never from a connected client."""
 
 
 def _user_owned(ls: ChmoServer, settings: Settings) -> Settings:
-    own, _ = Settings.from_env()
+    own, _ = settings.from_env()
     for name in USER_OWNED:
         if getattr(settings, name) != getattr(own, name):
             ls.tell(
@@ -55,6 +58,8 @@ def _user_owned(ls: ChmoServer, settings: Settings) -> Settings:
 
 async def start_index(ls: ChmoServer) -> None:
     """Index the workspace in the background, reporting `$/progress` if the client can show it."""
+    from chmocoder.analysis.index import WorkspaceIndex  # pathspec: after start-up
+
     root = ls.workspace_root()
     if root is None or not root.is_dir():
         return
@@ -93,7 +98,7 @@ def register(server: ChmoServer) -> None:
         handler = ClientLogHandler(ls)
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         logging.getLogger("chmocoder").addHandler(handler)
-        apply_settings(ls, params.initialization_options)
+        ls.initialization_options = params.initialization_options
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: ChmoServer, params: None) -> None:
@@ -105,6 +110,10 @@ def register(server: ChmoServer) -> None:
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: ChmoServer, params: types.InitializedParams) -> None:
+        # The client's settings are read here, not in `initialize`: its answer then needs
+        # neither pydantic nor our settings model (start-up: bench/bench_startup.py). The
+        # client sends `initialized` before anything else, so no request sees the defaults.
+        apply_settings(ls, ls.initialization_options)
         await start_index(ls)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)

@@ -15,8 +15,7 @@ import logging
 from lsprotocol import types
 
 from chmocoder.analysis.document import Document
-from chmocoder.assist.review import ReviewState
-from chmocoder.engine.types import EngineError
+from chmocoder.engine.errors import EngineError
 from chmocoder.lsp.features.documents import all_diagnostics, publish
 from chmocoder.lsp.progress import ModelProgress
 from chmocoder.lsp.server import ChmoServer
@@ -47,6 +46,8 @@ async def _review_later(ls: ChmoServer, doc: Document, delay_ms: int) -> None:
 
 async def run_review(ls: ChmoServer, doc: Document) -> int:
     """Review the document now; returns the number of model calls it made."""
+    from chmocoder.assist.review import ReviewState  # the model's side, at first use
+
     version = doc.version
     state = ls.reviews.setdefault(doc.uri, ReviewState())
     try:
