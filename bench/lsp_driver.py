@@ -26,6 +26,10 @@ class Driver:
             key = f"{params.uri}@{params.version}"
             self.versions.setdefault(key, asyncio.Event()).set()
 
+        @self.client.feature(types.WINDOW_LOG_MESSAGE)
+        def on_log(ls: Any, params: types.LogMessageParams) -> None:
+            pass  # the server's log mirrored to the client: not what is measured
+
     async def start(self, root: str | None = None, options: dict[str, Any] | None = None) -> None:
         env = dict(os.environ)
         home = tempfile.mkdtemp(prefix="chmo-bench-")

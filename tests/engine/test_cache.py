@@ -96,3 +96,19 @@ def test_unwritable_directory_is_logged_not_raised(
     cache = ResultCache(blocker / "results")
     cache.put(cache_key("m", "r", "t", "p", GenerationParams()), _result("x"))
     assert "cannot write" in caplog.text
+
+
+def test_recent_answers_are_served_from_memory(tmp_path: Path) -> None:
+    """Read once from disk, then from memory (the file is not read again); discard forgets
+    both."""
+    cache = ResultCache(tmp_path)
+    key = cache_key("m", "r", "t", "p", GenerationParams())
+    cache.put(key, _result("answer"))
+    first = cache.get(key)
+    path = next(tmp_path.glob("*/*.msgpack"))
+    path.write_bytes(b"garbage that a file read would discard")
+    again = cache.get(key)
+    assert first is not None and again is first and again.cached
+    assert path.read_bytes().startswith(b"garbage")
+    cache.discard(key)
+    assert cache.get(key) is None and not path.exists()

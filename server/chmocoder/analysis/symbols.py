@@ -65,7 +65,16 @@ def definitions(doc: Document) -> list[Definition]:
 
 
 def definitions_at(doc: Document, offset: int) -> list[Definition]:
-    """The definitions that contain the offset, innermost first (a range-restricted query)."""
+    """The definitions that contain the offset, innermost first (a range-restricted query;
+    kept for this version, as a hover asks for its facts, its prompt and its context)."""
+    key = f"definitions_at:{offset}"
+    kept = doc.cache.get(key)
+    if not isinstance(kept, list):
+        kept = doc.cache[key] = _definitions_at(doc, offset)
+    return list(kept)
+
+
+def _definitions_at(doc: Document, offset: int) -> list[Definition]:
     cached = doc.cache.get("definitions")
     if cached is not None:
         found: list[Definition] = [d for d in cached if d.span.contains(offset)]  # type: ignore[attr-defined]

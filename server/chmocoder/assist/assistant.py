@@ -38,6 +38,7 @@ from chmocoder.engine.types import (
     EngineError,
     GenerationParams,
     GenerationResult,
+    ModelInfo,
     Priority,
     Prompt,
     prompt_text,
@@ -113,6 +114,18 @@ class Assistant:
         limit = min(max_tokens or self.settings.max_tokens, self.settings.max_tokens)
         return GenerationParams(max_tokens=limit, temperature=self.settings.temperature, stop=stop)
 
+    def _fit_by_estimate(
+        self, info: ModelInfo, make: Callable[[int], PromptSpec], max_tokens: int
+    ) -> tuple[Prompt, str, tuple[str, ...], int] | None:
+        """The prompt with the whole context budget, if it fits even by the token estimate
+        (an over-count): then no tokenizer round trip is needed. Else None."""
+        max_tokens = max(16, min(max_tokens, info.context_length // 3))
+        prompt, lead, stop = make(self.settings.context_tokens).build(info.chat)
+        estimate = estimate_tokens(prompt_text(prompt)) + TEMPLATE_TOKENS
+        if estimate + max_tokens + RESERVE_TOKENS <= info.context_length:
+            return prompt, lead, stop, max_tokens
+        return None
+
     async def _fit(
         self, make: Callable[[int], PromptSpec], max_tokens: int
     ) -> tuple[Prompt, str, tuple[str, ...], int]:
@@ -120,6 +133,9 @@ class Assistant:
         answer gets at most a third of it, and the code context shrinks (measured with the
         model's own tokenizer) until prompt and answer fit."""
         info = await self.engine.start()
+        fitted = self._fit_by_estimate(info, make, max_tokens)
+        if fitted is not None:
+            return fitted
         window = info.context_length
         max_tokens = max(16, min(max_tokens, window // 3))
         budget = self.settings.context_tokens
@@ -127,8 +143,6 @@ class Assistant:
             spec = make(budget)
             prompt, lead, stop = spec.build(info.chat)
             text = prompt_text(prompt)
-            if estimate_tokens(text) + TEMPLATE_TOKENS + max_tokens + RESERVE_TOKENS <= window:
-                return prompt, lead, stop, max_tokens  # fits even by the over-count: no round trip
             used = await self.engine.count_tokens(text)
             over = used + max_tokens + RESERVE_TOKENS - window
             if over <= 0 or budget <= MIN_BUDGET:
@@ -156,15 +170,24 @@ class Assistant:
     ) -> tuple[str, GenerationResult]:
         """A prose answer, streamed through the shaper (see shaping.py)."""
         prompt, lead, stop, limit = await self._fit(make, max_tokens or self.settings.max_tokens)
-        visible_lead = lead.split(": ", 1)[1] if ": " in lead else ""
-        params = self._params(limit, stop)
-        shaper = AnswerShaper(on_token or (lambda _piece: None), source, on_progress)
-        shaper(visible_lead)
+        shaper = self._shaper(lead, source, on_token, on_progress)
         result = await self.engine.generate(
-            task, prompt, params, priority=priority, on_token=shaper
+            task, prompt, self._params(limit, stop), priority=priority, on_token=shaper
         )
         text = shaper.finish(complete=result.finish_reason == "stop")
         return text, result
+
+    def _shaper(
+        self,
+        lead: str,
+        source: str,
+        on_token: TokenCallback | None = None,
+        on_progress: TokenCallback | None = None,
+    ) -> AnswerShaper:
+        """The shaper of one prose answer, given the part of the lead the reader sees."""
+        shaper = AnswerShaper(on_token or (lambda _piece: None), source, on_progress)
+        shaper(lead.split(": ", 1)[1] if ": " in lead else "")
+        return shaper
 
     def _code_budget(self, target: str) -> int:
         """Tokens for an answer that rewrites `target`: its code plus a diagnosis line."""
@@ -196,6 +219,22 @@ class Assistant:
             parts.append(inner.doc)
         return "\n\n".join(parts), inner
 
+    def _explain_parts(
+        self, doc: Document, offset: int, selection: tuple[int, int] | None, path: str | None
+    ) -> tuple[str, str, Callable[[int], PromptSpec]]:
+        """(title, the code explained, the prompt for a context budget)."""
+        chain = definitions_at(doc, offset)
+        inner = chain[0] if chain else None
+        shown = doc.text(inner.span.start_byte, inner.span.end_byte) if inner else ""
+        if selection is not None and selection[0] != selection[1]:
+            shown = doc.text(*selection)
+        title = f"{inner.kind} {inner.name}" if inner else "selection"
+
+        def make(budget: int) -> PromptSpec:
+            return self.explain_prompt(doc, offset, selection=selection, path=path, budget=budget)
+
+        return title, shown, make
+
     async def explain(
         self,
         doc: Document,
@@ -209,24 +248,41 @@ class Assistant:
     ) -> Explanation:
         """`on_token` gets the explanation as it may be shown; `on_progress` every piece the
         model writes."""
-        chain = definitions_at(doc, offset)
-        inner = chain[0] if chain else None
-        shown = doc.text(inner.span.start_byte, inner.span.end_byte) if inner else ""
-        if selection is not None and selection[0] != selection[1]:
-            shown = doc.text(*selection)
+        title, shown, make = self._explain_parts(doc, offset, selection, path)
         text, _result = await self._run(
             "explain",
-            lambda budget: self.explain_prompt(
-                doc, offset, selection=selection, path=path, budget=budget
-            ),
+            make,
             prompts.EXPLAIN_TOKENS[self.settings.audience],
             on_token,
             priority,
             source=shown,
             on_progress=on_progress,
         )
-        title = f"{inner.kind} {inner.name}" if inner else "selection"
         return Explanation(title=title, markdown=text)
+
+    def explain_cached(
+        self, doc: Document, offset: int, *, path: str | None = None
+    ) -> Explanation | None:
+        """The explanation `explain` would give, if the result cache has it: found at once
+        (no task, no wait: a hover after an edit elsewhere asks the same again). None when
+        the model would be needed, or the prompt needs the tokenizer to fit."""
+        info = self.engine.info
+        if info is None:
+            return None
+        title, shown, make = self._explain_parts(doc, offset, None, path)
+        budget = prompts.EXPLAIN_TOKENS[self.settings.audience]
+        fitted = self._fit_by_estimate(info, make, budget)
+        if fitted is None:
+            return None
+        prompt, lead, stop, limit = fitted
+        hit = self.engine.cached("explain", prompt, self._params(limit, stop))
+        if hit is None:
+            return None
+        shaper = self._shaper(lead, shown)
+        shaper(hit.text)
+        return Explanation(
+            title=title, markdown=shaper.finish(complete=hit.finish_reason == "stop")
+        )
 
     def explain_prompt(
         self,

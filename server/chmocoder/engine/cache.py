@@ -3,11 +3,14 @@
 Key: model fingerprint + runtime + task + prompt + generation parameters.
 One msgpack file per entry, written atomically (temp file + rename) with mode
 0600; least recently used entries go first when the cache is over its size. A
-corrupted or foreign file is deleted with a log line. Survives restarts.
+corrupted or foreign file is deleted with a log line. Survives restarts. The most
+recent entries are also kept in memory (a hover after an edit elsewhere asks for the
+same answer again: no file read, no decoding).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -15,6 +18,7 @@ import os
 import tempfile
 import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +30,8 @@ log = logging.getLogger(__name__)
 
 FORMAT = 1
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+MEMORY_ENTRIES = 256
+TOUCH_EVERY_S = 60.0
 
 
 def cache_key(model: str, runtime: str, task: str, prompt: Prompt, params: GenerationParams) -> str:
@@ -40,12 +46,38 @@ class ResultCache:
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
         self._size: int | None = None
+        self._recent: OrderedDict[str, GenerationResult] = OrderedDict()
+        self._touched: dict[str, float] = {}
+
+    def _remember(self, key: str, result: GenerationResult) -> None:
+        with self._lock:
+            self._recent[key] = result
+            self._recent.move_to_end(key)
+            self._touched[key] = time.monotonic()  # read or written just now
+            while len(self._recent) > MEMORY_ENTRIES:
+                old, _ = self._recent.popitem(last=False)
+                self._touched.pop(old, None)
 
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.msgpack"
 
     def get(self, key: str) -> GenerationResult | None:
         path = self._path(key)
+        now = time.monotonic()
+        with self._lock:
+            recent = self._recent.get(key)
+            if recent is not None:
+                self._recent.move_to_end(key)
+                touched = self._touched.get(key, 0.0)
+                if now - touched > TOUCH_EVERY_S:
+                    self._touched[key] = now
+        if recent is not None:
+            # recently used, for the eviction order on disk (a minute is precise enough); a
+            # file evicted or cleared by another process leaves the answer as good as it was
+            if now - touched > TOUCH_EVERY_S:
+                with contextlib.suppress(OSError):
+                    os.utime(path)
+            return recent
         try:
             data = path.read_bytes()
         except FileNotFoundError:
@@ -67,7 +99,9 @@ class ResultCache:
             self._discard(path)
             return None
         os.utime(path)  # recently used
-        return result.model_copy(update={"cached": True})
+        result = result.model_copy(update={"cached": True})
+        self._remember(key, result)
+        return result
 
     def put(self, key: str, result: GenerationResult) -> None:
         entry: dict[str, Any] = {
@@ -127,6 +161,9 @@ class ResultCache:
 
     def discard(self, key: str) -> None:
         """Forget an entry (an answer that turned out unusable)."""
+        with self._lock:
+            self._recent.pop(key, None)
+            self._touched.pop(key, None)
         self._discard(self._path(key))
 
     def _discard(self, path: Path) -> None:
@@ -139,3 +176,5 @@ class ResultCache:
             path.unlink(missing_ok=True)
         with self._lock:
             self._size = 0
+            self._recent.clear()
+            self._touched.clear()

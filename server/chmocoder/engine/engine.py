@@ -231,12 +231,10 @@ class Engine:
         caching = use_cache and self.config.use_cache
         started = time.perf_counter()
         if caching:
-            hit = self.cache.get(key)  # one small file: cheaper than a hop to a worker thread
-
+            hit = self._cached(key, task, info, prompt)
             if hit is not None:
                 if on_token is not None and hit.text:
                     on_token(hit.text)
-                self._record(task, info, hit, started, cache_hit=True, prompt=prompt)
                 return hit
         if timeout_ms is None:  # every request has a deadline, on every runtime
             timeout_ms = int(self.config.request_timeout_s * 1000)
@@ -261,6 +259,26 @@ class Engine:
             prompt=prompt,
         )
         return result
+
+    def cached(
+        self, task: str, prompt: Prompt, params: GenerationParams
+    ) -> GenerationResult | None:
+        """The result cache's answer to this request, at once (no await, no model); None if
+        it has none, or before the model has started (its fingerprint is in the key)."""
+        info = self.info
+        if info is None or not self.config.use_cache:
+            return None
+        key = cache_key(info.fingerprint, info.runtime, task, prompt, params)
+        return self._cached(key, task, info, prompt)
+
+    def _cached(
+        self, key: str, task: str, info: ModelInfo, prompt: Prompt
+    ) -> GenerationResult | None:
+        started = time.perf_counter()
+        hit = self.cache.get(key)  # memory, else one small file: cheaper than a thread hop
+        if hit is not None:
+            self._record(task, info, hit, started, cache_hit=True, prompt=prompt)
+        return hit
 
     async def generate_json(
         self,

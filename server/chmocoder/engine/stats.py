@@ -7,13 +7,14 @@ import queue
 import sqlite3
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from chmocoder import storage
 from chmocoder.engine.engine import CallRecord
 
 KEEP_DAYS = 30
+BATCH_S = 0.5
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class StatsStore:
         return db
 
     def record(self, record: CallRecord) -> None:
-        row: dict[str, object] = {**asdict(record), "at": time.time()}
+        row: dict[str, object] = {**vars(record), "at": time.time()}  # flat: no deep asdict
         row.pop("prompt", None)
         self._enqueue(row)
 
@@ -95,24 +96,37 @@ class StatsStore:
             self.usable = False
 
     def _write_rows(self) -> None:
+        """Rows in batches: what arrives within BATCH_S of the first goes in one transaction
+        (a row each, as a hover answered from the cache makes one, would wake this thread
+        and take the interpreter from the server for every request)."""
         with self._connect() as db:
             while True:
                 try:
-                    row = self._queue.get(timeout=2.0)
+                    first = self._queue.get(timeout=2.0)
                 except queue.Empty:
                     return
-                if row is None:
-                    return
-                if "outcome" in row:
-                    db.execute("INSERT INTO outcomes VALUES (:at, :task, :outcome)", row)
-                    db.commit()
-                    continue
-                db.execute(
+                batch, done = [first], first is None
+                deadline = time.monotonic() + BATCH_S
+                while not done:
+                    try:
+                        row = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                    except queue.Empty:
+                        break
+                    batch.append(row)
+                    done = row is None
+                rows = [row for row in batch if row is not None]
+                db.executemany(
+                    "INSERT INTO outcomes VALUES (:at, :task, :outcome)",
+                    [row for row in rows if "outcome" in row],
+                )
+                db.executemany(
                     "INSERT INTO calls VALUES (:at, :task, :model, :runtime, :prompt_tokens, :completion_tokens, "
                     ":queue_ms, :first_token_ms, :total_ms, :tokens_per_second, :cache_hit, :cancelled, :error)",
-                    row,
+                    [row for row in rows if "outcome" not in row],
                 )
                 db.commit()
+                if done:
+                    return
 
     def flush(self, timeout: float = 5.0) -> None:
         """Wait until every record so far is written (tests, and the CLI before it exits)."""

@@ -181,6 +181,9 @@ class ChmoServer(LanguageServer):
         """Debounced reviews waiting to run, by document."""
         self._inflight: dict[str, set[asyncio.Task[Any]]] = {}
         self._assistant: Assistant | None = None
+        self._assistant_for: tuple[object, object] = (None, None)
+        """The settings and the index the assistant was last brought up to date with
+        (settings are replaced, never changed in place)."""
         self._engine_key: EngineConfig | None = None
         self._told: set[str] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -241,9 +244,12 @@ class ChmoServer(LanguageServer):
 
     def assistant(self) -> Assistant:
         """The assistant for the current settings; a new engine when engine settings changed."""
+        s = self.settings
+        done_for = self._assistant_for
+        if self._assistant is not None and done_for[0] is s and done_for[1] is self.index:
+            return self._assistant  # the same settings object and index: nothing to redo
         from chmocoder import compose  # the model's side, at first use (see the imports)
 
-        s = self.settings
         key = compose.engine_config(s)
         if self._assistant is None or key != self._engine_key:
             if self._assistant is not None:
@@ -261,6 +267,7 @@ class ChmoServer(LanguageServer):
         a.engine.log_prompts = s.log_prompts
         if self.index is not None:
             a.workspace = self.index.lookup
+        self._assistant_for = (s, self.index)
         return a
 
     @staticmethod

@@ -1,5 +1,7 @@
 """Hover: quick facts from tree-sitter at once, then the model's explanation.
 
+An explanation the result cache holds is answered at once, without a task (a hover
+after an edit elsewhere asks for the same prompt again).
 If the model takes longer than hover.timeoutMs, the hover shows the facts and
 says the explanation is being written; generation goes on into the cache and
 the next hover shows it. `$/cancelRequest` stops a generation nobody else
@@ -41,16 +43,14 @@ class HoverJobs:
         """Jobs a hover gave up waiting for: they go on into the cache."""
 
 
+def _key(ls: ChmoServer, doc: Document, inner: Definition) -> JobKey:
+    return (doc.uri, doc.version, inner.span.start_byte, inner.span.end_byte, ls.settings.audience)
+
+
 def _job(
     ls: ChmoServer, jobs: HoverJobs, doc: Document, offset: int, inner: Definition
 ) -> tuple[JobKey, asyncio.Task[Explanation]]:
-    key: JobKey = (
-        doc.uri,
-        doc.version,
-        inner.span.start_byte,
-        inner.span.end_byte,
-        ls.settings.audience,
-    )
+    key = _key(ls, doc, inner)
     task = jobs.tasks.get(key)
     if task is not None and not task.cancelled() and not (task.done() and task.exception()):
         jobs.tasks.move_to_end(key)
@@ -96,15 +96,20 @@ def register(server: ChmoServer) -> None:
         facts, inner = assistant.facts(doc, offset)
         if inner is None:
             return None
+        if _key(ls, doc, inner) not in jobs.tasks:  # no job yet: maybe the cache knows it
+            known = assistant.explain_cached(doc, offset, path=ls.relative_path(doc.uri))
+            if known is not None:
+                return _hover(f"{facts}\n\n---\n\n{known.markdown}", doc, inner, ls.encoding)
         key, task = _job(ls, jobs, doc, offset, inner)
         jobs.waiters[key] = jobs.waiters.get(key, 0) + 1
         try:
-            explanation = await asyncio.wait_for(
-                asyncio.shield(task), ls.settings.hover.timeout_ms / 1000
-            )
-        except TimeoutError:
-            jobs.detached.add(key)
-            return _hover(facts + PENDING, doc, inner, ls.encoding)
+            # asyncio.wait leaves the task running when the time is up or this hover is
+            # cancelled (what a shield under wait_for does, with fewer tasks and futures)
+            await asyncio.wait((task,), timeout=ls.settings.hover.timeout_ms / 1000)
+            if not task.done():
+                jobs.detached.add(key)
+                return _hover(facts + PENDING, doc, inner, ls.encoding)
+            explanation = task.result()
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if current is not None and not current.cancelling():
