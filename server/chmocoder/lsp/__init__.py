@@ -8,9 +8,10 @@ from chmocoder.lsp.server import ChmoServer
 def create_server() -> ChmoServer:
     """A server with every feature registered (the features import the server's module, not
     this one: the arrows point one way)."""
-    from chmocoder.lsp.features import actions, ask, documents, hover, lifecycle, review
+    from chmocoder.lsp import diagnostics
+    from chmocoder.lsp.features import actions, ask, documents, hover, lifecycle
 
     server = ChmoServer()
-    for feature in (lifecycle, documents, hover, actions, review, ask):
+    for feature in (lifecycle, documents, diagnostics, hover, actions, ask):
         feature.register(server)
     return server

@@ -18,7 +18,7 @@ from chmocoder.assist.edits import syntax_fix
 from chmocoder.assist.results import Edit
 from chmocoder.engine.errors import EngineError
 from chmocoder.lsp.convert import byte_range, to_offsets
-from chmocoder.lsp.features.documents import SOURCE
+from chmocoder.lsp.diagnostics import SOURCE
 from chmocoder.lsp.progress import ModelProgress
 from chmocoder.lsp.server import ChmoServer
 

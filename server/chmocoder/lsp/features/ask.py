@@ -14,6 +14,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from chmocoder.analysis.document import Document
 from chmocoder.engine.errors import EngineError
 from chmocoder.lsp.convert import to_offset, to_offsets
+from chmocoder.lsp.features.review import run_review
 from chmocoder.lsp.progress import ModelProgress
 from chmocoder.lsp.server import ChmoServer
 
@@ -119,8 +120,6 @@ def register(server: ChmoServer) -> None:
 
     @server.command("chmocoder.review")
     async def review(ls: ChmoServer, *args: Any) -> dict[str, int]:
-        from chmocoder.lsp.features.review import run_review
-
         target = _target(args)
         doc = _document(ls, target)
         calls = await run_review(ls, doc)

@@ -4,7 +4,7 @@ review.mode: off | onSave | onChange (debounced by review.debounceMs per documen
 Only definitions whose text changed since their last review go to the model.
 A review whose document moved on is dropped. Clients that pull diagnostics
 (textDocument/diagnostic) get them by pull and are told to pull again when a
-review finishes; the others get them pushed.
+review finishes; the others get them pushed (lsp/diagnostics.py decides which).
 """
 
 from __future__ import annotations
@@ -12,11 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from lsprotocol import types
-
 from chmocoder.analysis.document import Document
 from chmocoder.engine.errors import EngineError
-from chmocoder.lsp.features.documents import all_diagnostics, publish
+from chmocoder.lsp.diagnostics import publish
 from chmocoder.lsp.progress import ModelProgress
 from chmocoder.lsp.server import ChmoServer
 
@@ -66,17 +64,3 @@ async def run_review(ls: ChmoServer, doc: Document) -> int:
         return calls
     publish(ls, doc)
     return calls
-
-
-def register(server: ChmoServer) -> None:
-    options = types.DiagnosticOptions(
-        identifier="chmocoder", inter_file_dependencies=False, workspace_diagnostics=False
-    )
-
-    @server.feature(types.TEXT_DOCUMENT_DIAGNOSTIC, options)
-    def pull(
-        ls: ChmoServer, params: types.DocumentDiagnosticParams
-    ) -> types.DocumentDiagnosticReport:
-        doc = ls.document(params.text_document.uri)
-        items = all_diagnostics(ls, doc) if doc is not None else []
-        return types.RelatedFullDocumentDiagnosticReport(items=items)
