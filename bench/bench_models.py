@@ -94,8 +94,10 @@ def raw(path: Path, threads: int) -> dict[str, float]:
     return {"load": load, "prompt": med(prompt_rates), "decode": med(decode_rates), "rss": rss}
 
 
-async def daemon(name: str, path: Path, cache: Path) -> dict[str, float]:
-    engine = Engine(EngineConfig(model=name, n_ctx=N_CTX, cache_dir=cache, idle_s=30))
+async def daemon(name: str, threads: int, cache: Path) -> dict[str, float]:
+    engine = Engine(
+        EngineConfig(model=name, n_ctx=N_CTX, n_threads=threads, cache_dir=cache, idle_s=30)
+    )
     started = time.perf_counter()
     info = await engine.start()
     load = time.perf_counter() - started
@@ -130,14 +132,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     names = catalogue().names
     parser.add_argument("--models", default=",".join(names))
+    parser.add_argument("--threads", type=int, default=0, help="0: the product's default")
     args = parser.parse_args()
     os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="chmo-bench-run-"))
-    threads = threads_for(LoadSettings())
+    threads = threads_for(LoadSettings(n_threads=args.threads))
     rows = []
     for name in args.models.split(","):
         path = resolve_model(name, Path.home() / ".cache" / "chmocoder")
         r = raw(path, threads)
-        d = asyncio.run(daemon(name, path, Path(tempfile.mkdtemp(prefix="chmo-bench-"))))
+        d = asyncio.run(daemon(name, threads, Path(tempfile.mkdtemp(prefix="chmo-bench-"))))
         where = f"{name}, {threads} thread{'s' if threads > 1 else ''}"
         for what, key in (("prompt tokens/s", "prompt"), ("decode tokens/s", "decode")):
             ratio = d[key] / r[key]
@@ -152,7 +155,7 @@ def main() -> None:
         rows.append({"metric": f"{where}: hover explanation, first token with the file's prefix cached / cold",
                      "ratio": d["hover_warm"] / d["hover_cold"],
                      "detail": f"{d['hover_warm'] * 1000:.0f} ms vs {d['hover_cold'] * 1000:.0f} ms"})  # fmt: skip
-    report("models", rows)
+    report("models" if not args.threads else f"models-{threads}-threads", rows)
 
 
 if __name__ == "__main__":
