@@ -36,7 +36,6 @@ class LanguageSpec:
     filenames: tuple[str, ...]
     module: str
     function: str
-    comment: str
 
 
 @dataclass
@@ -164,7 +163,6 @@ def _spec(name: str, table: dict[str, Any]) -> LanguageSpec:
         filenames=tuple(table.get("filenames", [])),
         module=table["module"],
         function=table.get("function", "language"),
-        comment=table.get("comment", "#"),
     )
 
 

@@ -65,7 +65,8 @@ def _error_message(doc: Document, node: Node) -> str:
     return f"unexpected `{shown}`{where}"
 
 
-_PAIRS = {"(": ")", "[": "]", "{": "}"}
+BRACKETS = {"(": ")", "[": "]", "{": "}"}
+"""Opening bracket -> its closer."""
 
 
 def _unclosed_bracket(node: Node) -> Node | None:
@@ -76,9 +77,9 @@ def _unclosed_bracket(node: Node) -> Node | None:
         current = stack.pop()
         if current.child_count:
             stack.extend(reversed(current.children))
-        elif current.type in _PAIRS:
+        elif current.type in BRACKETS:
             open_stack.append(current)
-        elif open_stack and current.type == _PAIRS[open_stack[-1].type]:
+        elif open_stack and current.type == BRACKETS[open_stack[-1].type]:
             open_stack.pop()
     return open_stack[0] if open_stack else None
 

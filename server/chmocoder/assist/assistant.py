@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from chmocoder.analysis.context import MIN_BUDGET, CodeContext, DefinitionLookup, extract_context
 from chmocoder.analysis.document import Document
@@ -41,12 +40,12 @@ from chmocoder.engine.types import (
     ModelInfo,
     Priority,
     Prompt,
+    TokenCallback,
     prompt_text,
 )
 
 log = logging.getLogger(__name__)
 
-TokenCallback = Callable[[str], Any]
 OutcomeSink = Callable[[str, str], None]
 """(task, outcome): what became of a task beyond its model calls (a fix verified on its
 second candidate, ...), for `chmocoder stats`."""

@@ -7,11 +7,10 @@ import textwrap
 
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.symbols import Definition, definitions
-from chmocoder.analysis.syntax import SyntaxProblem, syntax_problems
+from chmocoder.analysis.syntax import BRACKETS, SyntaxProblem, syntax_problems
 from chmocoder.assist.results import Edit, Fix
 
 _FENCE = re.compile(r"```[\w+#.-]*[ \t]*\n(.*?)(?:\n```|\Z)", re.DOTALL)
-_CLOSERS = {"(": ")", "[": "]", "{": "}"}
 
 
 def line_span(doc: Document, start: int, end: int) -> tuple[int, int]:
@@ -158,7 +157,7 @@ def syntax_fix(doc: Document, problem: SyntaxProblem) -> Fix | None:
         title = f"Insert missing `{token}`"
     elif message.startswith("unclosed `"):
         opener = message[len("unclosed `") : -1]
-        closer = _CLOSERS.get(opener)
+        closer = BRACKETS.get(opener)
         if closer is None:
             return None
         _, line_end = line_span(doc, problem.span.start_byte, problem.span.end_byte)

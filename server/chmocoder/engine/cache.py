@@ -11,8 +11,6 @@ same answer again: no file read, no decoding).
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import logging
 import os
 import tempfile
@@ -24,7 +22,7 @@ from typing import Any
 
 import msgpack
 
-from chmocoder.engine.types import GenerationParams, GenerationResult, Prompt
+from chmocoder.engine.types import GenerationParams, GenerationResult, Prompt, request_key
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +33,7 @@ TOUCH_EVERY_S = 60.0
 
 
 def cache_key(model: str, runtime: str, task: str, prompt: Prompt, params: GenerationParams) -> str:
-    body = prompt if isinstance(prompt, str) else [m.model_dump() for m in prompt]
-    text = json.dumps([FORMAT, model, runtime, task, body, params.cache_fields()], sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return request_key(prompt, params, FORMAT, model, runtime, task)
 
 
 class ResultCache:

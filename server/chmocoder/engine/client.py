@@ -24,7 +24,6 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +54,7 @@ from chmocoder.engine.types import (
     ModelInfo,
     Priority,
     Prompt,
+    TokenCallback,
 )
 
 log = logging.getLogger(__name__)
@@ -159,11 +159,6 @@ def runtime_dir() -> Path:
             _fallback,
         )
     return _fallback
-
-
-TokenCallback = Callable[[str], "bool | None"]
-
-"""Receives each piece of text; returning False stops the generation (the text so far is the answer)."""
 
 
 class _Pending:

@@ -34,6 +34,7 @@ from chmocoder.engine.types import (
     ModelInfo,
     Priority,
     Prompt,
+    TokenCallback,
     prompt_text,
 )
 
@@ -41,8 +42,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T", bound=BaseModel)
 T_co = TypeVar("T_co")
-TokenCallback = Callable[[str], "bool | None"]
-"""Receives each piece of text; returning False stops the generation (the text so far is the answer)."""
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
 import threading
 import time
@@ -39,6 +37,7 @@ from chmocoder.engine.types import (
     Prompt,
     Timings,
     Usage,
+    request_key,
 )
 
 log = logging.getLogger(__name__)
@@ -47,12 +46,6 @@ Sink = Callable[[BaseModel], None]
 """Sends a frame to one client without blocking."""
 
 MAX_QUEUE = 64
-
-
-def job_key(prompt: Prompt, params: GenerationParams) -> str:
-    body = prompt if isinstance(prompt, str) else [m.model_dump() for m in prompt]
-    text = json.dumps([body, params.cache_fields()], sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(eq=False)
@@ -126,7 +119,7 @@ class Scheduler:
         self.last_activity = time.monotonic()
         deadline = time.monotonic() + timeout_ms / 1000 if timeout_ms else None
         subscription = Subscription(client, request, sink)
-        key = job_key(prompt, params)
+        key = request_key(prompt, params)  # identical requests share one job
         job = self._jobs.get(key)
         if job is not None:
             job.subscriptions.append(subscription)

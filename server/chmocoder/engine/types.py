@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Callable
 from enum import IntEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from chmocoder.engine.errors import EngineError as EngineError  # its home is errors.py
+
+TokenCallback = Callable[[str], "bool | None"]
+"""Receives each piece of text; returning False stops the generation (the text so far is the
+answer)."""
 
 
 class Priority(IntEnum):
@@ -86,3 +93,12 @@ class GenerationResult(BaseModel):
     usage: Usage = Usage()
     timings: Timings = Timings()
     cached: bool = False
+
+
+def request_key(prompt: Prompt, params: GenerationParams, *context: object) -> str:
+    """A digest of a request: what is asked, with what parameters, and `context` (the
+    cache adds its format, the model, runtime and task; the scheduler joins identical
+    requests by it alone)."""
+    body = prompt if isinstance(prompt, str) else [m.model_dump() for m in prompt]
+    text = json.dumps([*context, body, params.cache_fields()], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
