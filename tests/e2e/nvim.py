@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ..conftest import REPO
+from ..support.common import REPO
 
 
 def _neovims() -> dict[str, str]:

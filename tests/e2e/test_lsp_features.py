@@ -13,7 +13,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from ..conftest import SERVER_COMMAND, make_recording_client, server_env, wait_for_diagnostics
+from ..support.common import SERVER_COMMAND, make_recording_client, server_env, wait_for_diagnostics
 
 CLIENTS = ["neovim", "visual-studio-code"]
 

@@ -10,7 +10,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from ..conftest import (
+from ..support.common import (
     SERVER_COMMAND,
     make_recording_client,
     pulls,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..conftest import REPO
+from ..support.common import REPO
 from .nvim import nvim, nvim_env, requires_nvim, run_script
 
 pytestmark = requires_nvim

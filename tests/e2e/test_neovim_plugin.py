@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import REPO
+from ..support.common import REPO
 from .nvim import NVIM, nvim, nvim_env, requires_nvim, run_script
 
 pytestmark = requires_nvim

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import REPO
+from ..support.common import REPO
 
 EXTENSION = REPO / "vscode-extension"
 CODE_SERVER = os.environ.get("CHMOCODER_CODE_SERVER", "/opt/code-server/bin/code-server")

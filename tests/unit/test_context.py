@@ -15,7 +15,7 @@ from chmocoder.analysis.languages import LanguageRegistry
 from chmocoder.analysis.symbols import Definition, Span
 from chmocoder.analysis.tokens import estimate_tokens
 
-from ..conftest import FIXTURES, open_document
+from ..support.common import FIXTURES, open_document
 
 CASES = tomllib.loads((FIXTURES / "context_cases.toml").read_text())["case"]
 

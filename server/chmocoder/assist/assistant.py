@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -185,7 +186,7 @@ class Assistant:
     ) -> AnswerShaper:
         """The shaper of one prose answer, given the part of the lead the reader sees."""
         shaper = AnswerShaper(on_token or (lambda _piece: None), source, on_progress)
-        shaper(lead.split(": ", 1)[1] if ": " in lead else "")
+        shaper(_visible(lead))
         return shaper
 
     def _code_budget(self, target: str) -> int:
@@ -277,11 +278,8 @@ class Assistant:
         hit = self.engine.cached("explain", prompt, self._params(limit, stop))
         if hit is None:
             return None
-        shaper = self._shaper(lead, shown)
-        shaper(hit.text)
-        return Explanation(
-            title=title, markdown=shaper.finish(complete=hit.finish_reason == "stop")
-        )
+        markdown = _shaped_whole(lead, shown, hit.text, hit.finish_reason == "stop")
+        return Explanation(title=title, markdown=markdown)
 
     def explain_prompt(
         self,
@@ -511,3 +509,18 @@ def _callers(
                 found.append(line)
         position = doc.source.find(needle, position + 1)
     return tuple(found)
+
+
+@functools.lru_cache(maxsize=64)
+def _shaped_whole(lead: str, source: str, text: str, complete: bool) -> str:
+    """A whole cached answer through the shaper, as `_run` shapes it piece by piece (the
+    same answer is shown again on every hover of its definition: shaped once)."""
+    shaper = AnswerShaper(lambda _piece: None, source)
+    shaper(_visible(lead))
+    shaper(text)
+    return shaper.finish(complete=complete)
+
+
+def _visible(lead: str) -> str:
+    """The part of a prompt's lead the reader sees (after its "Label: ")."""
+    return lead.split(": ", 1)[1] if ": " in lead else ""

@@ -9,9 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from chmocoder.cli_files import LocationError, offset_of, parse_location
-
-from ..conftest import FIXTURES, REPO
+from ..support.common import FIXTURES, REPO
 
 SAMPLE = FIXTURES / "languages" / "sample.py"
 
@@ -80,20 +78,6 @@ def test_doctor_lists_every_grammar() -> None:
     assert result.returncode == 0, result.stdout
     for language in ("python", "tsx", "c_sharp", "lua"):
         assert f"ok       {language}" in result.stdout
-
-
-def test_location_parsing() -> None:
-    assert parse_location("a/b.py:3") == (Path("a/b.py"), 3, None)
-    assert parse_location("C:/x.py:3:7") == (Path("C:/x.py"), 3, 7)
-    with pytest.raises(LocationError):
-        parse_location("a.py")
-
-
-def test_offset_of_columns_are_characters() -> None:
-    source = "x = 1\nnamé = 'ü'\n".encode()
-    assert source[offset_of(source, 2, 8) :].startswith("'ü'".encode())
-    assert offset_of(source, 2, None) == source.index(b"nam")
-    assert offset_of(source, 99, 1) == len(source)
 
 
 def test_model_info_and_errors(tiny_model: Path, tmp_path: Path) -> None:

@@ -1,0 +1,77 @@
+"""What the tests share besides fixtures: paths, the server command and its environment,
+and an LSP client that records what the server publishes (imported by the test modules;
+conftest.py keeps the fixtures)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from chmocoder.analysis.document import Document
+from chmocoder.analysis.languages import LanguageRegistry
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+REPO = Path(__file__).parent.parent.parent
+
+
+def server_env(home: Path) -> dict[str, str]:
+    """The environment for a server subprocess: this one, with the throwaway user's dirs."""
+    env = dict(os.environ)
+    for variable in ("XDG_CACHE_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR", "XDG_DATA_HOME"):
+        env[variable] = str(home / variable.lower())
+    return env
+
+
+SERVER_COMMAND = [sys.executable, "-m", "chmocoder", "serve", "--log-level", "debug"]
+
+
+def open_document(registry: LanguageRegistry, path: Path) -> Document:
+    return Document(
+        path.resolve().as_uri(), path.read_bytes(), language=registry.lookup(path=path.name)
+    )
+
+
+def make_recording_client():  # type: ignore[no-untyped-def]
+    """pytest-lsp's client that also keeps every publishDiagnostics with its version."""
+    from lsprotocol import types
+    from pytest_lsp.client import make_test_lsp_client
+
+    client = make_test_lsp_client()
+    client.published = []  # type: ignore[attr-defined]
+    client.protocol.fm._features.pop(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, None)
+
+    @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    def publish_diagnostics(ls, params: types.PublishDiagnosticsParams) -> None:  # type: ignore[no-untyped-def]
+        ls.diagnostics[params.uri] = params.diagnostics
+        ls.published.append(params)
+
+    return client
+
+
+async def wait_for_diagnostics(client, uri: str, version: int):  # type: ignore[no-untyped-def]
+    """Diagnostics for this version of a document: pulled if the client pulls them (the
+    server then does not push), else the pushed ones (needs make_recording_client)."""
+    import asyncio
+
+    from lsprotocol import types
+
+    capabilities = client.capabilities
+    if capabilities and capabilities.text_document and capabilities.text_document.diagnostic:
+        report = await client.text_document_diagnostic_async(
+            types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri))
+        )
+        return list(report.items)
+    for _ in range(600):
+        for params in reversed(client.published):
+            if params.uri == uri and params.version == version:
+                return list(params.diagnostics)
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no diagnostics for version {version} of {uri}")
+
+
+def pulls(client) -> bool:  # type: ignore[no-untyped-def]
+    capabilities = client.capabilities
+    return bool(
+        capabilities and capabilities.text_document and capabilities.text_document.diagnostic
+    )
