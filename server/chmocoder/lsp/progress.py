@@ -7,10 +7,14 @@ import contextlib
 import time
 import uuid
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from chmocoder.lsp.server import ChmoServer
+from chmocoder.lsp.panel import notify_status
+
+if TYPE_CHECKING:  # the server imports this module, not the other way
+    from chmocoder.lsp.server import ChmoServer
 
 REPORT_EVERY_S = 0.25
 
@@ -28,8 +32,8 @@ class ModelProgress:
 
     async def __aenter__(self) -> ModelProgress:
         self._started = time.monotonic()
-        loading = self.ls.assistant().engine.info is None  # the first request loads the model
-        self.ls.notify_status("loading" if loading else "generating", self.title)
+        loading = not self.ls.model_started  # the first request loads the model
+        notify_status(self.ls, "loading" if loading else "generating", self.title)
 
         window = self.ls.client_capabilities.window
         if window is None or not window.work_done_progress:
@@ -65,9 +69,9 @@ class ModelProgress:
         elapsed = time.monotonic() - self._started
         rate = self.pieces / elapsed if self.pieces and elapsed > 0 else None
         if error is not None and not isinstance(error, asyncio.CancelledError):
-            self.ls.notify_status("error", str(error)[:200])
+            notify_status(self.ls, "error", str(error)[:200])
         else:
-            self.ls.notify_status("ready", self.title, rate)
+            notify_status(self.ls, "ready", self.title, rate)
         if self.token_id is not None:
             with contextlib.suppress(Exception):
                 message = "cancelled" if isinstance(error, asyncio.CancelledError) else "done"
@@ -98,7 +102,7 @@ class AssemblyProgress:
     def _report(self, done: int, total: int) -> None:
         if not self._started:
             self._started = True
-            self.ls.notify_status("loading", "preparing the model (once)")
+            notify_status(self.ls, "loading", "preparing the model (once)")
             window = self.ls.client_capabilities.window
             if window is not None and window.work_done_progress:
                 self.loop.create_task(self._begin())

@@ -6,8 +6,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
-import uuid
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -20,6 +19,8 @@ from pygls.protocol.language_server import lsp_method
 
 from chmocoder import __version__
 from chmocoder.analysis.languages import LanguageRegistry
+from chmocoder.lsp.progress import AssemblyProgress
+from chmocoder.lsp.work import DocumentWork
 
 if TYPE_CHECKING:
     # The model's side (assist, engine, compose) is imported when the assistant is first
@@ -32,12 +33,6 @@ if TYPE_CHECKING:
     from chmocoder.engine.engine import CallRecord, EngineConfig
 
 log = logging.getLogger(__name__)
-
-MARKDOWN_NOTIFICATION = "chmocoder/markdown"
-"""Server -> client: {id, title, markdown, done}. Sent while an answer streams (full text so far).
-Clients that show it declare capabilities.experimental.chmocoder.markdownPanel = true."""
-
-STATUS_NOTIFICATION = "chmocoder/status"
 
 
 class ChmoProtocol(LanguageServerProtocol):
@@ -179,7 +174,8 @@ class ChmoServer(LanguageServer):
         self.reviews: dict[str, ReviewState] = {}
         self.pending_reviews: dict[str, asyncio.Task[None]] = {}
         """Debounced reviews waiting to run, by document."""
-        self._inflight: dict[str, set[asyncio.Task[Any]]] = {}
+        self.work = DocumentWork(lambda: self.loop)
+        """Work in flight per document, and the rule that stops it (lsp/work.py)."""
         self._assistant: Assistant | None = None
         self._assistant_for: tuple[object, object] = (None, None)
         """The settings and the index the assistant was last brought up to date with
@@ -255,8 +251,6 @@ class ChmoServer(LanguageServer):
             if self._assistant is not None:
                 old = self._assistant.engine
                 self.loop.create_task(old.close())
-            from chmocoder.lsp.progress import AssemblyProgress
-
             parts = compose.build(
                 s, workspace=self.index.lookup if self.index else None, on_record=self._log_call
             )
@@ -269,6 +263,11 @@ class ChmoServer(LanguageServer):
             a.workspace = self.index.lookup
         self._assistant_for = (s, self.index)
         return a
+
+    @property
+    def model_started(self) -> bool:
+        """Whether the model is loaded (or its server reached); asks nothing, builds nothing."""
+        return self._assistant is not None and self._assistant.engine.info is not None
 
     @staticmethod
     def _log_call(record: CallRecord) -> None:
@@ -294,38 +293,6 @@ class ChmoServer(LanguageServer):
             await self._assistant.engine.close()
             self._assistant = None
 
-    # --- work in flight per document ---------------------------------------------------------
-
-    def track(self, uri: str, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        """Run work for a document; an edit of the document cancels it (its result is stale)."""
-        task: asyncio.Task[Any] = self.loop.create_task(coroutine)
-
-        tasks = self._inflight.setdefault(uri, set())
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
-        return task
-
-    async def run_tracked(self, uri: str, coroutine: Coroutine[Any, Any, Any]) -> Any:
-        """Await tracked work. If an edit stopped it, raise EngineError("stale"); if this
-        request was cancelled ($/cancelRequest), the work is cancelled with it."""
-        from chmocoder.engine.errors import EngineError
-
-        task = self.track(uri, coroutine)
-        try:
-            return await task
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():
-                raise
-            raise EngineError(
-                "stale", "the document changed while the model was working; ask again"
-            ) from None
-
-    def cancel_work(self, uri: str) -> None:
-
-        for task in list(self._inflight.get(uri, ())):
-            task.cancel()
-
     # --- talking to the user ------------------------------------------------------------
 
     def tell(
@@ -344,56 +311,6 @@ class ChmoServer(LanguageServer):
         self.window_show_message(
             types.ShowMessageParams(type=kind, message=f"ChMOCoder: {message}")
         )
-
-    @property
-    def has_panel(self) -> bool:
-        experimental = self.client_capabilities.experimental
-        if isinstance(experimental, dict):
-            own = experimental.get("chmocoder")
-            return isinstance(own, dict) and bool(own.get("markdownPanel"))
-        return False
-
-    def show_markdown(self, answer_id: str, title: str, markdown: str, done: bool) -> None:
-        """Stream markdown to the client's panel; clients without one get a file at the end."""
-        if self.has_panel:
-            self.protocol.notify(
-                MARKDOWN_NOTIFICATION,
-                {"id": answer_id, "title": title, "markdown": markdown, "done": done},
-            )
-            return
-        if not done:
-            return
-        folder = self.settings.cache_dir / "answers"
-        path = folder / f"{answer_id}.md"
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            path.write_text(f"# {title}\n\n{markdown}\n", encoding="utf-8")
-            path.chmod(0o600)
-        except OSError as exc:  # an unwritable cache folder: the answer still reaches the user
-            log.warning("cannot write the answer file %s: %s", path, exc.strerror)
-            self.tell(f"{title}: {markdown[:2000]}", types.MessageType.Info)
-            return
-        window = self.client_capabilities.window
-        if window is not None and window.show_document and window.show_document.support:
-            self.window_show_document(types.ShowDocumentParams(uri=path.as_uri(), take_focus=False))
-        else:
-            self.tell(f"{title}: the answer is in {path}", types.MessageType.Info)
-
-    def notify_status(
-        self, state: str, detail: str = "", tokens_per_second: float | None = None
-    ) -> None:
-        """`chmocoder/status` {state: loading|generating|ready|error, detail, tokensPerSecond} for clients
-
-        that show it in a status bar (the same experimental capability as the panel)."""
-        if self.has_panel:
-            params: dict[str, Any] = {"state": state, "detail": detail}
-            if tokens_per_second is not None:
-                params["tokensPerSecond"] = round(tokens_per_second, 1)
-            self.protocol.notify(STATUS_NOTIFICATION, params)
-
-    @staticmethod
-    def new_answer_id() -> str:
-        return uuid.uuid4().hex[:12]
 
 
 class ClientLogHandler(logging.Handler):

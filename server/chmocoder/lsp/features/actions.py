@@ -187,7 +187,7 @@ async def resolve_action(ls: ChmoServer, action: types.CodeAction) -> types.Code
     title = action.title.removeprefix("ChMOCoder: ")
     try:
         async with ModelProgress(ls, f"ChMOCoder: {title}") as progress:
-            fix = await ls.run_tracked(
+            fix = await ls.work.run(
                 doc.uri,
                 ls.assistant().edit(
                     doc,

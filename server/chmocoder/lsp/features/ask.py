@@ -15,6 +15,7 @@ from chmocoder.analysis.document import Document
 from chmocoder.engine.errors import EngineError
 from chmocoder.lsp.convert import to_offset, to_offsets
 from chmocoder.lsp.features.review import run_review
+from chmocoder.lsp.panel import new_answer_id, show_markdown
 from chmocoder.lsp.progress import ModelProgress
 from chmocoder.lsp.server import ChmoServer
 
@@ -57,7 +58,7 @@ class _Stream:
 
     def __init__(self, ls: ChmoServer, title: str) -> None:
         self.ls, self.title = ls, title
-        self.id = ls.new_answer_id()
+        self.id = new_answer_id()
         self.text = ""
         self._sent = 0.0
 
@@ -66,10 +67,10 @@ class _Stream:
         now = self.ls.loop.time()
         if now - self._sent >= THROTTLE_S:
             self._sent = now
-            self.ls.show_markdown(self.id, self.title, self.text, done=False)
+            show_markdown(self.ls, self.id, self.title, self.text, done=False)
 
     def finish(self, markdown: str) -> dict[str, str]:
-        self.ls.show_markdown(self.id, self.title, markdown, done=True)
+        show_markdown(self.ls, self.id, self.title, markdown, done=True)
         return {"id": self.id, "title": self.title, "markdown": markdown}
 
 
@@ -83,7 +84,7 @@ def register(server: ChmoServer) -> None:
         async with ModelProgress(ls, "ChMOCoder: answering") as progress:
             stream = _Stream(ls, title)
             try:
-                answer = await ls.run_tracked(
+                answer = await ls.work.run(
                     doc.uri,
                     ls.assistant().ask(doc, start, end, target.question.strip(), path=ls.relative_path(doc.uri),
                                        scope=doc.uri, on_token=stream,
@@ -105,7 +106,7 @@ def register(server: ChmoServer) -> None:
         async with ModelProgress(ls, f"ChMOCoder: {title.lower()}") as progress:
             stream = _Stream(ls, title)
             try:
-                explanation = await ls.run_tracked(
+                explanation = await ls.work.run(
                     doc.uri,
                     ls.assistant().explain(doc, start, selection=(start, end) if end > start and not inner else None,
                                            path=ls.relative_path(doc.uri), on_token=stream,

@@ -45,7 +45,7 @@ def register(server: ChmoServer) -> None:
                 doc.replace(change.text.encode("utf-8"))
         doc.version = params.text_document.version
         doc.reparse()
-        ls.cancel_work(doc.uri)  # answers about the old text are stale
+        ls.work.cancel(doc.uri)  # answers about the old text are stale
         publish(ls, doc)
         if ls.settings.review.mode == "onChange":
             schedule_review(ls, doc, ls.settings.review.debounce_ms)
@@ -61,7 +61,7 @@ def register(server: ChmoServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: ChmoServer, params: types.DidCloseTextDocumentParams) -> None:
-        ls.cancel_work(params.text_document.uri)
+        ls.work.cancel(params.text_document.uri)
         ls.reviews.pop(params.text_document.uri, None)
         if ls.documents.pop(params.text_document.uri, None) is not None and not pulls_diagnostics(
             ls

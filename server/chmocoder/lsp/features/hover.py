@@ -55,7 +55,7 @@ def _job(
     if task is not None and not task.cancelled() and not (task.done() and task.exception()):
         jobs.tasks.move_to_end(key)
         return key, task
-    task = ls.track(doc.uri, _explain(ls, doc, offset, inner))
+    task = ls.work.start(doc.uri, _explain(ls, doc, offset, inner))
     jobs.tasks[key] = task
     while len(jobs.tasks) > jobs.KEEP:
         jobs.tasks.popitem(last=False)

@@ -1,0 +1,74 @@
+"""What the server shows besides LSP's own features: answers streamed to the client's panel
+(or, for clients without one, written to a file the client is asked to show) and the
+model's state for a status bar. Clients that show them declare
+capabilities.experimental.chmocoder.markdownPanel = true."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+if TYPE_CHECKING:  # the server imports this module, not the other way
+    from chmocoder.lsp.server import ChmoServer
+
+
+log = logging.getLogger(__name__)
+
+MARKDOWN_NOTIFICATION = "chmocoder/markdown"
+"""Server -> client: {id, title, markdown, done}. Sent while an answer streams (full text so far)."""
+
+STATUS_NOTIFICATION = "chmocoder/status"
+
+
+def has_panel(ls: ChmoServer) -> bool:
+    experimental = ls.client_capabilities.experimental
+    if isinstance(experimental, dict):
+        own = experimental.get("chmocoder")
+        return isinstance(own, dict) and bool(own.get("markdownPanel"))
+    return False
+
+
+def show_markdown(ls: ChmoServer, answer_id: str, title: str, markdown: str, done: bool) -> None:
+    """Stream markdown to the client's panel; clients without one get a file at the end."""
+    if has_panel(ls):
+        ls.protocol.notify(
+            MARKDOWN_NOTIFICATION,
+            {"id": answer_id, "title": title, "markdown": markdown, "done": done},
+        )
+        return
+    if not done:
+        return
+    folder = ls.settings.cache_dir / "answers"
+    path = folder / f"{answer_id}.md"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"# {title}\n\n{markdown}\n", encoding="utf-8")
+        path.chmod(0o600)
+    except OSError as exc:  # an unwritable cache folder: the answer still reaches the user
+        log.warning("cannot write the answer file %s: %s", path, exc.strerror)
+        ls.tell(f"{title}: {markdown[:2000]}", types.MessageType.Info)
+        return
+    window = ls.client_capabilities.window
+    if window is not None and window.show_document and window.show_document.support:
+        ls.window_show_document(types.ShowDocumentParams(uri=path.as_uri(), take_focus=False))
+    else:
+        ls.tell(f"{title}: the answer is in {path}", types.MessageType.Info)
+
+
+def notify_status(
+    ls: ChmoServer, state: str, detail: str = "", tokens_per_second: float | None = None
+) -> None:
+    """`chmocoder/status` {state: loading|generating|ready|error, detail, tokensPerSecond},
+    for clients that show it in a status bar (the same capability as the panel)."""
+    if has_panel(ls):
+        params: dict[str, Any] = {"state": state, "detail": detail}
+        if tokens_per_second is not None:
+            params["tokensPerSecond"] = round(tokens_per_second, 1)
+        ls.protocol.notify(STATUS_NOTIFICATION, params)
+
+
+def new_answer_id() -> str:
+    return uuid.uuid4().hex[:12]
