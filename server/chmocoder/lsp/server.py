@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -114,9 +115,12 @@ class ChmoProtocol(LanguageServerProtocol):
             # Later on the loop: done callbacks may run in a worker thread, or inside pygls's
             # loop over this file at shutdown (cancelling a future runs them at once).
             loop = asyncio.get_running_loop()
+            loop_thread = threading.get_ident()
 
             def forget(_done: Any) -> None:
-                if not loop.is_closed():
+                if threading.get_ident() == loop_thread:
+                    loop.call_soon(self._request_futures.pop, msg_id, None)  # no wake-up
+                elif not loop.is_closed():
                     loop.call_soon_threadsafe(self._request_futures.pop, msg_id, None)
 
             future.add_done_callback(forget)
