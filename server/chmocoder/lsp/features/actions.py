@@ -12,9 +12,7 @@ from __future__ import annotations
 from lsprotocol import types
 
 from chmocoder.analysis.document import Document
-from chmocoder.analysis.symbols import definitions_at
-from chmocoder.analysis.syntax import syntax_problems
-from chmocoder.assist.edits import syntax_fix
+from chmocoder.assist.offers import Reported, offers
 from chmocoder.assist.results import Edit
 from chmocoder.engine.errors import EngineError
 from chmocoder.lsp.convert import byte_range, to_offsets
@@ -43,125 +41,47 @@ def workspace_edit(ls: ChmoServer, doc: Document, edit: Edit) -> types.Workspace
     return types.WorkspaceEdit(changes={doc.uri: [text_edit]})
 
 
-def _short(message: str, limit: int = 60) -> str:
-    return message if len(message) <= limit else message[: limit - 1] + "…"
+_KINDS = {
+    "quickfix": types.CodeActionKind.QuickFix,
+    "rewrite": types.CodeActionKind.RefactorRewrite,
+    "explain": types.CodeActionKind.Empty,
+}
 
 
 def list_actions(
     ls: ChmoServer, doc: Document, params: types.CodeActionParams
 ) -> list[types.CodeAction]:
-    start, end = to_offsets(doc, params.range, ls.encoding)
-    actions: list[types.CodeAction] = []
-
+    """The assistant's offers (assist/offers.py) as code actions: a certain fix carries its
+    edit, an explanation runs as a command, a model task resolves later (ActionData)."""
     from chmocoder.lsp.wire import ActionData  # pydantic: after start-up (see lsp/__init__)
 
-    def model_action(title: str, kind: str, task: str, a: int, b: int, detail: str,
-                     diagnostics: list[types.Diagnostic] | None = None) -> types.CodeAction:  # fmt: skip
-        data = ActionData.model_validate(
-            {
-                "uri": doc.uri,
-                "version": doc.version,
-                "task": task,
-                "start": a,
-                "end": b,
-                "detail": detail,
-            }
-        )
-
-        return types.CodeAction(
-            title=f"ChMOCoder: {title}", kind=kind, diagnostics=diagnostics, data=data.model_dump()
-        )
-
-    problems = {(p.span.start_byte, p.message): p for p in syntax_problems(doc)}
-    for diagnostic in params.context.diagnostics:
-        if diagnostic.source != SOURCE:
-            continue
+    start, end = to_offsets(doc, params.range, ls.encoding)
+    ours = [d for d in params.context.diagnostics if d.source == SOURCE]
+    reported = []
+    for diagnostic in ours:
         a, b = to_offsets(doc, diagnostic.range, ls.encoding)
-        if diagnostic.code == "syntax":
-            problem = problems.get((a, diagnostic.message))
-            certain = syntax_fix(doc, problem) if problem else None
-            if certain is not None and certain.edit is not None:
-                actions.append(
-                    types.CodeAction(
-                        title=f"ChMOCoder: {certain.title}",
-                        kind=types.CodeActionKind.QuickFix,
-                        diagnostics=[diagnostic],
-                        is_preferred=True,
-                        edit=workspace_edit(ls, doc, certain.edit),
-                    )
-                )
-        detail = f"Problem: {diagnostic.message}"
-        if isinstance(diagnostic.data, dict) and diagnostic.data.get("suggestion"):
-            detail += f" Suggestion: {diagnostic.data['suggestion']}"
-        actions.append(
-            model_action(
-                f"Fix “{_short(diagnostic.message)}”",
-                types.CodeActionKind.QuickFix,
-                "fix",
-                a,
-                b,
-                detail,
-                [diagnostic],
+        data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
+        reported.append(Reported(a, b, diagnostic.message, diagnostic.code == "syntax",
+                                 str(data.get("suggestion") or "")))  # fmt: skip
+    actions: list[types.CodeAction] = []
+    for offer in offers(doc, start, end, reported):
+        action = types.CodeAction(title=f"ChMOCoder: {offer.title}", kind=_KINDS[offer.kind])
+        if offer.answers is not None:
+            action.diagnostics = [ours[reported.index(offer.answers)]]
+        if offer.edit is not None:
+            action.edit = workspace_edit(ls, doc, offer.edit)
+            action.is_preferred = True
+        elif offer.task is None:
+            action.command = types.Command(
+                title=offer.title,
+                command="chmocoder.explain",
+                arguments=[{"uri": doc.uri, "range": params.range}],
             )
-        )
-    chain = definitions_at(doc, start)
-    if chain:
-        inner = chain[0]
-        a, b = inner.span.start_byte, inner.span.end_byte
-        actions.append(
-            types.CodeAction(
-                title=f"ChMOCoder: Explain `{inner.name}`",
-                kind=types.CodeActionKind.Empty,
-                command=types.Command(
-                    title=f"Explain {inner.name}",
-                    command="chmocoder.explain",
-                    arguments=[{"uri": doc.uri, "range": params.range}],
-                ),
-            )
-        )
-        actions.append(
-            model_action(
-                f"Fix this {inner.kind} `{inner.name}`",
-                types.CodeActionKind.QuickFix,
-                "fix",
-                a,
-                b,
-                "",
-            )
-        )
-        if not inner.doc:
-            actions.append(
-                model_action(
-                    f"Add docstring to `{inner.name}`",
-                    types.CodeActionKind.RefactorRewrite,
-                    "docstring",
-                    a,
-                    b,
-                    "",
-                )
-            )
-        actions.append(
-            model_action(
-                f"Simplify `{inner.name}`",
-                types.CodeActionKind.RefactorRewrite,
-                "simplify",
-                a,
-                b,
-                "",
-            )
-        )
-    elif end > start:
-        actions.append(
-            types.CodeAction(
-                title="ChMOCoder: Explain the selection",
-                kind=types.CodeActionKind.Empty,
-                command=types.Command(
-                    title="Explain selection",
-                    command="chmocoder.explain",
-                    arguments=[{"uri": doc.uri, "range": params.range}],
-                ),
-            )
-        )
+        else:
+            carried = ActionData(uri=doc.uri, version=doc.version, task=offer.task,
+                                 start=offer.start, end=offer.end, detail=offer.detail)  # fmt: skip
+            action.data = carried.model_dump()
+        actions.append(action)
     only = params.context.only
     if only:
         actions = [a for a in actions if any((a.kind or "").startswith(k) for k in only)]
