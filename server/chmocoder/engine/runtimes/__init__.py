@@ -1,64 +1,35 @@
-"""The Runtime protocol and the factory that loads one by name."""
+"""The runtimes (llama_cpp, ctransformers, openai) and the factory that loads one by name;
+base.py holds what they share."""
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
-from chmocoder.engine.gguf_header import GGUFHeader
-from chmocoder.engine.models import fingerprint
-from chmocoder.engine.types import (
-    EngineError,
-    FinishReason,
-    GenerationParams,
-    GenerationResult,
-    ModelInfo,
-    Prompt,
-    Timings,
-    Usage,
+from chmocoder.engine.errors import EngineError
+from chmocoder.engine.runtimes.base import (
+    RUNTIMES,
+    Collector,
+    LoadSettings,
+    Runtime,
+    TokenSink,
+    local_model_info,
+    physical_cores,
+    room_for,
+    threads_for,
 )
 
-TokenSink = Callable[[str], bool]
-"""Receives each piece of generated text; returning False stops generation."""
-
-RUNTIMES = ("llama-cpp", "ctransformers", "openai")
-
-
-@dataclass(frozen=True)
-class LoadSettings:
-    n_ctx: int = 4096
-    n_threads: int = 0
-    """0: the physical cores."""
-    endpoint: str = "http://127.0.0.1:8080/v1"
-    api_key: str | None = None
-    model_name: str = ""
-    """For runtime openai: the model name the server knows."""
-    connect_timeout_s: float = 5.0
-    first_byte_timeout_s: float = 10.0
-    request_timeout_s: float = 300.0
-    """For runtime openai: a request's deadline, however the server streams."""
-
-
-class Runtime(Protocol):
-    info: ModelInfo
-
-    def generate(
-        self, prompt: Prompt, params: GenerationParams, on_token: TokenSink, resume: str = ""
-    ) -> GenerationResult:
-        """Generate, streaming pieces to on_token; blocks until done, stopped or failed.
-
-        `resume` is text already generated for this prompt (a preempted job): the
-        runtime continues after it, and the result's text does not repeat it.
-        """
-        ...
-
-    def count_tokens(self, text: str) -> int: ...
-
-    def close(self) -> None: ...
+__all__ = [
+    "RUNTIMES",
+    "Collector",
+    "LoadSettings",
+    "Runtime",
+    "TokenSink",
+    "load_runtime",
+    "local_model_info",
+    "physical_cores",
+    "room_for",
+    "threads_for",
+]
 
 
 def load_runtime(name: str, model: Path | None, settings: LoadSettings) -> Runtime:
@@ -80,110 +51,3 @@ def load_runtime(name: str, model: Path | None, settings: LoadSettings) -> Runti
     raise EngineError(
         "runtime-unknown", f"unknown runtime {name!r}; use one of {', '.join(RUNTIMES)}"
     )
-
-
-def physical_cores() -> int:
-    """Physical cores (llama.cpp's own default, half the logical CPUs, is slower on most laptops)."""
-    try:
-        pairs = set()
-        physical = core = ""
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                key = key.strip()
-                if key == "physical id":
-                    physical = value.strip()
-                elif key == "core id":
-                    core = value.strip()
-                elif not line.strip():
-                    if core:
-                        pairs.add((physical, core))
-                    physical = core = ""
-        if pairs:
-            return len(pairs)
-    except OSError:
-        pass
-    return max(1, os.cpu_count() or 1)
-
-
-def local_model_info(
-    path: Path, header: GGUFHeader, settings: LoadSettings, runtime: str, chat: bool
-) -> ModelInfo:
-    """What a local runtime reports about its model; the context is capped by the model's own."""
-    n_ctx = min(settings.n_ctx, header.context_length) if header.context_length else settings.n_ctx
-    return ModelInfo(
-        path=str(path),
-        name=header.name or path.stem,
-        architecture=header.architecture,
-        context_length=n_ctx,
-        size_bytes=path.stat().st_size,
-        runtime=runtime,
-        fingerprint=fingerprint(path),
-        chat=chat,
-    )
-
-
-def room_for(info: ModelInfo, prompt_tokens: int) -> int:
-    """How many tokens the context leaves after the prompt; EngineError if none."""
-    room = info.context_length - prompt_tokens
-    if room < 1:
-        raise EngineError(
-            "prompt-too-long",
-            f"the prompt needs {prompt_tokens} tokens; the context holds {info.context_length}",
-        )
-    return room
-
-
-def threads_for(settings: LoadSettings) -> int:
-    """`n_threads`, or by default one thread per physical core but one: the editor and the
-    language server keep a core, so typing stays quick while the model writes (on 2 cores,
-    code-action listing p95 while generating: 2.5x idle with 2 threads, 0.7x with 1;
-    bench/bench_features.py). One core: one thread."""
-    return settings.n_threads if settings.n_threads > 0 else max(1, physical_cores() - 1)
-
-
-class Collector:
-    """One generation's text: each piece is kept, forwarded to the sink and timed (time to the
-    first piece, tokens per second); a sink that returns False stops the generation."""
-
-    def __init__(self, sink: TokenSink) -> None:
-        self.sink = sink
-        self.pieces: list[str] = []
-        self.cancelled = False
-        self.start = time.perf_counter()
-        self.first: float | None = None
-
-    @property
-    def text(self) -> str:
-        return "".join(self.pieces)
-
-    def add(self, piece: str) -> bool:
-        """Keep and forward a piece; False once the sink has asked to stop."""
-        if piece and not self.cancelled:
-            if self.first is None:
-                self.first = time.perf_counter()
-            self.pieces.append(piece)
-            self.cancelled = not self.sink(piece)
-        return not self.cancelled
-
-    def result(
-        self, finish: str, prompt_tokens: int, completion_tokens: int, text: str | None = None
-    ) -> GenerationResult:
-        """The result; `finish` is the runtime's reason (anything but "stop" counts as "length")."""
-        end = time.perf_counter()
-        first = self.first if self.first is not None else end
-        decode = end - first
-        rate = (completion_tokens - 1) / decode if completion_tokens > 1 and decode > 0 else 0.0
-        reason: FinishReason = (
-            "cancelled" if self.cancelled else "stop" if finish == "stop" else "length"
-        )
-        return GenerationResult(
-            text=self.text if text is None else text,
-            finish_reason=reason,
-            usage=Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens),
-            timings=Timings(
-                prompt_ms=(first - self.start) * 1000,
-                total_ms=(end - self.start) * 1000,
-                tokens_per_second=rate,
-            ),
-        )

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from chmocoder.engine.models import check_model
-from chmocoder.engine.runtimes import (
+from chmocoder.engine.runtimes.base import (
     Collector,
     LoadSettings,
     TokenSink,

@@ -21,7 +21,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from chmocoder.engine.runtimes import Collector, LoadSettings, TokenSink
+from chmocoder.engine.runtimes.base import Collector, LoadSettings, TokenSink
 from chmocoder.engine.types import (
     EngineError,
     GenerationParams,

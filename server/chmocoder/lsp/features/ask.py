@@ -20,25 +20,25 @@ from chmocoder.lsp.progress import ModelProgress
 from chmocoder.lsp.server import ChmoServer
 
 if TYPE_CHECKING:
-    from chmocoder.lsp import wire
+    from chmocoder.lsp.wire import Target
 
 THROTTLE_S = 0.1
 
 
-def _target(args: tuple[Any, ...], *, needs_question: bool = False) -> wire.Target:
-    from chmocoder.lsp import wire  # pydantic, at the first command (see lsp/wire.py)
+def _target(args: tuple[Any, ...], *, needs_question: bool = False) -> Target:
+    from chmocoder.lsp.wire import parse_target  # pydantic, at the first command (wire.py)
 
-    return wire.parse_target(args, needs_question=needs_question)
+    return parse_target(args, needs_question=needs_question)
 
 
-def _document(ls: ChmoServer, target: wire.Target) -> Document:
+def _document(ls: ChmoServer, target: Target) -> Document:
     doc = ls.document(target.uri)
     if doc is None:
         raise JsonRpcInvalidParams(f"{target.uri} is not open")
     return doc
 
 
-def _offsets(ls: ChmoServer, doc: Document, target: wire.Target) -> tuple[int, int]:
+def _offsets(ls: ChmoServer, doc: Document, target: Target) -> tuple[int, int]:
     if target.range is not None:
         r = types.Range(
             start=types.Position(target.range.start.line, target.range.start.character),
