@@ -49,8 +49,13 @@ def offset_of(source: bytes, line: int, column: int | None) -> int:
     start = sum(len(ln) + 1 for ln in lines[: line - 1])
     text = lines[line - 1].decode("utf-8", errors="replace")
     if column is None:
-        column = len(text) - len(text.lstrip()) + 1
+        column = first_column(text)
     return start + len(text[: column - 1].encode("utf-8"))
+
+
+def first_column(text: str) -> int:
+    """The 1-based column of a line's first non-blank character (as editors count them)."""
+    return len(text) - len(text.lstrip()) + 1
 
 
 def _project_root(path: Path) -> Path:

@@ -20,7 +20,14 @@ from chmocoder import compose
 from chmocoder.analysis.syntax import syntax_problems
 from chmocoder.assist.edits import apply, syntax_fix
 from chmocoder.assist.review import ReviewState
-from chmocoder.cli_files import LocationError, ProgressBar, load_file, offset_of, parse_location
+from chmocoder.cli_files import (
+    LocationError,
+    ProgressBar,
+    first_column,
+    load_file,
+    offset_of,
+    parse_location,
+)
 from chmocoder.config import Settings
 from chmocoder.engine.stats import StatsStore
 from chmocoder.engine.types import EngineError
@@ -271,8 +278,7 @@ async def review(args: argparse.Namespace) -> int:
     await _close(session)
     text_lines = doc.source.split(b"\n")
     for f in findings:
-        row_text = text_lines[f.row].decode("utf-8", errors="replace")
-        column = len(row_text) - len(row_text.lstrip()) + 1
+        column = first_column(text_lines[f.row].decode("utf-8", errors="replace"))
         lines.append((f.row + 1, column, f.severity, f.message))
     for row, column, severity, message in sorted(lines):
         print(f"{path}:{row}:{column}: {severity}: {message}")

@@ -105,7 +105,6 @@ class Daemon:
         return Stats(
             model=self.runtime.info,
             pid=os.getpid(),
-            model_loads=1,
             clients=self.clients,
             queued=s.queued(),
             running=s.running is not None,

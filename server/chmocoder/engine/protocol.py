@@ -93,7 +93,6 @@ class Stats(BaseModel):
     type: Literal["stats_result"] = "stats_result"
     model: ModelInfo
     pid: int
-    model_loads: int
     clients: int
     queued: int
     running: bool
