@@ -20,10 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from chmocoder.engine.engine import Engine, EngineConfig
+from chmocoder.engine.engine import Engine
 from chmocoder.engine.models import resolve_model
 from chmocoder.engine.types import GenerationParams
-from common import report
+from common import engine_config, report
 
 THREADS = 2
 N_CTX = 2048
@@ -68,7 +68,7 @@ def raw_decode_rate(model: Path) -> list[float]:
 
 async def through_daemon(model: Path, cache_dir: Path) -> dict[str, object]:
     engine = Engine(
-        EngineConfig(
+        engine_config(
             model=str(model), n_ctx=N_CTX, n_threads=THREADS, cache_dir=cache_dir, idle_s=60
         )
     )

@@ -25,7 +25,7 @@ from tests.support.tiny_model import write_tiny_llama
 
 from chmocoder.engine.models import resolve_model
 from chmocoder.engine.runtimes import physical_cores
-from common import median_ms, p95_ms, report
+from common import engine_config, median_ms, p95_ms, report
 from lsp_driver import PYTHON, Driver
 
 SERVER = [PYTHON, "-m", "chmocoder", "serve"]
@@ -96,7 +96,7 @@ async def review(model: Path, cache: Path) -> tuple[float, int, float, int]:
 async def listing_latency(
     model: Path, cache: Path, threads: int = 0
 ) -> tuple[list[float], list[float], int]:
-    from chmocoder.engine.engine import Engine, EngineConfig
+    from chmocoder.engine.engine import Engine
     from chmocoder.engine.types import GenerationParams
 
     driver = Driver(*SERVER)
@@ -123,7 +123,7 @@ async def listing_latency(
     await sample(20)  # warm up
     idle = await sample(200)
     engine = Engine(
-        EngineConfig(model=str(model), n_ctx=4096, n_threads=threads, cache_dir=cache, idle_s=10)
+        engine_config(model=str(model), n_ctx=4096, n_threads=threads, cache_dir=cache, idle_s=10)
     )
     await engine.start()  # threads 0: the default, physical cores but one
     measuring = True

@@ -29,11 +29,11 @@ from chmocoder.analysis.document import Document
 from chmocoder.analysis.languages import LanguageRegistry
 from chmocoder.assist import prompts
 from chmocoder.engine.catalogue import catalogue
-from chmocoder.engine.engine import Engine, EngineConfig
+from chmocoder.engine.engine import Engine
 from chmocoder.engine.models import resolve_model
 from chmocoder.engine.runtimes import LoadSettings, threads_for
 from chmocoder.engine.types import GenerationParams, Prompt
-from common import report, rss_kib
+from common import engine_config, report, rss_kib
 
 N_CTX = 4096
 TOKENS = 128
@@ -96,7 +96,7 @@ def raw(path: Path, threads: int) -> dict[str, float]:
 
 async def daemon(name: str, threads: int, cache: Path) -> dict[str, float]:
     engine = Engine(
-        EngineConfig(model=name, n_ctx=N_CTX, n_threads=threads, cache_dir=cache, idle_s=30)
+        engine_config(model=name, n_ctx=N_CTX, n_threads=threads, cache_dir=cache, idle_s=30)
     )
     started = time.perf_counter()
     info = await engine.start()
@@ -135,7 +135,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="0: the product's default")
     args = parser.parse_args()
     os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="chmo-bench-run-"))
-    threads = threads_for(LoadSettings(n_threads=args.threads))
+    threads = threads_for(LoadSettings(n_ctx=N_CTX, n_threads=args.threads))
     rows = []
     for name in args.models.split(","):
         path = resolve_model(name, Path.home() / ".cache" / "chmocoder")

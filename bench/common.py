@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import platform
 import statistics
@@ -102,3 +103,12 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def engine_config(**fields: Any) -> Any:
+    """The engine's config as the product builds it from the default Settings, with `fields`
+    (EngineConfig's own names) changed."""
+    from chmocoder import compose
+    from chmocoder.config import Settings
+
+    return dataclasses.replace(compose.engine_config(Settings()), **fields)

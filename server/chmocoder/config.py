@@ -13,10 +13,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from chmocoder.assist.prompts import Audience
+from chmocoder.engine.runtimes.base import RuntimeName
 from chmocoder.paths import default_cache_dir
 
-Audience = Literal["beginner", "intermediate", "expert"]
-RuntimeName = Literal["llama-cpp", "ctransformers", "openai"]
 ReviewMode = Literal["off", "onSave", "onChange"]
 LogLevel = Literal["debug", "info", "warning", "error"]
 

@@ -283,7 +283,9 @@ async def test_load_failure_is_reported(tmp_path: Path, tiny_model: Path) -> Non
     bad = tmp_path / "bad.gguf"
     bad.write_bytes(tiny_model.read_bytes()[:300_000])
     client = DaemonClient(
-        DaemonSpec(runtime="llama-cpp", model=bad, fingerprint="bad" * 5, idle_s=5)
+        DaemonSpec(
+            runtime="llama-cpp", model=bad, fingerprint="bad" * 5, n_ctx=2048, n_threads=1, idle_s=5
+        )
     )
     with pytest.raises(EngineError) as error:
         await client.connect()

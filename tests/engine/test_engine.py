@@ -15,8 +15,10 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel, Field
 
-from chmocoder.engine.engine import CallRecord, Engine, EngineConfig, extract_json
+from chmocoder.engine.engine import CallRecord, Engine, extract_json
 from chmocoder.engine.types import ChatMessage, EngineError, GenerationParams
+
+from ..support.common import engine_config
 
 
 class Finding(BaseModel):
@@ -64,7 +66,7 @@ def openai_server(tiny_model: Path) -> Iterator[str]:
 @pytest.fixture
 async def engine(tiny_model: Path, tmp_path: Path) -> AsyncIterator[Engine]:
     made = Engine(
-        EngineConfig(model=str(tiny_model), cache_dir=tmp_path / "cache", n_ctx=2048, idle_s=20)
+        engine_config(model=str(tiny_model), cache_dir=tmp_path / "cache", n_ctx=2048, idle_s=20)
     )
     yield made
     if made.daemon is not None:
@@ -74,7 +76,7 @@ async def engine(tiny_model: Path, tmp_path: Path) -> AsyncIterator[Engine]:
 
 async def test_cache_answers_after_a_restart(tiny_model: Path, tmp_path: Path) -> None:
     records: list[CallRecord] = []
-    config = EngineConfig(
+    config = engine_config(
         model=str(tiny_model), cache_dir=tmp_path / "cache", n_ctx=2048, idle_s=20
     )
     first = Engine(config, on_record=records.append)
@@ -122,7 +124,7 @@ async def test_structured_output_without_grammar_retries_then_fails(
     """ctransformers has no grammar: random text is validated, retried once, then a clear error."""
     records: list[CallRecord] = []
     engine = Engine(
-        EngineConfig(
+        engine_config(
             model=str(tiny_model),
             runtime="ctransformers",
             cache_dir=tmp_path / "c",
@@ -148,7 +150,7 @@ async def test_openai_runtime_streams_completions_and_chat(
 ) -> None:
     monkeypatch.setenv("CHMO_TEST_KEY", "sekret")
     engine = Engine(
-        EngineConfig(
+        engine_config(
             runtime="openai",
             endpoint=openai_server,
             api_key_env="CHMO_TEST_KEY",
@@ -176,7 +178,7 @@ async def test_openai_runtime_wrong_key_and_no_server(
 ) -> None:
     monkeypatch.setenv("CHMO_TEST_KEY", "wrong")
     engine = Engine(
-        EngineConfig(
+        engine_config(
             runtime="openai",
             endpoint=openai_server,
             api_key_env="CHMO_TEST_KEY",
@@ -187,20 +189,20 @@ async def test_openai_runtime_wrong_key_and_no_server(
         await engine.start()
     assert error.value.code == "unauthorized"
     nobody = Engine(
-        EngineConfig(
+        engine_config(
             runtime="openai", endpoint=f"http://127.0.0.1:{_free_port()}/v1", cache_dir=tmp_path
         )
     )
     with pytest.raises(EngineError) as error:
         await nobody.start()
     assert error.value.code == "server-unreachable" and "cannot be reached" in error.value.message
-    bad = Engine(EngineConfig(runtime="openai", endpoint="ftp://example", cache_dir=tmp_path))
+    bad = Engine(engine_config(runtime="openai", endpoint="ftp://example", cache_dir=tmp_path))
     with pytest.raises(EngineError, match="not an http"):
         await bad.start()
 
 
 async def test_missing_model_file_is_a_clear_error(tmp_path: Path) -> None:
-    engine = Engine(EngineConfig(model=str(tmp_path / "none.gguf"), cache_dir=tmp_path))
+    engine = Engine(engine_config(model=str(tmp_path / "none.gguf"), cache_dir=tmp_path))
     with pytest.raises(EngineError, match="does not exist"):
         await engine.start()
 

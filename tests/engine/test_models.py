@@ -48,7 +48,7 @@ def test_truncated_model_is_refused_before_loading(
     cut = tmp_path / "cut.gguf"
     cut.write_bytes(data[: int(len(data) * keep)])
     with pytest.raises(EngineError) as error:
-        load_runtime("llama-cpp", cut, LoadSettings())
+        load_runtime("llama-cpp", cut, LoadSettings(n_ctx=2048, n_threads=0))
     assert error.value.code in ("model-invalid", "model-load")
     assert "cut.gguf" in error.value.message
 

@@ -15,10 +15,13 @@ from typing import Any
 
 import pytest
 
-from chmocoder.engine.engine import Engine, EngineConfig
-from chmocoder.engine.runtimes import LoadSettings
+from chmocoder.config import Settings
+from chmocoder.engine.engine import Engine
+from chmocoder.engine.runtimes import OpenAISettings
 from chmocoder.engine.runtimes.openai import OpenAIRuntime
 from chmocoder.engine.types import EngineError, GenerationParams
+
+from ..support.common import engine_config
 
 
 def sse(text: str) -> bytes:
@@ -84,7 +87,16 @@ def server() -> Iterator[tuple[str, type[Bad]]]:
 
 
 def runtime(endpoint: str, **timeouts: float) -> OpenAIRuntime:
-    return OpenAIRuntime(LoadSettings(endpoint=endpoint, model_name="m", **timeouts))  # type: ignore[arg-type]
+    defaults = Settings()
+    settings = OpenAISettings(
+        endpoint=endpoint,
+        n_ctx=defaults.n_ctx,
+        model_name="m",
+        connect_timeout_s=timeouts.get("connect_timeout_s", defaults.connect_timeout_s),
+        first_byte_timeout_s=timeouts.get("first_byte_timeout_s", defaults.first_byte_timeout_s),
+        request_timeout_s=timeouts.get("request_timeout_s", defaults.request_timeout_s),
+    )
+    return OpenAIRuntime(settings)
 
 
 def test_a_stream_that_ignores_max_tokens_is_stopped(server: tuple[str, type[Bad]]) -> None:
@@ -160,7 +172,7 @@ async def test_errors_and_empty_answers_are_never_cached(
 ) -> None:
     endpoint, handler = server
     engine = Engine(
-        EngineConfig(model="m", runtime="openai", endpoint=endpoint, cache_dir=tmp_path)
+        engine_config(model="m", runtime="openai", endpoint=endpoint, cache_dir=tmp_path)
     )
     params = GenerationParams(max_tokens=20, temperature=0)
     handler.mode = "garbage"

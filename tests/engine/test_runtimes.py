@@ -36,7 +36,7 @@ def test_llama_cpp_generates_and_streams(tiny_model: Path) -> None:
 
 
 def test_llama_cpp_stops_when_told(tiny_model: Path) -> None:
-    runtime = load_runtime("llama-cpp", tiny_model, LoadSettings(n_ctx=2048))
+    runtime = load_runtime("llama-cpp", tiny_model, LoadSettings(n_ctx=2048, n_threads=0))
     seen: list[str] = []
     result = runtime.generate(
         "x", GenerationParams(max_tokens=1000), lambda t: seen.append(t) or len(seen) < 3
@@ -46,7 +46,7 @@ def test_llama_cpp_stops_when_told(tiny_model: Path) -> None:
 
 
 def test_llama_cpp_resume_continues_the_text(tiny_model: Path) -> None:
-    runtime = load_runtime("llama-cpp", tiny_model, LoadSettings(n_ctx=1024))
+    runtime = load_runtime("llama-cpp", tiny_model, LoadSettings(n_ctx=1024, n_threads=0))
     params = GenerationParams(max_tokens=8, temperature=0.0, repeat_penalty=1.0)
     first = runtime.generate("abc", params, lambda t: True)
     whole = first.text
@@ -62,7 +62,7 @@ def test_llama_cpp_resume_continues_the_text(tiny_model: Path) -> None:
 
 def test_llama_cpp_json_schema_grammar_gives_valid_json(tiny_model: Path) -> None:
     """Random weights, constrained by the schema's grammar: the output still parses."""
-    runtime = load_runtime("llama-cpp", tiny_model, LoadSettings(n_ctx=2048))
+    runtime = load_runtime("llama-cpp", tiny_model, LoadSettings(n_ctx=2048, n_threads=0))
     params = GenerationParams(
         max_tokens=400, json_schema=Finding.model_json_schema(), seed=1, temperature=0.8
     )
@@ -74,7 +74,7 @@ def test_llama_cpp_json_schema_grammar_gives_valid_json(tiny_model: Path) -> Non
 
 
 def test_chat_messages_without_template_render_as_a_document(tiny_model: Path) -> None:
-    runtime = load_runtime("llama-cpp", tiny_model, LoadSettings(n_ctx=1024))
+    runtime = load_runtime("llama-cpp", tiny_model, LoadSettings(n_ctx=1024, n_threads=0))
     assert runtime.info.chat is False  # the tiny model is a "base" model: no template, no -it name
     messages = [
         ChatMessage(role="system", content="Be brief."),
@@ -99,14 +99,14 @@ def test_ctransformers_generates(tiny_model: Path) -> None:
 
 def test_ctransformers_refuses_gemma3_naming_the_architecture(gemma_model: Path) -> None:
     with pytest.raises(EngineError) as error:
-        load_runtime("ctransformers", gemma_model, LoadSettings())
+        load_runtime("ctransformers", gemma_model, LoadSettings(n_ctx=2048, n_threads=0))
     assert error.value.code == "unsupported-architecture"
     assert "gemma3" in error.value.message and "llama-cpp" in error.value.message
 
 
 def test_gemma_explains_code(gemma_model: Path) -> None:
     """The packaged Gemma 3 270M (a base model) continues a code explanation sensibly."""
-    runtime = load_runtime("llama-cpp", gemma_model, LoadSettings(n_ctx=2048))
+    runtime = load_runtime("llama-cpp", gemma_model, LoadSettings(n_ctx=2048, n_threads=0))
     assert runtime.info.architecture == "gemma3" and runtime.info.chat is False
     prompt = (
         "Python code:\n```python\ndef clamp(value, low, high):\n    return max(low, min(value, high))\n```\n\n"
@@ -122,7 +122,7 @@ def test_gemma_explains_code(gemma_model: Path) -> None:
 
 def test_unknown_runtime() -> None:
     with pytest.raises(EngineError, match="unknown runtime"):
-        load_runtime("tensorflow", None, LoadSettings())
+        load_runtime("tensorflow", None, LoadSettings(n_ctx=2048, n_threads=0))
 
 
 def test_physical_cores() -> None:

@@ -4,12 +4,14 @@ conftest.py keeps the fixtures)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from pathlib import Path
 
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.languages import LanguageRegistry
+from chmocoder.engine.engine import EngineConfig
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 REPO = Path(__file__).parent.parent.parent
@@ -75,3 +77,12 @@ def pulls(client) -> bool:  # type: ignore[no-untyped-def]
     return bool(
         capabilities and capabilities.text_document and capabilities.text_document.diagnostic
     )
+
+
+def engine_config(**fields: object) -> EngineConfig:
+    """The engine's config as the product builds it from the default Settings, with `fields`
+    (EngineConfig's own names) changed."""
+    from chmocoder import compose
+    from chmocoder.config import Settings
+
+    return dataclasses.replace(compose.engine_config(Settings()), **fields)  # type: ignore[arg-type]

@@ -97,3 +97,27 @@ def test_the_graph_is_read() -> None:
     """A check that found no modules or no imports would pass whatever the code did."""
     assert len(GRAPH) > 40
     assert "chmocoder.analysis.document" in GRAPH["chmocoder.lsp.features.documents"]
+
+
+def test_start_up_loads_neither_pydantic_nor_the_model_side() -> None:
+    """What `serve` imports before it can answer `initialize` (bench/bench_startup.py):
+    pygls and tree-sitter, not pydantic, the settings, the engine or a model runtime."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from chmocoder.cli import _parser\n"
+        "from chmocoder.lsp import create_server\n"
+        "_parser(); create_server()\n"
+        "print('\\n'.join(sorted(sys.modules)))\n"
+    )
+    loaded = set(
+        subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
+    assert "chmocoder.lsp.features.hover" in loaded  # the check sees the server's modules
+    heavy = {"pydantic", "chmocoder.config", "chmocoder.engine.engine", "chmocoder.assist.assistant",
+             "llama_cpp", "ctransformers", "chmocoder.analysis.index"}  # fmt: skip
+    assert heavy & loaded == set()

@@ -4,14 +4,16 @@ actions (listed instantly; the model runs only when one is chosen)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.symbols import definitions_at
 from chmocoder.analysis.syntax import syntax_problems
 from chmocoder.assist.edits import syntax_fix
-from chmocoder.assist.prompts import EditTask
 from chmocoder.assist.results import Edit
+
+if TYPE_CHECKING:  # prompts imports the engine's types (pydantic): not at start-up
+    from chmocoder.assist.prompts import EditTask
 
 OfferKind = Literal["quickfix", "rewrite", "explain"]
 

@@ -47,6 +47,7 @@ from chmocoder.engine.protocol import (
     encode,
     read_frame,
 )
+from chmocoder.engine.scheduler import MAX_QUEUE
 from chmocoder.engine.types import (
     EngineError,
     GenerationParams,
@@ -68,10 +69,10 @@ class DaemonSpec:
     runtime: str
     model: Path
     fingerprint: str
-    n_ctx: int = 4096
-    n_threads: int = 0
-    idle_s: float = 600.0
-    max_queue: int = 64
+    n_ctx: int
+    n_threads: int
+    idle_s: float
+    max_queue: int = MAX_QUEUE
 
     def socket_path(self) -> Path:
         settings = hashlib.sha256(f"{self.n_ctx}:{self.n_threads}".encode()).hexdigest()[:6]

@@ -199,11 +199,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="chmocoder-daemon")
     parser.add_argument("--socket", type=Path, required=True)
     parser.add_argument("--runtime", required=True)
-    parser.add_argument("--model", type=Path)
-    parser.add_argument("--n-ctx", type=int, default=4096)
-    parser.add_argument("--n-threads", type=int, default=0)
+    parser.add_argument("--model", type=Path, required=True)
+    parser.add_argument("--n-ctx", type=int, required=True)
+    parser.add_argument("--n-threads", type=int, required=True)
     parser.add_argument(
-        "--idle", type=float, default=600.0, help="exit after this many idle seconds"
+        "--idle", type=float, required=True, help="exit after this many idle seconds"
     )
     parser.add_argument("--max-queue", type=int, default=MAX_QUEUE)
     parser.add_argument("--log-level", default="info")

@@ -16,7 +16,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -26,7 +26,7 @@ from chmocoder.engine.cache import ResultCache, cache_key
 from chmocoder.engine.catalogue import Progress
 from chmocoder.engine.client import DaemonClient, DaemonSpec
 from chmocoder.engine.models import check_model, fingerprint, resolve_model
-from chmocoder.engine.runtimes import LoadSettings, Runtime
+from chmocoder.engine.runtimes import LOCAL_RUNTIMES, OpenAISettings, Runtime
 from chmocoder.engine.types import (
     EngineError,
     GenerationParams,
@@ -46,18 +46,22 @@ T_co = TypeVar("T_co")
 
 @dataclass(frozen=True)
 class EngineConfig:
-    model: str = "default"
-    runtime: str = "llama-cpp"
-    endpoint: str = "http://127.0.0.1:8080/v1"
-    api_key_env: str = "CHMOCODER_API_KEY"
-    n_ctx: int = 4096
-    n_threads: int = 0
-    cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "chmocoder")
-    idle_s: float = 600.0
+    """What the engine needs, built from Settings by compose.engine_config (the defaults are
+    Settings'); two equal configs mean the same engine can go on serving."""
+
+    model: str
+    runtime: str
+    endpoint: str
+    api_key_env: str
+    n_ctx: int
+    n_threads: int
+    cache_dir: Path
+    idle_s: float
+    connect_timeout_s: float
+    first_byte_timeout_s: float
+    request_timeout_s: float
     use_cache: bool = True
-    connect_timeout_s: float = 5.0
-    first_byte_timeout_s: float = 10.0
-    request_timeout_s: float = 300.0
+    """False: no result cache (benchmarks of cold generations)."""
 
 
 @dataclass(frozen=True)
@@ -177,7 +181,7 @@ class Engine:
             if c.runtime == "openai":
                 from chmocoder.engine.runtimes.openai import OpenAIRuntime
 
-                settings = LoadSettings(
+                settings = OpenAISettings(
                     n_ctx=c.n_ctx,
                     endpoint=c.endpoint,
                     api_key=os.environ.get(c.api_key_env) or None,
@@ -190,7 +194,7 @@ class Engine:
                 self._backend = _InProcess(runtime)
                 self.info = runtime.info
                 return self.info
-            if c.runtime not in ("llama-cpp", "ctransformers"):
+            if c.runtime not in LOCAL_RUNTIMES:
                 raise EngineError("runtime-unknown", f"unknown runtime {c.runtime!r}")
             path = await asyncio.to_thread(resolve_model, c.model, c.cache_dir, self.on_progress)
             await asyncio.to_thread(check_model, path)

@@ -7,10 +7,13 @@ from pathlib import Path
 
 from chmocoder.engine.errors import EngineError
 from chmocoder.engine.runtimes.base import (
+    LOCAL_RUNTIMES,
     RUNTIMES,
     Collector,
     LoadSettings,
+    OpenAISettings,
     Runtime,
+    RuntimeName,
     TokenSink,
     local_model_info,
     physical_cores,
@@ -19,10 +22,13 @@ from chmocoder.engine.runtimes.base import (
 )
 
 __all__ = [
+    "LOCAL_RUNTIMES",
     "RUNTIMES",
     "Collector",
     "LoadSettings",
+    "OpenAISettings",
     "Runtime",
+    "RuntimeName",
     "TokenSink",
     "load_runtime",
     "local_model_info",
@@ -32,22 +38,18 @@ __all__ = [
 ]
 
 
-def load_runtime(name: str, model: Path | None, settings: LoadSettings) -> Runtime:
-    """Load a runtime; raises EngineError with a reason the user can act on."""
+def load_runtime(name: str, model: Path, settings: LoadSettings) -> Runtime:
+    """Load a local runtime (the daemon does); raises EngineError with a reason the user
+    can act on. Runtime "openai" is no local runtime: the engine makes it itself."""
     if name == "llama-cpp":
         from chmocoder.engine.runtimes.llama_cpp import LlamaCppRuntime
 
-        assert model is not None
         return LlamaCppRuntime(model, settings)
     if name == "ctransformers":
         from chmocoder.engine.runtimes.ctransformers import CTransformersRuntime
 
-        assert model is not None
         return CTransformersRuntime(model, settings)
-    if name == "openai":
-        from chmocoder.engine.runtimes.openai import OpenAIRuntime
-
-        return OpenAIRuntime(settings)
     raise EngineError(
-        "runtime-unknown", f"unknown runtime {name!r}; use one of {', '.join(RUNTIMES)}"
+        "runtime-unknown",
+        f"unknown runtime {name!r}; the local ones are {', '.join(LOCAL_RUNTIMES)}",
     )

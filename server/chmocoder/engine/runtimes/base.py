@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol, get_args
 
 from chmocoder.engine.gguf_header import GGUFHeader
 from chmocoder.engine.models import fingerprint
@@ -26,22 +26,34 @@ from chmocoder.engine.types import (
 TokenSink = Callable[[str], bool]
 """Receives each piece of generated text; returning False stops generation."""
 
-RUNTIMES = ("llama-cpp", "ctransformers", "openai")
+RuntimeName = Literal["llama-cpp", "ctransformers", "openai"]
+RUNTIMES: tuple[RuntimeName, ...] = get_args(RuntimeName)
+LOCAL_RUNTIMES: tuple[RuntimeName, ...] = ("llama-cpp", "ctransformers")
+"""The runtimes that load a GGUF file in the model daemon."""
 
 
 @dataclass(frozen=True)
 class LoadSettings:
-    n_ctx: int = 4096
-    n_threads: int = 0
-    """0: the physical cores."""
-    endpoint: str = "http://127.0.0.1:8080/v1"
+    """How a local runtime loads its model (values from Settings, through compose.py)."""
+
+    n_ctx: int
+    n_threads: int
+    """0: the default, physical cores but one (threads_for)."""
+
+
+@dataclass(frozen=True)
+class OpenAISettings:
+    """How runtime "openai" reaches its server (values from Settings, through compose.py)."""
+
+    endpoint: str
+    n_ctx: int
+    connect_timeout_s: float
+    first_byte_timeout_s: float
+    request_timeout_s: float
+    """A request's deadline, however the server streams."""
     api_key: str | None = None
     model_name: str = ""
-    """For runtime openai: the model name the server knows."""
-    connect_timeout_s: float = 5.0
-    first_byte_timeout_s: float = 10.0
-    request_timeout_s: float = 300.0
-    """For runtime openai: a request's deadline, however the server streams."""
+    """The model name the server knows ("": the server's only or default one)."""
 
 
 class Runtime(Protocol):

@@ -21,7 +21,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from chmocoder.engine.runtimes.base import Collector, LoadSettings, TokenSink
+from chmocoder.engine.runtimes.base import Collector, OpenAISettings, TokenSink
 from chmocoder.engine.types import (
     EngineError,
     GenerationParams,
@@ -55,7 +55,7 @@ class _Deadline:
 
 
 class OpenAIRuntime:
-    def __init__(self, settings: LoadSettings) -> None:
+    def __init__(self, settings: OpenAISettings) -> None:
         parts = urlsplit(settings.endpoint)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise EngineError(
