@@ -50,6 +50,11 @@ class RecordedEngine:
         )
         return self.info
 
+    def cached(
+        self, task: str, prompt: Prompt, params: GenerationParams
+    ) -> GenerationResult | None:
+        return None  # recorded answers are replayed in order, never looked up
+
     async def count_tokens(self, text: str) -> int:
         return len(text.encode()) // 4 + 1  # the BPE code tokenizers' rate, about 4 bytes a token
 

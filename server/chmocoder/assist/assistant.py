@@ -6,6 +6,7 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from chmocoder.analysis.context import MIN_BUDGET, CodeContext, DefinitionLookup, extract_context
 from chmocoder.analysis.document import Document
@@ -33,7 +34,6 @@ from chmocoder.assist.review import (
     is_sentence,
 )
 from chmocoder.assist.shaping import AnswerShaper
-from chmocoder.engine.engine import Engine
 from chmocoder.engine.types import (
     EngineError,
     GenerationParams,
@@ -80,10 +80,38 @@ class AssistSettings:
     context_tokens: int = 1536
 
 
+class Model(Protocol):
+    """What the assistant asks of the model's side: the engine (engine/engine.py), or in
+    tests recorded answers (tests/support/recorded.py)."""
+
+    info: ModelInfo | None
+    """Set once the model is started."""
+
+    async def start(self) -> ModelInfo: ...
+
+    async def count_tokens(self, text: str) -> int: ...
+
+    async def generate(
+        self,
+        task: str,
+        prompt: Prompt,
+        params: GenerationParams | None = None,
+        *,
+        priority: Priority = Priority.INTERACTIVE,
+        timeout_ms: int | None = None,
+        on_token: TokenCallback | None = None,
+        use_cache: bool = True,
+    ) -> GenerationResult: ...
+
+    def cached(
+        self, task: str, prompt: Prompt, params: GenerationParams
+    ) -> GenerationResult | None: ...
+
+
 class Assistant:
     def __init__(
         self,
-        engine: Engine,
+        engine: Model,
         settings: AssistSettings,
         history: History | None = None,
         workspace: DefinitionLookup | None = None,

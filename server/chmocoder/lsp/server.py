@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from chmocoder.assist.assistant import Assistant
     from chmocoder.assist.review import ReviewState
     from chmocoder.config import Settings
-    from chmocoder.engine.engine import CallRecord, EngineConfig
+    from chmocoder.engine.engine import CallRecord, Engine, EngineConfig
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +181,8 @@ class ChmoServer(LanguageServer):
         self.work = DocumentWork(lambda: self.loop)
         """Work in flight per document, and the rule that stops it (lsp/work.py)."""
         self._assistant: Assistant | None = None
+        self._engine: Engine | None = None
+        """The assistant's engine (the server loads, logs and closes it)."""
         self._assistant_for: tuple[object, object] = (None, None)
         """The settings and the index the assistant was last brought up to date with
         (settings are replaced, never changed in place)."""
@@ -252,17 +254,18 @@ class ChmoServer(LanguageServer):
 
         key = compose.engine_config(s)
         if self._assistant is None or key != self._engine_key:
-            if self._assistant is not None:
-                old = self._assistant.engine
-                self.loop.create_task(old.close())
+            if self._engine is not None:
+                self.loop.create_task(self._engine.close())
             parts = compose.build(
                 s, workspace=self.index.lookup if self.index else None, on_record=self._log_call
             )
             parts.engine.on_progress = AssemblyProgress(self)
+            self._engine = parts.engine
             self._assistant, self._stats, self._engine_key = parts.assistant, parts.stats, key
         a = self._assistant
         a.settings = compose.assist_settings(s)
-        a.engine.log_prompts = s.log_prompts
+        if self._engine is not None:
+            self._engine.log_prompts = s.log_prompts
         if self.index is not None:
             a.workspace = self.index.lookup
         self._assistant_for = (s, self.index)
@@ -271,7 +274,7 @@ class ChmoServer(LanguageServer):
     @property
     def model_started(self) -> bool:
         """Whether the model is loaded (or its server reached); asks nothing, builds nothing."""
-        return self._assistant is not None and self._assistant.engine.info is not None
+        return self._engine is not None and self._engine.info is not None
 
     @staticmethod
     def _log_call(record: CallRecord) -> None:
@@ -293,9 +296,9 @@ class ChmoServer(LanguageServer):
             stats.flush(timeout)
 
     async def shutdown_engine(self) -> None:
-        if self._assistant is not None:
-            await self._assistant.engine.close()
-            self._assistant = None
+        if self._engine is not None:
+            await self._engine.close()
+        self._assistant = self._engine = None
 
     # --- talking to the user ------------------------------------------------------------
 
