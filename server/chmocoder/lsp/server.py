@@ -20,6 +20,7 @@ from pygls.protocol.language_server import lsp_method
 
 from chmocoder import __version__
 from chmocoder.analysis.languages import LanguageRegistry
+from chmocoder.engine.errors import EngineError
 from chmocoder.lsp.progress import AssemblyProgress
 from chmocoder.lsp.work import DocumentWork
 
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
     from chmocoder.engine.engine import CallRecord, Engine, EngineConfig
 
 log = logging.getLogger(__name__)
+
+SETUP_ERRORS = ("model-", "runtime-", "daemon-", "endpoint-", "server-", "unsupported-")
+"""EngineError codes that say the set-up is wrong, not this request."""
 
 
 class ChmoProtocol(LanguageServerProtocol):
@@ -301,6 +305,19 @@ class ChmoServer(LanguageServer):
         self._assistant = self._engine = None
 
     # --- talking to the user ------------------------------------------------------------
+
+    def tell_failure(self, what: str, error: EngineError) -> None:
+        """The one rule for showing the model's failures. A stale answer (the document
+        changed) is information; a problem with the set-up (the model, its runtime or
+        server, missing, broken or unreachable) is an error, shown once a session, since
+        every request would repeat it until it is mended; the rest are warnings."""
+        message = f"{what} failed: {error.message}"
+        if error.code == "stale":
+            self.tell(message, types.MessageType.Info)
+        elif error.code.startswith(SETUP_ERRORS):
+            self.tell(error.message, types.MessageType.Error, once=True)
+        else:
+            self.tell(message)
 
     def tell(
         self,

@@ -120,7 +120,7 @@ async def resolve_action(ls: ChmoServer, action: types.CodeAction) -> types.Code
                 ),
             )
     except EngineError as exc:
-        ls.tell(f"{title} failed: {exc.message}")
+        ls.tell_failure(title, exc)
         action.disabled = types.CodeActionDisabled(reason=exc.message)
         return action
     if doc.version != data.version:

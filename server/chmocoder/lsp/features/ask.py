@@ -91,7 +91,7 @@ def register(server: ChmoServer) -> None:
                                        on_progress=progress.token),
                 )  # fmt: skip
             except EngineError as exc:
-                ls.tell(exc.message)
+                ls.tell_failure("The question", exc)
                 return stream.finish(f"*No answer: {exc.message}*")
         return {**stream.finish(answer.markdown), "turn": len(answer.history) + 1}
 
@@ -113,7 +113,7 @@ def register(server: ChmoServer) -> None:
                                            on_progress=progress.token),
                 )  # fmt: skip
             except EngineError as exc:
-                ls.tell(exc.message)
+                ls.tell_failure(title, exc)
                 return stream.finish(f"{facts}\n\n*No explanation: {exc.message}*")
         return stream.finish(
             f"{facts}\n\n---\n\n{explanation.markdown}" if facts else explanation.markdown

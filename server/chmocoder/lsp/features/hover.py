@@ -120,7 +120,7 @@ def register(server: ChmoServer) -> None:
             raise
 
         except EngineError as exc:
-            ls.tell(exc.message, once=True)
+            ls.tell_failure(f"Explaining `{inner.name}`", exc)
             return _hover(
                 f"{facts}\n\n---\n\n*No explanation: {exc.message}*", doc, inner, ls.encoding
             )

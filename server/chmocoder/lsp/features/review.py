@@ -57,7 +57,7 @@ async def run_review(ls: ChmoServer, doc: Document) -> int:
                 is_current=lambda: doc.version == version,
             )
     except EngineError as exc:
-        ls.tell(f"review failed: {exc.message}", once=True)
+        ls.tell_failure("The review", exc)
         return 0
     if doc.version != version or ls.document(doc.uri) is not doc:
         log.info("review of %s dropped: the document moved on", doc.uri)
