@@ -23,7 +23,7 @@ from chmocoder.assist.edits import (
     verify,
 )
 from chmocoder.assist.history import History
-from chmocoder.assist.prompts import Audience, EditTask, PromptSpec
+from chmocoder.assist.prompts import Audience, EditTask, PromptSpec, Task
 from chmocoder.assist.results import Answer, Edit, Explanation, Finding, Fix
 from chmocoder.assist.review import (
     ReviewFinding,
@@ -188,7 +188,7 @@ class Assistant:
 
     async def _run(
         self,
-        task: str,
+        task: Task,
         make: Callable[[int], PromptSpec],
         max_tokens: int | None,
         on_token: TokenCallback | None,
@@ -221,7 +221,7 @@ class Assistant:
         """Tokens for an answer that rewrites `target`: its code plus a diagnosis line."""
         return min(self.settings.max_tokens * 2, max(256, len(target) // 2 + 128)) + 64
 
-    def _outcome(self, task: str, outcome: str) -> None:
+    def _outcome(self, task: Task, outcome: str) -> None:
         log.info("%s: %s", task, outcome)
         if self.on_outcome is not None:
             try:
@@ -378,7 +378,7 @@ class Assistant:
             )
 
         prompt, _lead, stop, budget = await self._fit(make, self._code_budget(target))
-        title = {"fix": "Fix", "docstring": "Add docstring", "simplify": "Simplify"}[task]
+        title = prompts.EDIT_TITLES[task]
         indentation = indentation_of(doc, target_start)
         reasons: list[str] = []
         for number, candidate in enumerate(EDIT_CANDIDATES, 1):

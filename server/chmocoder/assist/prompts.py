@@ -107,8 +107,16 @@ def explain_prompt(
 
 
 EditTask = Literal["fix", "docstring", "simplify"]
+Task = Literal["explain", "ask", "review", "fix", "docstring", "simplify"]
+"""Every task the assistant runs (the engine gets it as a label for its statistics)."""
 
-EDIT_TASKS: dict[str, str] = {
+EDIT_TITLES: dict[EditTask, str] = {
+    "fix": "Fix",
+    "docstring": "Add docstring",
+    "simplify": "Simplify",
+}
+
+EDIT_TASKS: dict[EditTask, str] = {
     "fix": "Fix the bug in the target code",
     "docstring": "Add a docstring or doc comment to the target code, in the language's usual style",
     "simplify": "Simplify the target code without changing what it does",
