@@ -9,19 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from ..support.common import FIXTURES, REPO
+from ..support.common import FIXTURES, run_cli
 
 SAMPLE = FIXTURES / "languages" / "sample.py"
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "chmocoder", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=REPO,
-    )
+    return run_cli(*args)
 
 
 def test_version() -> None:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from ..support.common import REPO
+from ..support.common import REPO, run_cli
 
 
 @pytest.fixture
@@ -27,14 +26,7 @@ def env(tiny_model: Path, tmp_path: Path) -> dict[str, str]:
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "chmocoder", *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-        cwd=REPO,
-    )
+    return run_cli(*args, env=env)
 
 
 def test_explain_prints_facts_then_the_explanation(env: dict[str, str]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -86,3 +87,15 @@ def engine_config(**fields: object) -> EngineConfig:
     from chmocoder.config import Settings
 
     return dataclasses.replace(compose.engine_config(Settings()), **fields)  # type: ignore[arg-type]
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`chmocoder ARGS` as a user runs it, from the repository's root."""
+    return subprocess.run(
+        [sys.executable, "-m", "chmocoder", *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+        cwd=REPO,
+    )
