@@ -13,7 +13,7 @@ from chmocoder.analysis.context import MIN_BUDGET, extract_context
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.languages import LanguageRegistry
 from chmocoder.analysis.symbols import Definition, Span
-from chmocoder.analysis.tokens import estimate_tokens
+from chmocoder.tokens import estimate_tokens
 
 from ..support.common import FIXTURES, open_document
 

@@ -17,7 +17,7 @@ from chmocoder.analysis.symbols import (
     imports,
     references_in,
 )
-from chmocoder.analysis.tokens import TokenCounter, estimate_tokens
+from chmocoder.tokens import TokenCounter, estimate_tokens
 
 DEFAULT_BUDGET = 1536
 MIN_BUDGET = 32

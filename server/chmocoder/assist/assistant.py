@@ -12,7 +12,6 @@ from chmocoder.analysis.context import MIN_BUDGET, CodeContext, DefinitionLookup
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.symbols import Definition, definitions_at
 from chmocoder.analysis.syntax import syntax_problems
-from chmocoder.analysis.tokens import estimate_tokens
 from chmocoder.assist import prompts
 from chmocoder.assist.edits import (
     extract_code,
@@ -44,6 +43,7 @@ from chmocoder.engine.types import (
     TokenCallback,
     prompt_text,
 )
+from chmocoder.tokens import estimate_tokens
 
 log = logging.getLogger(__name__)
 

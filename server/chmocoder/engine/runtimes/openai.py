@@ -31,6 +31,7 @@ from chmocoder.engine.types import (
     Usage,
     prompt_text,
 )
+from chmocoder.tokens import estimate_tokens
 
 log = logging.getLogger(__name__)
 
@@ -153,8 +154,8 @@ class OpenAIRuntime:
             connection.close()
 
     def count_tokens(self, text: str) -> int:
-        """An estimate (one per three bytes): the API has no standard tokenizer endpoint."""
-        return (len(text.encode("utf-8")) + 2) // 3
+        """An estimate (an over-count): the API has no standard tokenizer endpoint."""
+        return estimate_tokens(text)
 
     def generate(
         self, prompt: Prompt, params: GenerationParams, on_token: TokenSink, resume: str = ""

@@ -1,4 +1,6 @@
-"""Token counting for context budgets until the engine supplies the model's tokenizer."""
+"""The token estimate: for context budgets until the engine supplies the model's tokenizer,
+and for runtimes whose server has none to offer (openai). Used by analysis and engine alike,
+so it belongs to neither."""
 
 from __future__ import annotations
 
