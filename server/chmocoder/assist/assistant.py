@@ -142,17 +142,17 @@ class Assistant:
         limit = min(max_tokens or self.settings.max_tokens, self.settings.max_tokens)
         return GenerationParams(max_tokens=limit, temperature=self.settings.temperature, stop=stop)
 
-    def _fit_by_estimate(
+    def _full_budget(
         self, info: ModelInfo, make: Callable[[int], PromptSpec], max_tokens: int
-    ) -> tuple[Prompt, str, tuple[str, ...], int] | None:
-        """The prompt with the whole context budget, if it fits even by the token estimate
-        (an over-count): then no tokenizer round trip is needed. Else None."""
+    ) -> tuple[tuple[Prompt, str, tuple[str, ...], int], bool]:
+        """(prompt, lead, stop strings, answer budget) with the whole context budget, and
+        whether it fits even by the token estimate (an over-count: then no tokenizer round
+        trip is needed). The answer gets at most a third of the window."""
         max_tokens = max(16, min(max_tokens, info.context_length // 3))
         prompt, lead, stop = make(self.settings.context_tokens).build(info.chat)
         estimate = estimate_tokens(prompt_text(prompt)) + TEMPLATE_TOKENS
-        if estimate + max_tokens + RESERVE_TOKENS <= info.context_length:
-            return prompt, lead, stop, max_tokens
-        return None
+        fits = estimate + max_tokens + RESERVE_TOKENS <= info.context_length
+        return (prompt, lead, stop, max_tokens), fits
 
     async def _fit(
         self, make: Callable[[int], PromptSpec], max_tokens: int
@@ -161,17 +161,16 @@ class Assistant:
         answer gets at most a third of it, and the code context shrinks (measured with the
         model's own tokenizer) until prompt and answer fit."""
         info = await self.engine.start()
-        fitted = self._fit_by_estimate(info, make, max_tokens)
-        if fitted is not None:
+        fitted, fits = self._full_budget(info, make, max_tokens)
+        if fits:
             return fitted
+        prompt, lead, stop, max_tokens = fitted  # the first attempt, measured below
         window = info.context_length
-        max_tokens = max(16, min(max_tokens, window // 3))
         budget = self.settings.context_tokens
-        for _ in range(6):
-            spec = make(budget)
-            prompt, lead, stop = spec.build(info.chat)
-            text = prompt_text(prompt)
-            used = await self.engine.count_tokens(text)
+        for attempt in range(6):
+            if attempt:
+                prompt, lead, stop = make(budget).build(info.chat)
+            used = await self.engine.count_tokens(prompt_text(prompt))
             over = used + max_tokens + RESERVE_TOKENS - window
             if over <= 0 or budget <= MIN_BUDGET:
                 break
@@ -198,24 +197,12 @@ class Assistant:
     ) -> tuple[str, GenerationResult]:
         """A prose answer, streamed through the shaper (see shaping.py)."""
         prompt, lead, stop, limit = await self._fit(make, max_tokens or self.settings.max_tokens)
-        shaper = self._shaper(lead, source, on_token, on_progress)
+        shaper = _shaper(lead, source, on_token, on_progress)
         result = await self.engine.generate(
             task, prompt, self._params(limit, stop), priority=priority, on_token=shaper
         )
         text = shaper.finish(complete=result.finish_reason == "stop")
         return text, result
-
-    def _shaper(
-        self,
-        lead: str,
-        source: str,
-        on_token: TokenCallback | None = None,
-        on_progress: TokenCallback | None = None,
-    ) -> AnswerShaper:
-        """The shaper of one prose answer, given the part of the lead the reader sees."""
-        shaper = AnswerShaper(on_token or (lambda _piece: None), source, on_progress)
-        shaper(_visible(lead))
-        return shaper
 
     def _code_budget(self, target: str) -> int:
         """Tokens for an answer that rewrites `target`: its code plus a diagnosis line."""
@@ -298,9 +285,8 @@ class Assistant:
         if info is None:
             return None
         title, shown, make = self._explain_parts(doc, offset, None, path)
-        budget = prompts.EXPLAIN_TOKENS[self.settings.audience]
-        fitted = self._fit_by_estimate(info, make, budget)
-        if fitted is None:
+        fitted, fits = self._full_budget(info, make, prompts.EXPLAIN_TOKENS[self.settings.audience])
+        if not fits:
             return None
         prompt, lead, stop, limit = fitted
         hit = self.engine.cached("explain", prompt, self._params(limit, stop))
@@ -543,12 +529,19 @@ def _callers(
 def _shaped_whole(lead: str, source: str, text: str, complete: bool) -> str:
     """A whole cached answer through the shaper, as `_run` shapes it piece by piece (the
     same answer is shown again on every hover of its definition: shaped once)."""
-    shaper = AnswerShaper(lambda _piece: None, source)
-    shaper(_visible(lead))
+    shaper = _shaper(lead, source)
     shaper(text)
     return shaper.finish(complete=complete)
 
 
-def _visible(lead: str) -> str:
-    """The part of a prompt's lead the reader sees (after its "Label: ")."""
-    return lead.split(": ", 1)[1] if ": " in lead else ""
+def _shaper(
+    lead: str,
+    source: str,
+    on_token: TokenCallback | None = None,
+    on_progress: TokenCallback | None = None,
+) -> AnswerShaper:
+    """The shaper of one prose answer, fed first the part of the prompt's lead the reader
+    sees (after its "Label: ")."""
+    shaper = AnswerShaper(on_token or (lambda _piece: None), source, on_progress)
+    shaper(lead.split(": ", 1)[1] if ": " in lead else "")
+    return shaper
