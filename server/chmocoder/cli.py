@@ -118,32 +118,43 @@ def add_model_flags(parser: argparse.ArgumentParser) -> None:
         help="a catalogue name (qwen2.5-coder-1.5b, qwen2.5-coder-0.5b, gemma3-270m), "
         '"default" or a GGUF path',
     )
-    group.add_argument("--runtime", choices=_Runtimes())
+    group.add_argument("--runtime", choices=_Choices(_runtimes))
     group.add_argument("--endpoint", help="OpenAI-compatible server URL (runtime openai)")
     group.add_argument("--n-ctx", type=int)
     group.add_argument("--n-threads", type=int)
     group.add_argument("--max-tokens", type=int)
     group.add_argument("--temperature", type=float)
-    group.add_argument("--audience", choices=["beginner", "intermediate", "expert"])
+    group.add_argument("--audience", choices=_Choices(_audiences))
     group.add_argument("--cache-dir")
     group.add_argument("--no-index", action="store_true", help="do not index the workspace")
 
 
-class _Runtimes:
-    """The runtime names, for argparse's choices; read from the engine only when a command
+class _Choices:
+    """Names for argparse's choices, read from where they are defined only when a command
     line is checked (building the parser is part of `serve`'s start-up)."""
 
-    @staticmethod
-    def _names() -> tuple[str, ...]:
-        from chmocoder.engine.runtimes.base import RUNTIMES
-
-        return RUNTIMES
+    def __init__(self, names: Callable[[], tuple[str, ...]]) -> None:
+        self._names = names
 
     def __contains__(self, name: object) -> bool:
         return name in self._names()
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names())
+
+
+def _runtimes() -> tuple[str, ...]:
+    from chmocoder.engine.runtimes.base import RUNTIMES
+
+    return RUNTIMES
+
+
+def _audiences() -> tuple[str, ...]:
+    from typing import get_args
+
+    from chmocoder.assist.prompts import Audience
+
+    return get_args(Audience)
 
 
 def _task(name: str) -> Callable[[argparse.Namespace], int]:

@@ -60,17 +60,18 @@ class ResultCache:
     def get(self, key: str) -> GenerationResult | None:
         path = self._path(key)
         now = time.monotonic()
+        touch = False
         with self._lock:
             recent = self._recent.get(key)
             if recent is not None:
                 self._recent.move_to_end(key)
-                touched = self._touched.get(key, 0.0)
-                if now - touched > TOUCH_EVERY_S:
+                touch = now - self._touched.get(key, 0.0) > TOUCH_EVERY_S
+                if touch:
                     self._touched[key] = now
         if recent is not None:
             # recently used, for the eviction order on disk (a minute is precise enough); a
             # file evicted or cleared by another process leaves the answer as good as it was
-            if now - touched > TOUCH_EVERY_S:
+            if touch:
                 with contextlib.suppress(OSError):
                     os.utime(path)
             return recent

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from chmocoder.assist.review import ReviewState
     from chmocoder.config import Settings
     from chmocoder.engine.engine import CallRecord, Engine, EngineConfig
+    from chmocoder.engine.stats import StatsStore
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +188,7 @@ class ChmoServer(LanguageServer):
         self._assistant: Assistant | None = None
         self._engine: Engine | None = None
         """The assistant's engine (the server loads, logs and closes it)."""
+        self._stats: StatsStore | None = None
         self._assistant_for: tuple[object, object] = (None, None)
         """The settings and the index the assistant was last brought up to date with
         (settings are replaced, never changed in place)."""
@@ -295,9 +297,8 @@ class ChmoServer(LanguageServer):
 
     def flush_statistics(self, timeout: float = 1.0) -> None:
         """Write what statistics are queued (the process is about to end)."""
-        stats = getattr(self, "_stats", None)
-        if stats is not None:
-            stats.flush(timeout)
+        if self._stats is not None:
+            self._stats.flush(timeout)
 
     async def shutdown_engine(self) -> None:
         if self._engine is not None:
