@@ -176,6 +176,8 @@ class ChmoServer(LanguageServer):
 
         self.registry = LanguageRegistry()
         self.documents: dict[str, Document] = {}
+        self._relative_paths: dict[str, str] = {}
+        """relative_path's answers by URI (the workspace root is set once, at initialize)."""
         self._settings: Settings | None = None
         self.initialization_options: Any = None
         """The client's options from `initialize`, read into the settings by `initialized`."""
@@ -233,12 +235,25 @@ class ChmoServer(LanguageServer):
     def document(self, uri: str) -> Document | None:
         return self.documents.get(uri)
 
+    def forget(self, uri: str) -> Document | None:
+        """The document was closed: drop what is kept for it; returns it if it was open."""
+        self.reviews.pop(uri, None)
+        self._relative_paths.pop(uri, None)
+        return self.documents.pop(uri, None)
+
     def workspace_root(self) -> Path | None:
         root = self.workspace.root_path
         return Path(root) if root else None
 
     def relative_path(self, uri: str) -> str:
-        """A workspace-relative path for prompts (never the user's home layout)."""
+        """A workspace-relative path for prompts (never the user's home layout); worked out
+        once per document (resolving asks the file system, and every hover needs it)."""
+        known = self._relative_paths.get(uri)
+        if known is None:
+            known = self._relative_paths[uri] = self._relative_path(uri)
+        return known
+
+    def _relative_path(self, uri: str) -> str:
         from pygls.uris import to_fs_path
 
         path = to_fs_path(uri) if uri.startswith("file:") else None
