@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from chmocoder import compose
+from chmocoder.analysis.context import Focus
 from chmocoder.analysis.syntax import syntax_problems
 from chmocoder.assist.edits import apply, syntax_fix
 from chmocoder.assist.review import ReviewState
@@ -176,13 +177,12 @@ async def explain(args: argparse.Namespace) -> int:
         return 2
     session, offset = opened
     path = session.path
-    facts, _inner = session.assistant.facts(session.doc, offset)
+    focus = Focus.at(session.doc, offset)
+    facts = session.assistant.facts(focus)
     if facts:
         print(facts + "\n")
     async with Printer() as printer:
-        result = await session.assistant.explain(
-            session.doc, offset, path=str(path), on_token=printer
-        )
+        result = await session.assistant.explain(focus, path=str(path), on_token=printer)
     if not printer.started:
         print(result.markdown, end="")
     print()

@@ -3,6 +3,7 @@ pipeline makes of them (retries, verification, shaping, review filters, fitting 
 
 from __future__ import annotations
 
+from chmocoder.analysis.context import Focus
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.languages import LanguageRegistry
 from chmocoder.assist.assistant import Assistant, AssistSettings
@@ -112,7 +113,9 @@ async def test_explanations_lose_pasted_code_and_unfinished_sentences() -> None:
     shown: list[str] = []
     engine = RecordedEngine([answer])
     a, _ = assistant(engine, audience="expert")
-    explanation = await a.explain(doc_of(MEAN), MEAN.index("total ="), on_token=shown.append)
+    explanation = await a.explain(
+        Focus.at(doc_of(MEAN), MEAN.index("total =")), on_token=shown.append
+    )
     text = explanation.markdown
     assert "total += v" not in text and "".join(shown).strip() == text
     assert text.endswith("which divides by zero.")
@@ -191,7 +194,7 @@ async def test_the_context_shrinks_to_fit_a_small_window() -> None:
     source = helpers + f"def main():\n    return {calls}\n"
     engine = RecordedEngine(["It adds up the helpers."], context_length=512)
     a, _ = assistant(engine, context_tokens=1536)
-    await a.explain(doc_of(source), source.index("def main") + 4)
+    await a.explain(Focus.at(doc_of(source), source.index("def main") + 4))
     used = await engine.count_tokens(engine.prompts[0])
     assert used + engine.params[0].max_tokens <= 512
     assert "def main():" in engine.prompts[0]

@@ -56,6 +56,29 @@ class ReferencedSignature:
 
 
 @dataclass(frozen=True)
+class Focus:
+    """What a request is about, looked up once and carried through (the hover's facts, its
+    prompt at each context budget, its cache check): the cursor, the definitions around it,
+    and the selection, if one is explained instead of a definition."""
+
+    doc: Document
+    offset: int
+    chain: tuple[Definition, ...]
+    """The definitions around the cursor, innermost first (method -> class)."""
+    selection: tuple[int, int] | None = None
+
+    @classmethod
+    def at(cls, doc: Document, offset: int, selection: tuple[int, int] | None = None) -> Focus:
+        """The focus at byte `offset`; an empty selection counts as none."""
+        chosen = selection if selection is not None and selection[0] != selection[1] else None
+        return cls(doc, offset, tuple(definitions_at(doc, offset)), chosen)
+
+    @property
+    def inner(self) -> Definition | None:
+        return self.chain[0] if self.chain else None
+
+
+@dataclass(frozen=True)
 class CodeContext:
     path: str
     language: str | None
@@ -115,8 +138,10 @@ def extract_context(
     budget: int = DEFAULT_BUDGET,
     count_tokens: TokenCounter = estimate_tokens,
     workspace: DefinitionLookup | None = None,
+    chain: Sequence[Definition] | None = None,
 ) -> CodeContext:
-    """The context for a cursor at byte `offset`, never over `budget` tokens.
+    """The context for a cursor at byte `offset`, never over `budget` tokens (`chain`: the
+    definitions around it, innermost first, when the caller has looked them up).
 
     What is kept when the budget is short, most important first: the cursor
     line, the enclosing definition's head and the lines around the cursor, the
@@ -130,7 +155,7 @@ def extract_context(
     notes = [doc.refusal] if doc.refusal else []
     if doc.language is None:
         notes.append("unknown language: plain text around the cursor")
-    enclosing = definitions_at(doc, offset)
+    enclosing = list(chain) if chain is not None else definitions_at(doc, offset)
     base = CodeContext(
         path=path or doc.uri,
         language=doc.language_name,

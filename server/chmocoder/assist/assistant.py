@@ -8,9 +8,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from chmocoder.analysis.context import MIN_BUDGET, CodeContext, DefinitionLookup, extract_context
+from chmocoder.analysis.context import (
+    MIN_BUDGET,
+    CodeContext,
+    DefinitionLookup,
+    Focus,
+    extract_context,
+)
 from chmocoder.analysis.document import Document
-from chmocoder.analysis.symbols import Definition, definitions_at
+from chmocoder.analysis.symbols import Definition
 from chmocoder.analysis.syntax import syntax_problems
 from chmocoder.assist import prompts
 from chmocoder.assist.edits import (
@@ -80,6 +86,22 @@ class AssistSettings:
     context_tokens: int = 1536
 
 
+@dataclass(frozen=True)
+class _Request:
+    """One task's prompt fitted to the model's window, with what its answers share."""
+
+    task: Task
+    prompt: Prompt
+    lead: str
+    """The start of the answer the prompt already wrote (a base model's "Explanation: ")."""
+    stop: tuple[str, ...]
+    max_tokens: int
+
+    def params(self, sampling: GenerationParams) -> GenerationParams:
+        """`sampling` (temperature, seed, ...) with this request's answer budget and stops."""
+        return sampling.model_copy(update={"max_tokens": self.max_tokens, "stop": self.stop})
+
+
 class Model(Protocol):
     """What the assistant asks of the model's side: the engine (engine/engine.py), or in
     tests recorded answers (tests/support/recorded.py)."""
@@ -126,7 +148,12 @@ class Assistant:
     # --- shared --------------------------------------------------------------------
 
     def context(
-        self, doc: Document, offset: int, path: str | None = None, budget: int | None = None
+        self,
+        doc: Document,
+        offset: int,
+        path: str | None = None,
+        budget: int | None = None,
+        chain: tuple[Definition, ...] | None = None,
     ) -> CodeContext:
         return extract_context(
             doc,
@@ -134,37 +161,37 @@ class Assistant:
             path=path,
             budget=budget or self.settings.context_tokens,
             workspace=self.workspace,
+            chain=chain,
         )
 
-    def _params(
-        self, max_tokens: int | None = None, stop: tuple[str, ...] = ()
-    ) -> GenerationParams:
-        limit = min(max_tokens or self.settings.max_tokens, self.settings.max_tokens)
-        return GenerationParams(max_tokens=limit, temperature=self.settings.temperature, stop=stop)
-
     def _full_budget(
-        self, info: ModelInfo, make: Callable[[int], PromptSpec], max_tokens: int
-    ) -> tuple[tuple[Prompt, str, tuple[str, ...], int], bool]:
-        """(prompt, lead, stop strings, answer budget) with the whole context budget, and
-        whether it fits even by the token estimate (an over-count: then no tokenizer round
-        trip is needed). The answer gets at most a third of the window."""
+        self, info: ModelInfo, task: Task, make: Callable[[int], PromptSpec], max_tokens: int
+    ) -> tuple[_Request, bool]:
+        """The request with the whole context budget, and whether it fits even by the token
+        estimate (an over-count: then no tokenizer round trip is needed). The answer gets at
+        most a third of the window."""
         max_tokens = max(16, min(max_tokens, info.context_length // 3))
         prompt, lead, stop = make(self.settings.context_tokens).build(info.chat)
         estimate = estimate_tokens(prompt_text(prompt)) + TEMPLATE_TOKENS
         fits = estimate + max_tokens + RESERVE_TOKENS <= info.context_length
-        return (prompt, lead, stop, max_tokens), fits
+        return _Request(task, prompt, lead, stop, max_tokens), fits
 
     async def _fit(
-        self, make: Callable[[int], PromptSpec], max_tokens: int
-    ) -> tuple[Prompt, str, tuple[str, ...], int]:
-        """(prompt, lead, stop strings, answer budget) fitted to the model's window: the
-        answer gets at most a third of it, and the code context shrinks (measured with the
-        model's own tokenizer) until prompt and answer fit."""
+        self, task: Task, make: Callable[[int], PromptSpec], max_tokens: int
+    ) -> _Request:
+        """The request fitted to the model's window: the answer gets at most a third of it,
+        and the code context shrinks (measured with the model's own tokenizer) until prompt
+        and answer fit."""
         info = await self.engine.start()
-        fitted, fits = self._full_budget(info, make, max_tokens)
+        fitted, fits = self._full_budget(info, task, make, max_tokens)
         if fits:
             return fitted
-        prompt, lead, stop, max_tokens = fitted  # the first attempt, measured below
+        prompt, lead, stop, max_tokens = (
+            fitted.prompt,
+            fitted.lead,
+            fitted.stop,
+            fitted.max_tokens,
+        )
         window = info.context_length
         budget = self.settings.context_tokens
         for attempt in range(6):
@@ -183,7 +210,29 @@ class Assistant:
                     f"the model's context window ({window} tokens) is too small for this "
                     f"request ({used} tokens without the answer); use a model or nCtx with more",
                 )
-        return prompt, lead, stop, max_tokens
+        return _Request(task, prompt, lead, stop, max_tokens)
+
+    def _prose(self) -> GenerationParams:
+        """The sampling of a prose answer (explain, ask)."""
+        return GenerationParams(temperature=self.settings.temperature)
+
+    async def _generate(
+        self,
+        request: _Request,
+        sampling: GenerationParams,
+        *,
+        priority: Priority = Priority.INTERACTIVE,
+        on_token: TokenCallback | None = None,
+    ) -> GenerationResult:
+        """Every model call of every task goes through here: the request's prompt, with its
+        answer budget and stop strings on the task's sampling."""
+        return await self.engine.generate(
+            request.task,
+            request.prompt,
+            request.params(sampling),
+            priority=priority,
+            on_token=on_token,
+        )
 
     async def _run(
         self,
@@ -196,13 +245,15 @@ class Assistant:
         on_progress: TokenCallback | None = None,
     ) -> tuple[str, GenerationResult]:
         """A prose answer, streamed through the shaper (see shaping.py)."""
-        prompt, lead, stop, limit = await self._fit(make, max_tokens or self.settings.max_tokens)
-        shaper = _shaper(lead, source, on_token, on_progress)
-        result = await self.engine.generate(
-            task, prompt, self._params(limit, stop), priority=priority, on_token=shaper
-        )
+        request = await self._fit(task, make, self._prose_budget(max_tokens))
+        shaper = _shaper(request.lead, source, on_token, on_progress)
+        result = await self._generate(request, self._prose(), priority=priority, on_token=shaper)
         text = shaper.finish(complete=result.finish_reason == "stop")
         return text, result
+
+    def _prose_budget(self, max_tokens: int | None) -> int:
+        """A prose answer's tokens: the task's own, never over the maxTokens setting."""
+        return min(max_tokens or self.settings.max_tokens, self.settings.max_tokens)
 
     def _code_budget(self, target: str) -> int:
         """Tokens for an answer that rewrites `target`: its code plus a diagnosis line."""
@@ -218,44 +269,41 @@ class Assistant:
 
     # --- explain -------------------------------------------------------------------
 
-    def facts(self, doc: Document, offset: int) -> tuple[str, Definition | None]:
-        """Quick facts from tree-sitter: what the definition is, its signature and doc."""
-        chain = definitions_at(doc, offset)
-        if not chain:
-            return "", None
-        inner = chain[0]
-        lang = doc.language_name or ""
+    def facts(self, focus: Focus) -> str:
+        """Quick facts from tree-sitter: what the definition is, its signature and doc ("" when
+        the cursor is in none)."""
+        inner = focus.inner
+        if inner is None:
+            return ""
+        lang = focus.doc.language_name or ""
         parts = [
             f"**{inner.kind}** `{inner.name}`"
-            + (f" in `{chain[1].name}`" if len(chain) > 1 else "")
+            + (f" in `{focus.chain[1].name}`" if len(focus.chain) > 1 else "")
         ]
         parts.append(f"```{lang}\n{inner.signature}\n```")
         if inner.doc:
             parts.append(inner.doc)
-        return "\n\n".join(parts), inner
+        return "\n\n".join(parts)
 
     def _explain_parts(
-        self, doc: Document, offset: int, selection: tuple[int, int] | None, path: str | None
+        self, focus: Focus, path: str | None
     ) -> tuple[str, str, Callable[[int], PromptSpec]]:
         """(title, the code explained, the prompt for a context budget)."""
-        chain = definitions_at(doc, offset)
-        inner = chain[0] if chain else None
+        doc, inner = focus.doc, focus.inner
         shown = doc.text(inner.span.start_byte, inner.span.end_byte) if inner else ""
-        if selection is not None and selection[0] != selection[1]:
-            shown = doc.text(*selection)
+        if focus.selection is not None:
+            shown = doc.text(*focus.selection)
         title = f"{inner.kind} {inner.name}" if inner else "selection"
 
         def make(budget: int) -> PromptSpec:
-            return self.explain_prompt(doc, offset, selection=selection, path=path, budget=budget)
+            return self.explain_prompt(focus, path=path, budget=budget)
 
         return title, shown, make
 
     async def explain(
         self,
-        doc: Document,
-        offset: int,
+        focus: Focus,
         *,
-        selection: tuple[int, int] | None = None,
         path: str | None = None,
         on_token: TokenCallback | None = None,
         on_progress: TokenCallback | None = None,
@@ -263,7 +311,7 @@ class Assistant:
     ) -> Explanation:
         """`on_token` gets the explanation as it may be shown; `on_progress` every piece the
         model writes."""
-        title, shown, make = self._explain_parts(doc, offset, selection, path)
+        title, shown, make = self._explain_parts(focus, path)
         text, _result = await self._run(
             "explain",
             make,
@@ -275,55 +323,46 @@ class Assistant:
         )
         return Explanation(title=title, markdown=text)
 
-    def explain_cached(
-        self, doc: Document, offset: int, *, path: str | None = None
-    ) -> Explanation | None:
+    def explain_cached(self, focus: Focus, *, path: str | None = None) -> Explanation | None:
         """The explanation `explain` would give, if the result cache has it: found at once
         (no task, no wait: a hover after an edit elsewhere asks the same again). None when
         the model would be needed, or the prompt needs the tokenizer to fit."""
         info = self.engine.info
         if info is None:
             return None
-        title, shown, make = self._explain_parts(doc, offset, None, path)
-        fitted, fits = self._full_budget(info, make, prompts.EXPLAIN_TOKENS[self.settings.audience])
+        title, shown, make = self._explain_parts(focus, path)
+        budget = self._prose_budget(prompts.EXPLAIN_TOKENS[self.settings.audience])
+        request, fits = self._full_budget(info, "explain", make, budget)
         if not fits:
             return None
-        prompt, lead, stop, limit = fitted
-        hit = self.engine.cached("explain", prompt, self._params(limit, stop))
+        hit = self.engine.cached("explain", request.prompt, request.params(self._prose()))
         if hit is None:
             return None
-        markdown = _shaped_whole(lead, shown, hit.text, hit.finish_reason == "stop")
+        markdown = _shaped_whole(request.lead, shown, hit.text, hit.finish_reason == "stop")
         return Explanation(title=title, markdown=markdown)
 
     def explain_prompt(
-        self,
-        doc: Document,
-        offset: int,
-        *,
-        selection: tuple[int, int] | None = None,
-        path: str | None = None,
-        budget: int | None = None,
+        self, focus: Focus, *, path: str | None = None, budget: int | None = None
     ) -> PromptSpec:
-        ctx = self.context(doc, offset, path, budget)
+        doc = focus.doc
+        ctx = self.context(doc, focus.offset, path, budget, focus.chain)
         material = ctx.render()
         kind, name = (ctx.definition.kind, ctx.definition.name) if ctx.definition else ("code", "")
-        if selection is not None and selection[0] != selection[1]:
-            selected = doc.text(*selection)
+        if focus.selection is not None:
+            selected = doc.text(*focus.selection)
             material += f"\nSelected code:\n```\n{selected}\n```\n"
             kind, name = "selected code", ""
         return prompts.explain_prompt(material, kind, name, self.settings.audience, ctx.identifier)
 
     # --- edits ---------------------------------------------------------------------
 
-    def edit_target(
-        self, doc: Document, start: int, end: int, chain: list[Definition] | None = None
-    ) -> tuple[int, int]:
-        """The whole lines of the innermost definition around [start, end), else the lines
-        (`chain`: the definitions around `start`, if the caller has them)."""
-        chain = definitions_at(doc, start) if chain is None else chain
-        if chain and chain[0].span.end_byte >= end:
-            return line_span(doc, chain[0].span.start_byte, chain[0].span.end_byte)
-        return line_span(doc, start, end)
+    @staticmethod
+    def edit_target(focus: Focus, end: int) -> tuple[int, int]:
+        """The whole lines of the innermost definition around [focus, end), else the lines."""
+        inner, doc = focus.inner, focus.doc
+        if inner is not None and inner.span.end_byte >= end:
+            return line_span(doc, inner.span.start_byte, inner.span.end_byte)
+        return line_span(doc, focus.offset, end)
 
     async def edit(
         self,
@@ -338,8 +377,9 @@ class Assistant:
     ) -> Fix:
         """A new version of the target, checked (re-parse, confinement) before it is offered.
         Up to three candidates: the first that changes the code and passes is the answer."""
-        chain = definitions_at(doc, start)
-        target_start, target_end = self.edit_target(doc, start, end, chain)
+        focus = Focus.at(doc, start)
+        chain = focus.chain
+        target_start, target_end = self.edit_target(focus, end)
         target = doc.text(target_start, target_end)
         problems = [detail] if detail.strip() else []
         for p in syntax_problems(doc):
@@ -351,7 +391,7 @@ class Assistant:
         callers = _callers(doc, chain[0], target_start, target_end) if chain else ()
 
         def make(budget: int) -> PromptSpec:
-            ctx = self.context(doc, start, path, budget)
+            ctx = self.context(doc, start, path, budget, chain)
             return prompts.edit_prompt(
                 ctx.render(),
                 doc.language_name or "",
@@ -363,14 +403,13 @@ class Assistant:
                 callers=callers if task == "fix" else (),
             )
 
-        prompt, _lead, stop, budget = await self._fit(make, self._code_budget(target))
+        request = await self._fit(task, make, self._code_budget(target))
         title = prompts.EDIT_TITLES[task]
         indentation = indentation_of(doc, target_start)
         reasons: list[str] = []
         for number, candidate in enumerate(EDIT_CANDIDATES, 1):
-            params = candidate.model_copy(update={"max_tokens": budget, "stop": stop})
-            result = await self.engine.generate(
-                task, prompt, params, on_token=on_token if number == 1 else None
+            result = await self._generate(
+                request, candidate, on_token=on_token if number == 1 else None
             )
             code = reindent(extract_code(result.text), indentation)
             edit = Edit(target_start, target_end, code)
@@ -437,14 +476,11 @@ class Assistant:
                 ctx, doc.language_name or "", "\n".join(lines), "fix", self.settings.audience
             )
 
-        prompt, _lead, stop, budget = await self._fit(make, self._code_budget("\n".join(lines)))
+        request = await self._fit("review", make, self._code_budget("\n".join(lines)))
         votes: dict[int, int] = {}
         said: dict[int, tuple[str, str]] = {}
         for sample in REVIEW_SAMPLES:
-            params = sample.model_copy(update={"max_tokens": budget, "stop": stop})
-            result = await self.engine.generate(
-                "review", prompt, params, priority=Priority.BACKGROUND
-            )
+            result = await self._generate(request, sample, priority=Priority.BACKGROUND)
             if "```" not in result.text:
                 continue  # no code: the model found nothing to change ("No bug.")
             new = extract_code(result.text).split("\n")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
+from chmocoder.analysis.context import Focus
 from chmocoder.analysis.document import Document
 from chmocoder.engine.errors import EngineError
 from chmocoder.lsp.convert import to_offset, to_offsets
@@ -100,7 +101,11 @@ def register(server: ChmoServer) -> None:
         target = _target(args)
         doc = _document(ls, target)
         start, end = _offsets(ls, doc, target)
-        facts, inner = ls.assistant().facts(doc, start)
+        focus = Focus.at(doc, start)
+        inner = focus.inner
+        if inner is None:  # no definition at the cursor: the selection is explained
+            focus = Focus.at(doc, start, (start, end))
+        facts = ls.assistant().facts(focus)
         title = f"Explain {inner.name}" if inner else "Explain selection"
 
         async with ModelProgress(ls, f"ChMOCoder: {title.lower()}") as progress:
@@ -108,10 +113,13 @@ def register(server: ChmoServer) -> None:
             try:
                 explanation = await ls.work.run(
                     doc.uri,
-                    ls.assistant().explain(doc, start, selection=(start, end) if end > start and not inner else None,
-                                           path=ls.relative_path(doc.uri), on_token=stream,
-                                           on_progress=progress.token),
-                )  # fmt: skip
+                    ls.assistant().explain(
+                        focus,
+                        path=ls.relative_path(doc.uri),
+                        on_token=stream,
+                        on_progress=progress.token,
+                    ),
+                )
             except EngineError as exc:
                 ls.tell_failure(title, exc)
                 return stream.finish(f"{facts}\n\n*No explanation: {exc.message}*")

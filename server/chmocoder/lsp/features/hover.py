@@ -16,6 +16,7 @@ from typing import Any
 
 from lsprotocol import types
 
+from chmocoder.analysis.context import Focus
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.symbols import Definition
 from chmocoder.assist.results import Explanation
@@ -48,14 +49,15 @@ def _key(ls: ChmoServer, doc: Document, inner: Definition) -> JobKey:
 
 
 def _job(
-    ls: ChmoServer, jobs: HoverJobs, doc: Document, offset: int, inner: Definition
+    ls: ChmoServer, jobs: HoverJobs, focus: Focus, inner: Definition
 ) -> tuple[JobKey, asyncio.Task[Explanation]]:
+    doc = focus.doc
     key = _key(ls, doc, inner)
     task = jobs.tasks.get(key)
     if task is not None and not task.cancelled() and not (task.done() and task.exception()):
         jobs.tasks.move_to_end(key)
         return key, task
-    task = ls.work.start(doc.uri, _explain(ls, doc, offset, inner))
+    task = ls.work.start(doc.uri, _explain(ls, focus, inner))
     jobs.tasks[key] = task
     while len(jobs.tasks) > jobs.KEEP:
         jobs.tasks.popitem(last=False)
@@ -69,10 +71,10 @@ def _job(
     return key, task
 
 
-async def _explain(ls: ChmoServer, doc: Document, offset: int, inner: Definition) -> Explanation:
+async def _explain(ls: ChmoServer, focus: Focus, inner: Definition) -> Explanation:
     async with ModelProgress(ls, f"ChMOCoder: explaining `{inner.name}`") as progress:
         return await ls.assistant().explain(
-            doc, offset, path=ls.relative_path(doc.uri), on_progress=progress.token
+            focus, path=ls.relative_path(focus.doc.uri), on_progress=progress.token
         )
 
 
@@ -92,15 +94,17 @@ def register(server: ChmoServer) -> None:
         if doc is None or not ls.settings.hover.enabled:
             return None
         offset = to_offset(doc, params.position, ls.encoding)
-        assistant = ls.assistant()
-        facts, inner = assistant.facts(doc, offset)
+        focus = Focus.at(doc, offset)  # the definition, looked up once for the whole hover
+        inner = focus.inner
         if inner is None:
             return None
+        assistant = ls.assistant()
+        facts = assistant.facts(focus)
         if _key(ls, doc, inner) not in jobs.tasks:  # no job yet: maybe the cache knows it
-            known = assistant.explain_cached(doc, offset, path=ls.relative_path(doc.uri))
+            known = assistant.explain_cached(focus, path=ls.relative_path(doc.uri))
             if known is not None:
                 return _hover(f"{facts}\n\n---\n\n{known.markdown}", doc, inner, ls.encoding)
-        key, task = _job(ls, jobs, doc, offset, inner)
+        key, task = _job(ls, jobs, focus, inner)
         jobs.waiters[key] = jobs.waiters.get(key, 0) + 1
         try:
             # asyncio.wait leaves the task running when the time is up or this hover is
