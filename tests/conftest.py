@@ -38,6 +38,16 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_fim_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model with fill-in-the-middle tokens in its vocabulary (inline completion)."""
+    from tests.support.tiny_model import write_tiny_llama
+
+    return write_tiny_llama(
+        tmp_path_factory.mktemp("models") / "tiny-fim.gguf", context_length=8192, fim=True
+    )
+
+
+@pytest.fixture(scope="session")
 def gemma_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The catalogue's Gemma 3 270M (installed by the test command), assembled once for the
     session: the real model for the few tests whose point is a real model's behaviour."""

@@ -1,4 +1,4 @@
-"""chmocoder serve | context | explain | fix | review | ask | stats | model | doctor."""
+"""chmocoder serve | context | explain | complete | fix | review | ask | stats | model | doctor."""
 
 from __future__ import annotations
 
@@ -64,6 +64,14 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("location", metavar="FILE:LINE[:COL]")
     add_model_flags(explain)
     explain.set_defaults(run=_task("explain"))
+
+    complete = commands.add_parser(
+        "complete",
+        help="print the code the model would insert at FILE:LINE:COL (inline completion)",
+    )
+    complete.add_argument("location", metavar="FILE:LINE[:COL]", help="no COL: the line's end")
+    add_model_flags(complete)
+    complete.set_defaults(run=_task("complete"))
 
     fix = commands.add_parser("fix", help="fix the code at FILE:LINE (prints a unified diff)")
     fix.add_argument("location", metavar="FILE:LINE[:COL]")

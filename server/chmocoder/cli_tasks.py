@@ -65,6 +65,7 @@ class Session:
         self.doc, self.notes, lookup = load_file(path, index=not getattr(args, "no_index", False))
         parts = compose.build(self.settings, workspace=lookup)
         self.stats, self.engine, self.assistant = parts.stats, parts.engine, parts.assistant
+        self.completer = parts.completer
         self.progress = ProgressBar("assembling the model (once)")
         self.engine.on_progress = self.progress
 
@@ -187,6 +188,30 @@ async def explain(args: argparse.Namespace) -> int:
         print(result.markdown, end="")
     print()
     await _close(session)
+    return 0
+
+
+async def complete(args: argparse.Namespace) -> int:
+    """The insertion at FILE:LINE:COL on stdout (no COL: the end of the line); exit 1 with
+    the reason on stderr when the model has nothing to add (or cannot fill in the middle)."""
+    located = _locate(args)
+    if located is None:
+        return 2
+    path, line, column = located
+    session = Session(args, path)
+    source = session.doc.source
+    offset = offset_of(source, line, column or 1)
+    if column is None:
+        newline = source.find(b"\n", offset)
+        offset = len(source) if newline < 0 else newline
+    try:
+        result = await session.completer.complete(session.doc, offset, str(path))
+    finally:
+        await _close(session)
+    if not result.text:
+        print(f"chmocoder: no completion: {result.reason}", file=sys.stderr)
+        return 1
+    print(result.text)
     return 0
 
 

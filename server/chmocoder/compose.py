@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from chmocoder.analysis.context import DefinitionLookup
 from chmocoder.assist.assistant import Assistant, AssistSettings
+from chmocoder.assist.completion import Completer, CompleterSettings
 from chmocoder.assist.history import History
 from chmocoder.config import Settings
 from chmocoder.engine.engine import CallRecord, Engine, EngineConfig
@@ -44,11 +45,22 @@ def assist_settings(s: Settings) -> AssistSettings:
     )
 
 
+def completer_settings(s: Settings) -> CompleterSettings:
+    c = s.completion
+    return CompleterSettings(
+        budget_ms=c.budget_ms,
+        max_tokens=c.max_tokens,
+        prefix_tokens=c.prefix_tokens,
+        suffix_tokens=c.suffix_tokens,
+    )
+
+
 @dataclass
 class Parts:
-    """What one front end holds: the assistant and what it was built from."""
+    """What one front end holds: the assistant, the completer, and what they were built from."""
 
     assistant: Assistant
+    completer: Completer
     engine: Engine
     stats: StatsStore
 
@@ -59,7 +71,7 @@ def build(
     workspace: DefinitionLookup | None = None,
     on_record: Callable[[CallRecord], None] | None = None,
 ) -> Parts:
-    """The assistant for `s`: its engine (model calls recorded into the statistics, after
+    """The assistant and the completer for `s`: their engine (model calls recorded into the statistics, after
     `on_record`), its answer history, and the statistics store."""
     stats = StatsStore(s.cache_dir / "stats.sqlite3")
 
@@ -80,4 +92,5 @@ def build(
         workspace=workspace,
         on_outcome=stats.record_outcome,
     )
-    return Parts(assistant, engine, stats)
+    completer = Completer(engine, completer_settings(s), workspace)
+    return Parts(assistant, completer, engine, stats)

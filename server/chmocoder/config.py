@@ -37,6 +37,22 @@ class ReviewSettings(_Wire):
     debounce_ms: int = Field(default=1500, ge=0, le=600_000)
 
 
+class CompletionSettings(_Wire):
+    """Inline completion (ghost text)."""
+
+    enabled: bool = True
+    """Complete as you type; False: only when asked (the editor's trigger)."""
+    debounce_ms: int = Field(default=150, ge=0, le=10_000)
+    """How long typing must pause before the model is asked (answers from memory come at once)."""
+    budget_ms: int = Field(default=500, ge=10, le=60_000)
+    """Generation time a completion may take after its first token."""
+    max_tokens: int = Field(default=64, ge=1, le=1024)
+    prefix_tokens: int = Field(default=1024, ge=16, le=32_768)
+    """About how much of the file before the cursor the model sees."""
+    suffix_tokens: int = Field(default=256, ge=0, le=32_768)
+    """About how much of the file after the cursor the model sees."""
+
+
 class HistorySettings(_Wire):
     ttl_hours: float = Field(default=24.0, gt=0, le=24 * 365)
 
@@ -68,6 +84,7 @@ class Settings(_Wire):
     context_tokens: int = Field(default=1536, ge=32, le=65_536)
     hover: HoverSettings = HoverSettings()
     review: ReviewSettings = ReviewSettings()
+    completion: CompletionSettings = CompletionSettings()
     history: HistorySettings = HistorySettings()
     cache_dir: Path = Field(default_factory=default_cache_dir)
     log_level: LogLevel = "info"

@@ -33,6 +33,7 @@ class RecordedEngine:
     answers: list[str]
     context_length: int = 32768
     chat: bool = True
+    infill: bool = True
     prompts: list[str] = field(default_factory=list)
     params: list[GenerationParams] = field(default_factory=list)
     info: ModelInfo | None = None
@@ -47,6 +48,7 @@ class RecordedEngine:
             runtime="recorded",
             fingerprint="0" * 16,
             chat=self.chat,
+            infill=self.infill,
         )
         return self.info
 

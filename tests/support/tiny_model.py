@@ -34,9 +34,14 @@ WORDS = [
 ]
 
 
+FIM_TOKENS = ["<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|file_sep|>"]
+"""Qwen2.5-Coder's names, which llama.cpp's vocabulary recognises as fill-in-the-middle tokens."""
+
+
 def write_tiny_llama(
-    path: Path, *, seed: int = 0, context_length: int = 512, dims: int = 64
+    path: Path, *, seed: int = 0, context_length: int = 512, dims: int = 64, fim: bool = False
 ) -> Path:
+    """`fim`: the vocabulary also has fill-in-the-middle tokens (appended, never generated)."""
     import gguf
 
     rng = np.random.default_rng(seed)
@@ -44,6 +49,10 @@ def write_tiny_llama(
     types = [gguf.TokenType.UNKNOWN, gguf.TokenType.CONTROL, gguf.TokenType.CONTROL]
     types += [gguf.TokenType.BYTE] * 256 + [gguf.TokenType.NORMAL] * (1 + len(WORDS))
     scores = [0.0, 0.0, 0.0] + [-1000.0] * 256 + [-float(i) for i in range(1 + len(WORDS))]
+    if fim:
+        tokens += FIM_TOKENS
+        types += [gguf.TokenType.CONTROL] * len(FIM_TOKENS)
+        scores += [0.0] * len(FIM_TOKENS)
     vocab, heads, ff, blocks = len(tokens), 4, 2 * dims, 2
 
     writer = gguf.GGUFWriter(str(path), "llama")
@@ -81,6 +90,7 @@ def write_tiny_llama(
     suppressed = [0, 1, 2] + [
         3 + b for b in range(256) if b < 0x09 or 0x0B <= b < 0x20 or b >= 0x7F
     ]
+    suppressed += range(vocab - len(FIM_TOKENS), vocab) if fim else []
     output[suppressed, 0] = -4.0
     writer.add_tensor("output.weight", output)
     for b in range(blocks):

@@ -18,6 +18,7 @@ from chmocoder.engine.types import (
     ChatMessage,
     GenerationParams,
     GenerationResult,
+    Infill,
     ModelInfo,
     Priority,
 )
@@ -42,7 +43,7 @@ class Hello(BaseModel):
 class Generate(BaseModel):
     type: Literal["generate"] = "generate"
     id: int
-    prompt: str | list[ChatMessage]
+    prompt: str | list[ChatMessage] | Infill
     params: GenerationParams = GenerationParams()
     priority: Priority = Priority.INTERACTIVE
     timeout_ms: int | None = Field(default=None, ge=1)

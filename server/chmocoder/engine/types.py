@@ -47,14 +47,33 @@ class ChatMessage(BaseModel):
     content: str
 
 
-Prompt = str | list[ChatMessage]
-"""Raw text for a completion, or chat messages the runtime formats with the model's template."""
+class Infill(BaseModel):
+    """Fill in the middle: the text before and after a gap. The runtime puts it between the
+    model's own fill-in-the-middle tokens, looked up in its tokenizer (ModelInfo.infill),
+    and tokenizes the text apart from them, so text that spells a token is never read as one."""
+
+    model_config = ConfigDict(frozen=True)
+
+    prefix: str
+    suffix: str
+    path: str = ""
+    """The file's name, shown with `files` where the model has a file separator token."""
+    files: tuple[tuple[str, str], ...] = ()
+    """(path, text) of other files to show first (what the prefix uses from them)."""
+
+
+Prompt = str | list[ChatMessage] | Infill
+"""Raw text for a completion, chat messages the runtime formats with the model's template, or
+the two sides of a gap to fill."""
 
 
 def prompt_text(prompt: Prompt) -> str:
     """A plain rendering, for hashing, logging and token estimates."""
     if isinstance(prompt, str):
         return prompt
+    if isinstance(prompt, Infill):
+        files = "".join(f"<file {path}>\n{text}\n" for path, text in prompt.files)
+        return f"{files}<prefix>{prompt.prefix}<suffix>{prompt.suffix}<middle>"
     return "\n".join(f"<{m.role}>\n{m.content}" for m in prompt)
 
 
@@ -69,6 +88,8 @@ class ModelInfo(BaseModel):
     """Identifies the model's content (see models.fingerprint)."""
     chat: bool = True
     """Chat-tuned (messages go through its chat template); False: a base model that continues text."""
+    infill: bool = False
+    """The tokenizer has fill-in-the-middle tokens (prefix, suffix, middle): Infill prompts work."""
 
 
 FinishReason = Literal["stop", "length", "cancelled", "deadline", "preempted"]
@@ -99,6 +120,12 @@ def request_key(prompt: Prompt, params: GenerationParams, *context: object) -> s
     """A digest of a request: what is asked, with what parameters, and `context` (the
     cache adds its format, the model, runtime and task; the scheduler joins identical
     requests by it alone)."""
-    body = prompt if isinstance(prompt, str) else [m.model_dump() for m in prompt]
+    body: object
+    if isinstance(prompt, str):
+        body = prompt
+    elif isinstance(prompt, Infill):
+        body = prompt.model_dump(mode="json")
+    else:
+        body = [m.model_dump() for m in prompt]
     text = json.dumps([*context, body, params.cache_fields()], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()

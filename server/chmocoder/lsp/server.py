@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from chmocoder.analysis.document import Document
     from chmocoder.analysis.index import WorkspaceIndex
     from chmocoder.assist.assistant import Assistant
+    from chmocoder.assist.completion import Completer
     from chmocoder.assist.review import ReviewState
     from chmocoder.config import Settings
     from chmocoder.engine.engine import CallRecord, Engine, EngineConfig
@@ -188,6 +189,7 @@ class ChmoServer(LanguageServer):
         self.work = DocumentWork(lambda: self.loop)
         """Work in flight per document, and the rule that stops it (lsp/work.py)."""
         self._assistant: Assistant | None = None
+        self._completer: Completer | None = None
         self._engine: Engine | None = None
         """The assistant's engine (the server loads, logs and closes it)."""
         self._stats: StatsStore | None = None
@@ -239,6 +241,8 @@ class ChmoServer(LanguageServer):
         """The document was closed: drop what is kept for it; returns it if it was open."""
         self.reviews.pop(uri, None)
         self._relative_paths.pop(uri, None)
+        if self._completer is not None:
+            self._completer.forget(uri)
         return self.documents.pop(uri, None)
 
     def workspace_root(self) -> Path | None:
@@ -283,14 +287,24 @@ class ChmoServer(LanguageServer):
             parts.engine.on_progress = AssemblyProgress(self)
             self._engine = parts.engine
             self._assistant, self._stats, self._engine_key = parts.assistant, parts.stats, key
+            self._completer = parts.completer
         a = self._assistant
         a.settings = compose.assist_settings(s)
+        assert self._completer is not None
+        self._completer.settings = compose.completer_settings(s)
         if self._engine is not None:
             self._engine.log_prompts = s.log_prompts
         if self.index is not None:
-            a.workspace = self.index.lookup
+            a.workspace = self._completer.workspace = self.index.lookup
         self._assistant_for = (s, self.index)
         return a
+
+    def completer(self) -> Completer:
+        """The inline completer for the current settings (built with the assistant, on the
+        same engine)."""
+        self.assistant()
+        assert self._completer is not None
+        return self._completer
 
     @property
     def model_started(self) -> bool:
@@ -318,7 +332,7 @@ class ChmoServer(LanguageServer):
     async def shutdown_engine(self) -> None:
         if self._engine is not None:
             await self._engine.close()
-        self._assistant = self._engine = None
+        self._assistant = self._engine = self._completer = None
 
     # --- talking to the user ------------------------------------------------------------
 

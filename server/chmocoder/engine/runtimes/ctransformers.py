@@ -18,9 +18,11 @@ from chmocoder.engine.runtimes.base import (
 )
 from chmocoder.engine.templates import is_chat_tuned
 from chmocoder.engine.types import (
+    ChatMessage,
     EngineError,
     GenerationParams,
     GenerationResult,
+    Infill,
     Prompt,
 )
 
@@ -30,7 +32,7 @@ SUPPORTED = {"llama"}
 """GGUF architectures ctransformers' bundled ggml can run."""
 
 
-def chat_prompt(prompt: Prompt, chat: bool = True) -> str:
+def chat_prompt(prompt: str | list[ChatMessage], chat: bool = True) -> str:
     """Llama-2 chat formatting (what chat models of ctransformers' era expect), or plain text."""
     if isinstance(prompt, str):
         return prompt
@@ -99,6 +101,11 @@ class CTransformersRuntime:
     def generate(
         self, prompt: Prompt, params: GenerationParams, on_token: TokenSink, resume: str = ""
     ) -> GenerationResult:
+        if isinstance(prompt, Infill):
+            raise EngineError(
+                "infill-unsupported",
+                "runtime ctransformers does not fill in the middle (ctransformers cannot look up its tokens); use runtime llama-cpp",
+            )
         text_prompt = chat_prompt(prompt, self.info.chat) + resume
         prompt_tokens = self.count_tokens(text_prompt) + 1
         room = room_for(self.info, prompt_tokens)

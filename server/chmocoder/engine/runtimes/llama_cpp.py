@@ -21,6 +21,7 @@ from chmocoder.engine.types import (
     EngineError,
     GenerationParams,
     GenerationResult,
+    Infill,
     Prompt,
 )
 
@@ -59,7 +60,10 @@ class LlamaCppRuntime:
         self._template = template_for(
             header.architecture, self.llm.metadata.get("tokenizer.chat_template"), names
         )
-        self.info = info.model_copy(update={"chat": self._template is not PLAIN})
+        self._fim = _fim_tokens(self.llm)
+        self.info = info.model_copy(
+            update={"chat": self._template is not PLAIN, "infill": self._fim is not None}
+        )
         log.info(
             "loaded %s (%s, n_ctx %d, %d threads)", path.name, header.architecture, n_ctx, threads
         )
@@ -77,6 +81,8 @@ class LlamaCppRuntime:
             return self.llm.tokenize(
                 (prompt + resume).encode("utf-8"), add_bos=True, special=False
             ), []
+        if isinstance(prompt, Infill):
+            return self._infill(prompt, resume), []
         formatter, template_stop = self._formatter()
         rendered = formatter(messages=[m.model_dump() for m in prompt])
         stop = (
@@ -91,6 +97,27 @@ class LlamaCppRuntime:
         add_bos = not (bos and rendered.prompt.startswith(bos))
         text = (rendered.prompt + resume).encode("utf-8")
         return self.llm.tokenize(text, add_bos=add_bos, special=True), stop
+
+    def _infill(self, prompt: Infill, resume: str) -> list[int]:
+        """The model's fill-in-the-middle layout (prefix, suffix, middle: what code models are
+        trained on), with other files first after file separators where the model has them."""
+        if self._fim is None:
+            raise EngineError(
+                "infill-unsupported",
+                f"{self.info.name} has no fill-in-the-middle tokens, so it cannot complete code",
+            )
+        pre, suf, mid, sep = self._fim
+
+        def text(value: str) -> list[int]:
+            return self.llm.tokenize(value.encode("utf-8"), add_bos=False, special=False)
+
+        tokens = self.llm.tokenize(b"", add_bos=True, special=False)  # [bos] where it wants one
+        if sep is not None and prompt.files:
+            for path, content in prompt.files:
+                tokens += [sep, *text(f"{path}\n{content}\n")]
+            tokens += [sep, *text(f"{prompt.path}\n")]
+        tokens += [pre, *text(prompt.prefix), suf, *text(prompt.suffix), mid]
+        return tokens + (text(resume) if resume else [])
 
     def _bos_text(self) -> str:
         bos_id = self.llm.token_bos()
@@ -156,3 +183,19 @@ class LlamaCppRuntime:
 
     def close(self) -> None:
         self.llm.close()
+
+
+def _fim_tokens(llm: Any) -> tuple[int, int, int, int | None] | None:
+    """(prefix, suffix, middle, file separator or None) from the model's tokenizer, as
+    llama.cpp's vocabulary found them; None if it has no fill-in-the-middle tokens."""
+    import llama_cpp
+
+    vocab = llama_cpp.llama_model_get_vocab(llm._model.model)
+    ids = [
+        int(getattr(llama_cpp, f"llama_vocab_fim_{name}")(vocab))
+        for name in ("pre", "suf", "mid", "sep")
+    ]
+    pre, suf, mid, sep = ids
+    if min(pre, suf, mid) < 0:
+        return None
+    return pre, suf, mid, (sep if sep >= 0 else None)

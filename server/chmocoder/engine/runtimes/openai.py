@@ -26,6 +26,7 @@ from chmocoder.engine.types import (
     EngineError,
     GenerationParams,
     GenerationResult,
+    Infill,
     ModelInfo,
     Prompt,
     Usage,
@@ -160,6 +161,11 @@ class OpenAIRuntime:
     def generate(
         self, prompt: Prompt, params: GenerationParams, on_token: TokenSink, resume: str = ""
     ) -> GenerationResult:
+        if isinstance(prompt, Infill):
+            raise EngineError(
+                "infill-unsupported",
+                "runtime openai does not fill in the middle (OpenAI-compatible servers have no common way to ask for it); use runtime llama-cpp",
+            )
         body: dict[str, Any] = {
             "model": self.model,
             "max_tokens": params.max_tokens,

@@ -99,6 +99,10 @@ def register(server: ChmoServer) -> None:
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         logging.getLogger("chmocoder").addHandler(handler)
         ls.initialization_options = params.initialization_options
+        inline = params.capabilities.text_document
+        if inline is None or inline.inline_completion is None:
+            # advertised only to clients that declare it (the request is still served)
+            ls.protocol.fm.feature_options.pop(types.TEXT_DOCUMENT_INLINE_COMPLETION, None)
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: ChmoServer, params: None) -> None:

@@ -1,0 +1,189 @@
+"""Inline completion: the code the model would write at the cursor, as ghost text.
+
+Latency first. A completion the user is typing through is answered from memory (the typed
+characters are the start of the last suggestion), and so is a gap seen before; otherwise
+the model fills the gap (prefix, suffix, its own fill-in-the-middle tokens) at interactive
+priority, greedily, and is stopped at the end of the block or when its time budget is
+spent. What it wrote is trimmed and checked (analysis/completion.py) before it is shown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from chmocoder.analysis.completion import Gap, block_end, gap_at, rejection, related_files, trim
+from chmocoder.analysis.context import DefinitionLookup
+from chmocoder.analysis.document import Document
+from chmocoder.assist.assistant import Model
+from chmocoder.engine.types import GenerationParams, Infill, Priority
+
+log = logging.getLogger(__name__)
+
+BYTES_PER_TOKEN = 4
+"""Code tokenizers' rate, for the gap's byte budgets."""
+REMEMBERED = 256
+
+
+@dataclass(frozen=True)
+class CompleterSettings:
+    """From Settings.completion (config.py holds the defaults)."""
+
+    budget_ms: int
+    """Generation time a completion may take after its first token."""
+    max_tokens: int
+    prefix_tokens: int
+    suffix_tokens: int
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    """What to insert at the cursor; "" when there is nothing to show (see `reason`)."""
+    source: str
+    """"model", "cache" (this gap was answered before) or "typed" (the user is typing
+    through the last suggestion)."""
+    reason: str = ""
+    """Why nothing is shown, when `text` is empty."""
+    elapsed_ms: float = 0.0
+
+
+@dataclass
+class _Shown:
+    """The last suggestion in a document: the text before and after the cursor it was for."""
+
+    prefix: bytes
+    suffix: bytes
+    text: str
+
+
+@dataclass
+class Counts:
+    model: int = 0
+    cache: int = 0
+    typed: int = 0
+    refused: dict[str, int] = field(default_factory=dict)
+
+
+class Completer:
+    def __init__(
+        self,
+        engine: Model,
+        settings: CompleterSettings,
+        workspace: DefinitionLookup | None = None,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.workspace = workspace
+        self.counts = Counts()
+        self._answers: OrderedDict[str, str] = OrderedDict()
+        self._shown: dict[str, _Shown] = {}
+        self._told_unsupported = False
+
+    def forget(self, uri: str) -> None:
+        """The document closed."""
+        self._shown.pop(uri, None)
+
+    def from_memory(self, doc: Document, offset: int) -> Completion | None:
+        """An answer without the model, at once: the rest of the last suggestion when the
+        user has typed its start, or the answer this same gap got before."""
+        started = time.perf_counter()
+        prefix, suffix = doc.source[:offset], doc.source[offset:]
+        shown = self._shown.get(doc.uri)
+        if shown is not None and shown.suffix == suffix and prefix.startswith(shown.prefix):
+            typed = prefix[len(shown.prefix) :].decode("utf-8", errors="replace")
+            if shown.text.startswith(typed) and len(typed) < len(shown.text):
+                self.counts.typed += 1
+                return Completion(shown.text[len(typed) :], "typed", elapsed_ms=_ms(started))
+        gap = self._gap(doc, offset)
+        text = self._answers.get(_key(gap))
+        if text is None:
+            return None
+        self._answers.move_to_end(_key(gap))
+        self.counts.cache += 1
+        if text:
+            self._shown[doc.uri] = _Shown(prefix, suffix, text)
+        return Completion(text, "cache", "" if text else "nothing to add", _ms(started))
+
+    async def complete(self, doc: Document, offset: int, path: str = "") -> Completion:
+        """The completion at byte `offset` (from memory when it can be)."""
+        remembered = self.from_memory(doc, offset)
+        if remembered is not None:
+            return remembered
+        started = time.perf_counter()
+        info = await self.engine.start()
+        if not info.infill:
+            if not self._told_unsupported:
+                log.info(
+                    "no inline completion: %s has no fill-in-the-middle tokens in its tokenizer "
+                    "(use a code model such as the default, Qwen2.5-Coder)",
+                    info.name,
+                )
+                self._told_unsupported = True
+            return Completion("", "model", f"{info.name} cannot fill in the middle")
+        gap = self._gap(doc, offset)
+        start = max(0, offset - len(gap.prefix.encode()))
+        prompt = Infill(
+            prefix=gap.prefix,
+            suffix=gap.suffix,
+            path=path,
+            files=related_files(doc, start, offset, self.workspace, path),
+        )
+        first: list[float] = []
+        written: list[str] = []
+        budget = self.settings.budget_ms / 1000
+
+        def on_token(piece: str) -> bool:
+            """False stops the model: the block has ended, or the time is up."""
+            now = time.perf_counter()
+            if not first:
+                first.append(now)
+            written.append(piece)
+            if now - first[0] > budget:
+                return False
+            return block_end("".join(written), gap) is None
+
+        self.counts.model += 1
+        result = await self.engine.generate(
+            "complete",
+            prompt,
+            GenerationParams(
+                max_tokens=self.settings.max_tokens, temperature=0.0, repeat_penalty=1.0
+            ),
+            priority=Priority.INTERACTIVE,
+            on_token=on_token,
+            use_cache=False,
+        )
+        text = result.text
+        ended = result.finish_reason == "stop" or block_end(text, gap) is not None
+        if not ended and "\n" in text.strip("\n"):
+            text = text[: text.rstrip("\n").rfind("\n")]  # cut off mid-line: whole lines
+        text = trim(text, gap)
+        reason = rejection(doc, offset, text, gap)
+        if reason is not None:
+            log.debug("completion refused (%s): %r", reason, text[:80])
+            self.counts.refused[reason] = self.counts.refused.get(reason, 0) + 1
+            text = ""
+        self._answers[_key(gap)] = text
+        while len(self._answers) > REMEMBERED:
+            self._answers.popitem(last=False)
+        if text:
+            self._shown[doc.uri] = _Shown(doc.source[:offset], doc.source[offset:], text)
+        return Completion(text, "model", reason or "", _ms(started))
+
+    def _gap(self, doc: Document, offset: int) -> Gap:
+        s = self.settings
+        return gap_at(
+            doc, offset, s.prefix_tokens * BYTES_PER_TOKEN, s.suffix_tokens * BYTES_PER_TOKEN
+        )
+
+
+def _key(gap: Gap) -> str:
+    return hashlib.sha256(f"{gap.prefix}\0{gap.suffix}".encode()).hexdigest()
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000

@@ -1,0 +1,75 @@
+"""Inline completion (LSP 3.18 textDocument/inlineCompletion): ghost text from the model.
+
+Advertised when the client declares the capability (lifecycle.initialize); the request is
+served either way, for the Neovim plugin on versions without it. An answer from memory
+(typing through a suggestion, a gap seen before) comes at once; otherwise typing must
+pause for completion.debounceMs, and a new request for the document cancels the one in
+flight (so does an edit: lsp/work.py). With completion.enabled false only an explicit
+trigger (Invoked) is answered. A failed completion is logged, not shown: it would repeat
+on every keystroke. A broken set-up is shown once, as every feature shows it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from lsprotocol import types
+
+from chmocoder.engine.errors import EngineError
+from chmocoder.lsp.convert import to_offset
+from chmocoder.lsp.server import SETUP_ERRORS, ChmoServer
+
+log = logging.getLogger(__name__)
+
+
+def register(server: ChmoServer) -> None:
+    inflight: dict[str, asyncio.Task[object]] = {}
+
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    async def inline_completion(
+        ls: ChmoServer, params: types.InlineCompletionParams
+    ) -> types.InlineCompletionList | None:
+        uri = params.text_document.uri
+        doc = ls.document(uri)
+        settings = ls.settings.completion
+        automatic = params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic
+        if doc is None or (automatic and not settings.enabled):
+            return None
+        previous = inflight.pop(uri, None)
+        if previous is not None:
+            previous.cancel()  # the user moved on
+        offset = to_offset(doc, params.position, ls.encoding)
+        completer = ls.completer()
+        completion = completer.from_memory(doc, offset)
+        if completion is None:
+            version = doc.version
+            if automatic and settings.debounce_ms:
+                await asyncio.sleep(settings.debounce_ms / 1000)
+                if doc.version != version or ls.document(uri) is not doc:
+                    return None  # typed on: a newer request asks for the new text
+            task = ls.work.start(uri, completer.complete(doc, offset, ls.relative_path(uri)))
+            inflight[uri] = task
+            try:
+                completion = await task
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    task.cancel()
+                    raise
+                return None  # an edit or a newer request stopped it
+            except EngineError as exc:
+                if exc.code.startswith(SETUP_ERRORS):
+                    ls.tell_failure("Inline completion", exc)
+                else:
+                    log.info("no inline completion: %s", exc.message)
+                return None
+            finally:
+                if inflight.get(uri) is task:
+                    del inflight[uri]
+        if not completion.text:
+            return None
+        here = types.Range(params.position, params.position)
+        return types.InlineCompletionList(
+            items=[types.InlineCompletionItem(insert_text=completion.text, range=here)]
+        )

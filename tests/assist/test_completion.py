@@ -1,0 +1,105 @@
+"""The completer at its own boundary: recorded fill-in-the-middle answers in, what is shown
+out (block ends, guards), and what is answered without the model (typing through, a gap
+seen before, a model that cannot fill in the middle)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from chmocoder.analysis.document import Document
+from chmocoder.analysis.languages import LanguageRegistry
+from chmocoder.assist.completion import Completer, CompleterSettings
+from chmocoder.engine.types import GenerationParams
+from tests.support.recorded import RecordedEngine
+
+REGISTRY = LanguageRegistry()
+SETTINGS = CompleterSettings(budget_ms=500, max_tokens=64, prefix_tokens=512, suffix_tokens=128)
+
+SOURCE = "def fib(n):\n    if n < 2:\n        \n    return fib(n - 1) + fib(n - 2)\n"
+CURSOR = SOURCE.index("        \n") + 8
+
+
+def doc_of(text: str, version: int = 0) -> Document:
+    return Document(
+        "file:///fib.py", text.encode(), version=version, language=REGISTRY.lookup(path="fib.py")
+    )
+
+
+async def test_the_model_fills_the_gap_and_the_block_end_stops_it() -> None:
+    engine = RecordedEngine(["return n\n    else:\n        return 0"])
+    completer = Completer(engine, SETTINGS)
+    result = await completer.complete(doc_of(SOURCE), CURSOR, "fib.py")
+    assert (result.text, result.source) == ("return n", "model")
+    assert (
+        "<prefix>def fib(n):" in engine.prompts[0]
+        and "<suffix>\n    return fib" in engine.prompts[0]
+    )
+    params: GenerationParams = engine.params[0]
+    assert params.temperature == 0.0 and params.max_tokens == SETTINGS.max_tokens
+
+
+async def test_typing_through_a_suggestion_is_answered_from_memory() -> None:
+    engine = RecordedEngine(["return n"])
+    completer = Completer(engine, SETTINGS)
+    await completer.complete(doc_of(SOURCE), CURSOR, "fib.py")
+    for typed in ("r", "re", "ret", "return "):
+        text = SOURCE[:CURSOR] + typed + SOURCE[CURSOR:]
+        result = await completer.complete(doc_of(text), CURSOR + len(typed), "fib.py")
+        assert (result.text, result.source) == ("return n"[len(typed) :], "typed")
+    assert len(engine.prompts) == 1  # one model call for the whole suggestion
+    assert completer.counts.typed == 4 and completer.counts.model == 1
+
+
+async def test_a_gap_seen_before_is_answered_from_memory_and_a_new_one_asks_the_model() -> None:
+    engine = RecordedEngine(["return n", " = 1"])
+    completer = Completer(engine, SETTINGS)
+    await completer.complete(doc_of(SOURCE), CURSOR, "fib.py")
+    typed = SOURCE[:CURSOR] + "x" + SOURCE[CURSOR:]  # not what was suggested: the model
+    other = await completer.complete(doc_of(typed), CURSOR + 1, "fib.py")
+    assert (other.text, other.source) == (" = 1", "model")
+    again = await completer.complete(doc_of(SOURCE, version=5), CURSOR, "fib.py")  # backspace
+    assert (again.text, again.source) == ("return n", "cache")
+    assert len(engine.prompts) == 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ("   ", "only whitespace"),
+        ("return fib(n - 1) + fib(n - 2)", "it repeats the code after the cursor"),
+        ("return (n", "it would make the syntax worse"),
+    ],
+)
+async def test_refused_answers_show_nothing_and_are_not_asked_again(
+    answer: str, reason: str
+) -> None:
+    engine = RecordedEngine([answer])
+    completer = Completer(engine, SETTINGS)
+    result = await completer.complete(doc_of(SOURCE), CURSOR, "fib.py")
+    assert (result.text, result.reason) == ("", reason)
+    again = await completer.complete(doc_of(SOURCE), CURSOR, "fib.py")
+    assert (again.text, again.source) == ("", "cache")
+    assert completer.counts.refused == {reason: 1}
+
+
+async def test_a_model_without_fill_in_the_middle_tokens_gets_no_completion_and_one_log_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    engine = RecordedEngine([], infill=False)
+    completer = Completer(engine, SETTINGS)
+    with caplog.at_level(logging.INFO, logger="chmocoder.assist.completion"):
+        for _ in range(3):
+            result = await completer.complete(doc_of(SOURCE), CURSOR, "fib.py")
+            assert result.text == "" and "cannot fill in the middle" in result.reason
+    said = [r for r in caplog.records if "fill-in-the-middle" in r.getMessage()]
+    assert len(said) == 1 and not engine.prompts
+
+
+async def test_the_time_budget_stops_generation_at_a_whole_line() -> None:
+    long_answer = "total = 0\n        " + "total += 1\n        " * 200
+    engine = RecordedEngine([long_answer])
+    completer = Completer(engine, CompleterSettings(0, 4096, 512, 128))
+    result = await completer.complete(doc_of(SOURCE), CURSOR, "fib.py")
+    assert result.text == "total = 0"  # stopped on its first pieces, cut to whole lines
