@@ -136,3 +136,19 @@ def test_bad_files_get_their_own_message(
     make(target)
     result = run(env, "explain", f"{target}:40", "--no-index")
     assert result.returncode == 2 and message in result.stderr and result.stdout == ""
+
+
+def test_complete_prints_the_insertion_and_says_why_there_is_none(
+    env: dict[str, str], tiny_fim_model: Path, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Shopping list\n\n- apples\n- ")
+    result = run({**env, "CHMOCODER_MODEL": str(tiny_fim_model)}, "complete", f"{notes}:4")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() and result.stdout.endswith("\n")
+    assert notes.read_text() == "Shopping list\n\n- apples\n- "  # printed, never written
+    none = run(env, "complete", f"{notes}:4:3")  # the tiny model has no fill-in-the-middle tokens
+    assert none.returncode == 1 and none.stdout == ""
+    assert "no completion: chmocoder-tiny-llama cannot fill in the middle" in none.stderr
+    bad = run(env, "complete", f"{notes}:99")
+    assert bad.returncode == 2 and "past the end" in bad.stderr

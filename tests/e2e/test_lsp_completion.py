@@ -1,0 +1,134 @@
+"""Inline completion over stdio: the real server, the real runtime on the tiny model with
+fill-in-the-middle tokens (its text is noise, but real text from a real generation)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from ..support.common import SERVER_COMMAND, make_recording_client, server_env
+from .test_lsp_features import model_calls, options
+
+NOTES = "Shopping list\n\n- apples\n- "
+
+
+def capabilities(declares_inline: bool) -> types.ClientCapabilities:
+    caps = client_capabilities("visual-studio-code")
+    assert caps.text_document is not None
+    caps.text_document.inline_completion = (
+        types.InlineCompletionClientCapabilities() if declares_inline else None
+    )
+    return caps
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(
+        server_command=SERVER_COMMAND,
+        server_env=server_env(Path("/tmp/chmo-e2e-completion")),
+        client_factory=make_recording_client,
+    ),
+)
+async def client(lsp_client: LanguageClient, tmp_path: Path):  # type: ignore[no-untyped-def]
+    lsp_client.cache = tmp_path / "cache"  # type: ignore[attr-defined]
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def start(
+    client: LanguageClient, model: Path, tmp_path: Path, *, declares: bool = True, **extra: Any
+) -> types.InitializeResult:
+    return await client.initialize_session(
+        types.InitializeParams(
+            capabilities=capabilities(declares),
+            root_uri=tmp_path.as_uri(),
+            initialization_options=options(model, tmp_path / "cache", **extra),
+        )
+    )
+
+
+def open_notes(client: LanguageClient, tmp_path: Path, text: str = NOTES) -> str:
+    uri = (tmp_path / "notes.txt").as_uri()
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id="plaintext", version=1, text=text
+            )
+        )
+    )
+    return uri
+
+
+async def complete(
+    client: LanguageClient,
+    uri: str,
+    position: types.Position,
+    kind: types.InlineCompletionTriggerKind = types.InlineCompletionTriggerKind.Invoked,
+) -> str | None:
+    answer = await client.text_document_inline_completion_async(
+        types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=position,
+            context=types.InlineCompletionContext(trigger_kind=kind),
+        )
+    )
+    if answer is None:
+        return None
+    items = answer.items if isinstance(answer, types.InlineCompletionList) else answer
+    assert len(items) == 1 and items[0].range == types.Range(position, position)
+    text = items[0].insert_text
+    assert isinstance(text, str)
+    return text
+
+
+def completions_asked(client: LanguageClient) -> int:
+    return sum(1 for task, hit in model_calls(client) if task == "complete" and not hit)
+
+
+async def test_a_suggestion_comes_from_the_model_and_typing_through_it_from_memory(
+    client: LanguageClient, tiny_fim_model: Path, tmp_path: Path
+) -> None:
+    result = await start(client, tiny_fim_model, tmp_path)
+    assert result.capabilities.inline_completion_provider is not None
+    uri = open_notes(client, tmp_path)
+    end = types.Position(line=3, character=2)
+    suggestion = await complete(client, uri, end)
+    assert suggestion and suggestion.strip() and "fim" not in suggestion
+    assert len(model_calls(client, at_least=1)) >= 1 and completions_asked(client) == 1
+    typed = suggestion[0]
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(range=types.Range(end, end), text=typed)
+            ],
+        )
+    )
+    after = types.Position(line=3, character=3)
+    rest = await complete(client, uri, after, types.InlineCompletionTriggerKind.Automatic)
+    assert rest == suggestion[1:]
+    assert completions_asked(client) == 1  # no second model call
+
+
+async def test_automatic_completion_can_be_turned_off(
+    client: LanguageClient, tiny_fim_model: Path, tmp_path: Path
+) -> None:
+    await start(client, tiny_fim_model, tmp_path, completion={"enabled": False})
+    uri = open_notes(client, tmp_path)
+    end = types.Position(line=3, character=2)
+    automatic = types.InlineCompletionTriggerKind.Automatic
+    assert await complete(client, uri, end, automatic) is None
+    assert await complete(client, uri, end) is not None  # asked for: answered
+
+
+async def test_a_model_without_fill_in_the_middle_tokens_completes_nothing(
+    client: LanguageClient, tiny_model: Path, tmp_path: Path
+) -> None:
+    result = await start(client, tiny_model, tmp_path, declares=False)
+    assert result.capabilities.inline_completion_provider is None  # not declared: not offered
+    uri = open_notes(client, tmp_path)
+    assert await complete(client, uri, types.Position(line=3, character=2)) is None
+    assert not client.messages  # a log line, not a message on every keystroke
