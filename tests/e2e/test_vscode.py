@@ -1,5 +1,6 @@
 """The VS Code extension in a real VS Code (code-server) in headless Chromium, against the real
-server and the tiny model: hover explanation, Explain code action, the panel, screenshots."""
+server and the tiny model: hover explanation, Explain code action, the panel, inline completion
+accepted with Tab, screenshots."""
 
 from __future__ import annotations
 
@@ -32,7 +33,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_hover_and_explain_in_vscode(tiny_model: Path, tmp_path: Path) -> None:
+def test_hover_explain_and_inline_completion_in_vscode(
+    tiny_fim_model: Path, tmp_path: Path
+) -> None:
     workspace = tmp_path / "workspace"
     workspace.mkdir()
     shutil.copy(REPO / "examples" / "shapes.py", workspace / "shapes.py")
@@ -46,7 +49,7 @@ def test_hover_and_explain_in_vscode(tiny_model: Path, tmp_path: Path) -> None:
         "OUT": str(out),
         "CHROMIUM": str(CHROMIUM),
         "CHMO_PYTHON": sys.executable,
-        "CHMO_MODEL": str(tiny_model),
+        "CHMO_MODEL": str(tiny_fim_model),
         "XDG_RUNTIME_DIR": str(tmp_path / "run"),
         "XDG_STATE_HOME": str(tmp_path / "state"),
     }
@@ -70,3 +73,10 @@ def test_hover_and_explain_in_vscode(tiny_model: Path, tmp_path: Path) -> None:
     assert "The method" in results["panel"] and "Explain area" in results["panel"]
     assert (out / "vscode-hover.png").stat().st_size > 10_000
     assert (out / "vscode-explain.png").stat().st_size > 10_000
+    ghost = results["ghost"].replace("\u00a0", " ")
+    assert ghost.strip()  # the model's suggestion, shown as ghost text
+    assert results["acceptedLine"] == "unit_area = " + ghost  # Tab put it in the buffer
+    assert results["ghostAfterEscape"] == 0
+    saved = (workspace / "shapes.py").read_text()
+    assert saved.endswith("\nunit_area = " + ghost)  # and the buffer holds it, saved
+    assert (out / "vscode-ghost-text.png").stat().st_size > 10_000

@@ -1,6 +1,6 @@
 // End-to-end in a real VS Code (code-server) driven by Chromium: install the .vsix, open a
 // file, hover a function (the explanation comes from the model), run the Explain code action,
-// check the panel, save screenshots. Inputs from the environment; exits non-zero on failure.
+// check the panel, type a line and accept the inline suggestion with Tab, save screenshots. Inputs from the environment; exits non-zero on failure.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -26,6 +26,7 @@ const settings = {
   "security.workspace.trust.enabled": false,
   "editor.hover.delay": 100,
   "workbench.tips.enabled": false,
+  "editor.quickSuggestions": { "other": false, "comments": false, "strings": false },
   "chmocoder.python": env("CHMO_PYTHON"),
   "chmocoder.model": env("CHMO_MODEL"),
   "chmocoder.nCtx": 2048,
@@ -120,6 +121,41 @@ try {
   }
   await page.waitForTimeout(1000);
   await page.screenshot({ path: join(out, "vscode-explain.png") });
+
+  // Inline completion: type the start of a line, ghost text appears, Tab accepts it
+  await page.locator(".tab", { hasText: "shapes.py" }).first().click();
+  await page.locator(".monaco-editor .view-lines").first().click();
+  await page.keyboard.press("Control+End");
+  await page.keyboard.press("Enter");
+  await page.keyboard.type("unit_area = ", { delay: 50 });
+  const ghost = page.locator(".monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text").first();
+  try {
+    await ghost.waitFor({ timeout: 60000 });
+    results.ghost = (await page.locator(".monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text").allInnerTexts()).join("");
+  } finally {
+    await page.screenshot({ path: join(out, "vscode-ghost-text.png") });
+  }
+  await page.keyboard.press("Tab");
+  await page.waitForTimeout(500);
+  await page.keyboard.press("Escape"); // the next suggestion, at the line's new end, is not wanted
+  await page.waitForTimeout(300);
+  results.ghostAfterEscape = await page.locator(".monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text").count();
+  const lines = await page.locator(".monaco-editor .view-line").allInnerTexts();
+  results.acceptedLine = lines.map((line) => line.replace(/\u00a0/g, " ")).find((line) => line.includes("unit_area")) ?? "";
+  // save (from the command palette: shortcuts are unreliable headless); the test reads the file
+  await page.locator(".command-center").first().click();
+  const palette = page.locator(".quick-input-widget input").first();
+  await palette.waitFor({ timeout: 10000 });
+  await palette.fill(">File: Save");
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: "File: Save" }).first().waitFor({ timeout: 10000 });
+  const entries = page.locator(".quick-input-list .monaco-list-row");
+  const labels = (await entries.allInnerTexts()).map((text) => text.split("\n")[0]);
+  const focused = await entries.evaluateAll((rows) => rows.findIndex((row) => row.classList.contains("focused")));
+  const wanted = labels.indexOf("File: Save");
+  for (let i = Math.max(focused, 0); i < wanted; i++) await page.keyboard.press("ArrowDown");
+  for (let i = Math.max(focused, 0); i > wanted; i--) await page.keyboard.press("ArrowUp");
+  await page.keyboard.press("Enter");
+  await page.waitForTimeout(1000);
 } finally {
   writeFileSync(join(out, "results.json"), JSON.stringify(results, null, 2));
   await browser?.close();

@@ -5,7 +5,7 @@ import { registerCommands } from "./commands";
 import { AnswerPanel } from "./panel";
 import { findServer } from "./python";
 import { createClient, watchSettings } from "./server";
-import { Status } from "./status";
+import { CompletionToggle, Status } from "./status";
 
 let client: LanguageClient | undefined;
 
@@ -13,6 +13,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const log = vscode.window.createOutputChannel("ChMOCoder");
   const status = new Status(context);
   const panel = new AnswerPanel(context);
+  new CompletionToggle(context);
   const start = async () => {
     const server = await findServer(log);
     if (!server) {

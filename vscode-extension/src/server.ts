@@ -30,6 +30,10 @@ export function settings(): Record<string, unknown> {
   value.hover = { enabled: config.get("hover.enabled"), timeoutMs: config.get("hover.timeoutMs") };
   value.review = { mode: config.get("review.mode"), debounceMs: config.get("review.debounceMs") };
   value.history = { ttlHours: config.get("history.ttlHours") };
+  value.completion = {
+    enabled: config.get("completion.enabled"), debounceMs: config.get("completion.debounceMs"),
+    budgetMs: config.get("completion.budgetMs"), maxTokens: config.get("completion.maxTokens"),
+  };
   const cacheDir = config.get<string>("cacheDir", "");
   if (cacheDir) {
     value.cacheDir = cacheDir;
@@ -50,6 +54,9 @@ export function createClient(server: Candidate, log: vscode.OutputChannel, panel
     },
   };
   const client = new ChmoClient("chmocoder", "ChMOCoder", serverOptions, clientOptions);
+  // LSP 3.18 inline completion (ghost text): the client's own provider over the server's
+  // textDocument/inlineCompletion; VS Code's commands accept it whole, by word or by line.
+  client.registerProposedFeatures();
   client.onDidChangeState((event) => {
     if (event.newState === ClientState.Starting) status.set("starting");
     else if (event.newState === ClientState.Running) status.set("ready");

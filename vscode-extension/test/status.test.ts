@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { statusView } from "../src/logic/status";
+import { completionView, statusView } from "../src/logic/status";
 
 test("ready shows tokens per second when known", () => {
   assert.equal(statusView("ready", "", 38.44).text, "$(check) ChMOCoder (38.4 tok/s)");
@@ -14,4 +14,11 @@ test("every state has text and a tooltip", () => {
     assert.ok(view.tooltip.length > 0);
   }
   assert.match(statusView("error", "model file missing").tooltip, /model file missing/);
+});
+
+test("the completion toggle says what a click does", () => {
+  assert.equal(completionView(true).text, "$(sparkle) on");
+  assert.equal(completionView(false).text, "$(sparkle) off");
+  assert.match(completionView(true).tooltip, /turn it off/);
+  assert.match(completionView(false).tooltip, /only when asked/);
 });

@@ -25,3 +25,10 @@ export function statusView(state: State, detail = "", tokensPerSecond?: number):
       return { text: "$(circle-slash) ChMOCoder", tooltip: "The server is not running. Click to show the log." };
   }
 }
+
+// The inline-completion toggle beside it.
+export function completionView(enabled: boolean): StatusView {
+  return enabled
+    ? { text: "$(sparkle) on", tooltip: "ChMOCoder suggests code as you type. Click to turn it off." }
+    : { text: "$(sparkle) off", tooltip: "ChMOCoder suggests code only when asked (Trigger Inline Suggestion). Click to turn suggestions as you type on." };
+}
