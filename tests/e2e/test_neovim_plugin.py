@@ -96,3 +96,22 @@ def test_vim_lsp_enable_with_the_shipped_config(tiny_model: Path, tmp_path: Path
     assert result["panel"] is True  # the shipped config declares the answer panel
     assert result["hover"].startswith("**function** `average`") and "\n---\n" in result["hover"]
     assert result["diagnosed"] is True  # the unclosed `(` on line 4
+
+
+def test_inline_completion_as_virtual_text_accepted_with_its_key(
+    tiny_fim_model: Path, tmp_path: Path, nvim: str
+) -> None:
+    source = tmp_path / "area.py"
+    source.write_text("x = 1\nunit_area = \n")
+    env = nvim_env(tmp_path, tiny_fim_model, CHMO_FILE=str(source))
+    result = run_script("nvim_inline.lua", env, nvim)
+    assert result["bad_inline"] is False and result["setup"] is True and result["attached"]
+    assert result["mapped"]  # <M-l> in Insert mode
+    assert result["shown"] is True, result
+    suggestion = result["suggestion"]
+    assert suggestion.strip() and result["virtual"] == suggestion.split("\n")[0]
+    assert result["mark_at"] == [1, 12]  # right after the cursor
+    assert result["cleared"] is True  # any change clears it
+    assert result["rest"] == suggestion[1:]  # typing through: the rest, from the server's memory
+    assert result["line"] == "unit_area = " + suggestion  # accepted
+    assert result["cursor"] == [2, 12 + len(suggestion)] and result["after_accept"] is None

@@ -2,6 +2,7 @@
 --   require("chmocoder").setup({ cmd = { "chmocoder", "serve" }, settings = { audience = "expert" } })
 local compat = require("chmocoder.compat")
 local answer = require("chmocoder.answer")
+local inline = require("chmocoder.inline")
 
 local M = {}
 
@@ -14,6 +15,9 @@ M.defaults = {
   settings = {},
   answer_window = "float", -- or "split"
   root_markers = { ".git", "pyproject.toml", "package.json", "go.mod", "Cargo.toml" },
+  -- inline completion (ghost text): `enabled` false sets no key and asks nothing;
+  -- settings.completion (the server's) tunes it
+  inline = { enabled = true, accept_key = "<M-l>" },
 }
 
 local function fail(message)
@@ -29,7 +33,7 @@ function M.validate(opts)
   local config = vim.tbl_deep_extend("force", {}, M.defaults, opts or {})
   for key in pairs(opts or {}) do
     if M.defaults[key] == nil then
-      return nil, "unknown option `" .. tostring(key) .. "` (known: cmd, filetypes, settings, answer_window, root_markers)"
+      return nil, "unknown option `" .. tostring(key) .. "` (known: cmd, filetypes, settings, answer_window, root_markers, inline)"
     end
   end
   if type(config.cmd) ~= "table" or #config.cmd == 0 then
@@ -48,6 +52,10 @@ function M.validate(opts)
   end
   if config.answer_window ~= "float" and config.answer_window ~= "split" then
     return nil, "option `answer_window` must be \"float\" or \"split\", got " .. vim.inspect(config.answer_window)
+  end
+  if type(config.inline) ~= "table" or type(config.inline.enabled) ~= "boolean"
+    or type(config.inline.accept_key) ~= "string" or config.inline.accept_key == "" then
+    return nil, "option `inline` must be { enabled = true|false, accept_key = \"<M-l>\" }"
   end
   if vim.fn.executable(config.cmd[1]) ~= 1 then
     return nil, "the server command `" .. config.cmd[1] .. "` is not executable: install it with "
@@ -92,8 +100,14 @@ function M.client_config(bufnr)
   }
 end
 
+local inline_buffers = {}
+
 function M.attach(bufnr)
   bufnr = bufnr or vim.api.nvim_get_current_buf()
+  if M.config.inline.enabled and not inline_buffers[bufnr] then
+    inline_buffers[bufnr] = true
+    inline.attach(bufnr, M.config.inline)
+  end
   if vim.lsp.start then -- 0.8+: reuses a running client for the same root
     return vim.lsp.start(M.client_config(bufnr), { bufnr = bufnr })
   end
