@@ -56,6 +56,7 @@ from chmocoder.engine.types import (
     Priority,
     Prompt,
     TokenCallback,
+    Usage,
 )
 
 log = logging.getLogger(__name__)
@@ -313,7 +314,13 @@ class DaemonClient:
                 del self._pending[frame.id]
                 if self._writer is not None and not self._writer.is_closing():
                     self._writer.write(encode(Cancel(id=frame.id)))
-                partial = GenerationResult(text="".join(pending.text), finish_reason="stop")
+                partial = GenerationResult(
+                    text="".join(pending.text),
+                    finish_reason="stop",
+                    # a piece is a token, unless the daemon sent several at once (it was
+                    # ahead of this loop): the statistics' count of what was generated
+                    usage=Usage(completion_tokens=len(pending.text)),
+                )
                 pending.future.set_result(Done(id=frame.id, result=partial))
             return
         request = getattr(frame, "id", None)
