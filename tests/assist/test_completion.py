@@ -103,3 +103,34 @@ async def test_the_time_budget_stops_generation_at_a_whole_line() -> None:
     completer = Completer(engine, CompleterSettings(0, 4096, 512, 128))
     result = await completer.complete(doc_of(SOURCE), CURSOR, "fib.py")
     assert result.text == "total = 0"  # stopped on its first pieces, cut to whole lines
+
+
+async def test_in_the_indentation_the_prompt_ends_at_the_line_start_and_the_answer_is_not_indented_twice() -> (
+    None
+):
+    engine = RecordedEngine(["        return n\n    return 1"])
+    completer = Completer(engine, SETTINGS)
+    result = await completer.complete(doc_of(SOURCE), CURSOR, "fib.py")
+    assert result.text == "return n"
+    assert "if n < 2:\n<suffix>" in engine.prompts[0]  # not "if n < 2:\n        <suffix>"
+
+
+async def test_a_generation_stopped_by_the_time_budget_is_cut_to_whole_lines_even_if_it_says_stop() -> (
+    None
+):
+    answer = "total = 0\n        total += fib(n - 1) and more and more" + " x" * 400
+    engine = RecordedEngine(
+        [answer]
+    )  # stopped by its caller, it reports "stop", as the engine does
+    completer = Completer(engine, CompleterSettings(0, 4096, 512, 128))
+    result = await completer.complete(doc_of(SOURCE), CURSOR, "fib.py")
+    assert result.text == "total = 0"
+
+
+async def test_when_a_suggestion_parses_worse_its_first_line_alone_may_be_shown() -> None:
+    engine = RecordedEngine(
+        ["return n\n        if (x"]
+    )  # its second line opens what nothing closes
+    completer = Completer(engine, SETTINGS)
+    result = await completer.complete(doc_of(SOURCE), CURSOR, "fib.py")
+    assert (result.text, result.reason) == ("return n", "")

@@ -126,14 +126,21 @@ class Completer:
             return Completion("", "model", f"{info.name} cannot fill in the middle")
         gap = self._gap(doc, offset)
         start = max(0, offset - len(gap.prefix.encode()))
+        # The cursor in a line's indentation: the prompt ends at the line's start and the
+        # model writes the indentation too (a prefix ending in spaces splits the tokens the
+        # model would have used for them, and it indents again); the answer's own
+        # indentation on that line is dropped, the user's stands.
+        indented = bool(gap.line_prefix) and not gap.line_prefix.strip()
+        prefix = gap.prefix[: len(gap.prefix) - len(gap.line_prefix)] if indented else gap.prefix
         prompt = Infill(
-            prefix=gap.prefix,
+            prefix=prefix,
             suffix=gap.suffix,
             path=path,
             files=related_files(doc, start, offset, self.workspace, path),
         )
         first: list[float] = []
         written: list[str] = []
+        timed_out: list[bool] = []
         budget = self.settings.budget_ms / 1000
 
         def on_token(piece: str) -> bool:
@@ -143,8 +150,9 @@ class Completer:
                 first.append(now)
             written.append(piece)
             if now - first[0] > budget:
+                timed_out.append(True)
                 return False
-            return block_end("".join(written), gap) is None
+            return block_end(_unindented("".join(written), indented), gap) is None
 
         self.counts.model += 1
         result = await self.engine.generate(
@@ -157,12 +165,18 @@ class Completer:
             on_token=on_token,
             use_cache=False,
         )
-        text = result.text
-        ended = result.finish_reason == "stop" or block_end(text, gap) is not None
+        text = _unindented(result.text, indented)
+        ended = block_end(text, gap) is not None or (
+            result.finish_reason == "stop" and not timed_out
+        )
         if not ended and "\n" in text.strip("\n"):
             text = text[: text.rstrip("\n").rfind("\n")]  # cut off mid-line: whole lines
         text = trim(text, gap)
         reason = rejection(doc, offset, text, gap)
+        if reason is not None and "\n" in text:  # its first line alone may pass
+            first_line = text.split("\n", 1)[0]
+            if rejection(doc, offset, first_line, gap) is None:
+                text, reason = first_line, None
         if reason is not None:
             log.debug("completion refused (%s): %r", reason, text[:80])
             self.counts.refused[reason] = self.counts.refused.get(reason, 0) + 1
@@ -179,6 +193,11 @@ class Completer:
         return gap_at(
             doc, offset, s.prefix_tokens * BYTES_PER_TOKEN, s.suffix_tokens * BYTES_PER_TOKEN
         )
+
+
+def _unindented(text: str, indented: bool) -> str:
+    """The answer without its first line's indentation, when the cursor is past the user's."""
+    return text.lstrip(" \t") if indented else text
 
 
 def _key(gap: Gap) -> str:
