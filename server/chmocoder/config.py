@@ -47,9 +47,9 @@ class CompletionSettings(_Wire):
     budget_ms: int = Field(default=500, ge=10, le=60_000)
     """Generation time a completion may take after its first token."""
     max_tokens: int = Field(default=64, ge=1, le=1024)
-    prefix_tokens: int = Field(default=1024, ge=16, le=32_768)
+    prefix_tokens: int = Field(default=512, ge=16, le=32_768)
     """About how much of the file before the cursor the model sees."""
-    suffix_tokens: int = Field(default=256, ge=0, le=32_768)
+    suffix_tokens: int = Field(default=64, ge=0, le=32_768)
     """About how much of the file after the cursor the model sees."""
 
 

@@ -108,7 +108,7 @@ async def test_the_time_budget_stops_generation_at_a_whole_line() -> None:
 async def test_in_the_indentation_the_prompt_ends_at_the_line_start_and_the_answer_is_not_indented_twice() -> (
     None
 ):
-    engine = RecordedEngine(["        return n\n    return 1"])
+    engine = RecordedEngine(["\n        return n\n    return 1"])
     completer = Completer(engine, SETTINGS)
     result = await completer.complete(doc_of(SOURCE), CURSOR, "fib.py")
     assert result.text == "return n"

@@ -196,8 +196,9 @@ class Completer:
 
 
 def _unindented(text: str, indented: bool) -> str:
-    """The answer without its first line's indentation, when the cursor is past the user's."""
-    return text.lstrip(" \t") if indented else text
+    """The answer without its first line's indentation, when the cursor is past the user's
+    (and without blank lines before it: the code goes on the cursor's line)."""
+    return text.lstrip(" \t\r\n") if indented else text
 
 
 def _key(gap: Gap) -> str:
