@@ -142,3 +142,26 @@ def test_lines_the_code_after_the_cursor_starts_with_are_dropped(
     gap = gap_at(doc, offset, 1000, 1000)
     assert block_end("z = y * 2\n    return y", gap) is None  # same indentation: goes on
     assert trim("z = y * 2\n    return y", gap) == "z = y * 2"
+
+
+def test_what_the_prefix_uses_from_other_files_is_shown_first(registry: LanguageRegistry) -> None:
+    from chmocoder.analysis.completion import related_files
+    from chmocoder.analysis.symbols import Definition, Span
+
+    def workspace(name: str) -> list[Definition]:
+        span = Span(0, 1, (0, 0), (0, 1))
+        known = {
+            "scale": Definition(
+                "function", "scale", span, "def scale(x, k):", "Multiply.", "util.py"
+            ),
+            "local": Definition("function", "local", span, "def local():", None, "main.py"),
+        }
+        return [known[name]] if name in known else []
+
+    marked = f"def local():\n    return 1\n\n\ndef main(v):\n    w = scale(v, 2) + local()\n    {CURSOR}\n"
+    doc, offset = at(registry, marked, "main.py")
+    files = related_files(doc, 0, offset, workspace, "main.py")
+    assert files == (
+        ("util.py", "def scale(x, k):\n    Multiply."),
+    )  # not `local`: this file has it
+    assert related_files(doc, 0, offset, None, "main.py") == ()
