@@ -15,10 +15,7 @@ run(function()
   vim.cmd("edit " .. os.getenv("CHMO_FILE"))
   local bufnr = vim.api.nvim_get_current_buf()
   local compat = require("chmocoder.compat")
-  out.attached = vim.wait(30000, function()
-    local client = compat.clients(bufnr)[1]
-    return client ~= nil and client.initialized == true
-  end, 50)
+  out.attached = run.attached(bufnr)
   local inline = require("chmocoder.inline")
   local mapping = vim.fn.maparg("<M-l>", "i", false, true)
   out.mapped = mapping.desc or mapping.rhs or ""

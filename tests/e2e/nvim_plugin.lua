@@ -19,10 +19,7 @@ run(function()
   vim.cmd("edit " .. os.getenv("CHMO_FILE"))
   local bufnr = vim.api.nvim_get_current_buf()
   local compat = require("chmocoder.compat")
-  out.attached = vim.wait(30000, function()
-    local client = compat.clients(bufnr)[1]
-    return client ~= nil and client.initialized == true
-  end, 50)
+  out.attached = run.attached(bufnr)
   local client = compat.clients(bufnr)[1]
 
   -- hover on `average` (line 1)

@@ -53,6 +53,7 @@ def test_checkhealth_reports_server_runtimes_and_model(
     )  # runtimes and grammars from doctor
     assert "qwen2.5-coder-1.5b" in report and "gemma3-270m" in report  # the catalogue
     assert "chmocoder doctor: runtime, grammars and model checked" in report
+    assert "inline completion: " in report and "accept with <M-l>" in report
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")

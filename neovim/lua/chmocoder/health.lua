@@ -35,6 +35,14 @@ function M.check()
   else
     h.error("chmocoder doctor reported problems (see above)")
   end
+  local inline = config and config.inline or require("chmocoder").defaults.inline
+  if not inline.enabled then
+    h.info("inline completion: off (setup({ inline = { enabled = false } }))")
+  elseif vim.lsp.inline_completion ~= nil then
+    h.ok("inline completion: Neovim's own (vim.lsp.inline_completion); accept with " .. inline.accept_key)
+  else
+    h.ok("inline completion: virtual text after the cursor; accept with " .. inline.accept_key)
+  end
   local clients = compat.clients(vim.api.nvim_get_current_buf())
   if #clients > 0 then
     h.ok("attached to this buffer (client " .. clients[1].id .. ")")
