@@ -131,7 +131,7 @@ class Completer:
         # model would have used for them, and it indents again); the answer's own
         # indentation on that line is dropped, the user's stands.
         indented = bool(gap.line_prefix) and not gap.line_prefix.strip()
-        prefix = gap.prefix[: len(gap.prefix) - len(gap.line_prefix)] if indented else gap.prefix
+        prefix = gap.prefix.removesuffix(gap.line_prefix) if indented else gap.prefix
         prompt = Infill(
             prefix=prefix,
             suffix=gap.suffix,
