@@ -81,6 +81,17 @@ async def test_positions_past_the_end_and_reversed_ranges(client: LanguageClient
         types.HoverParams(text_document=types.TextDocumentIdentifier(uri), position=far)
     )
     assert hover is None or isinstance(hover.contents, types.MarkupContent)
+    for where in (uri, "file:///bad/never-opened.py"):
+        completion = await client.text_document_inline_completion_async(
+            types.InlineCompletionParams(
+                text_document=types.TextDocumentIdentifier(where),
+                position=far,
+                context=types.InlineCompletionContext(
+                    trigger_kind=types.InlineCompletionTriggerKind.Invoked
+                ),
+            )
+        )
+        assert completion is None  # the tiny model has no fill-in-the-middle tokens
     reversed_range = types.Range(start=types.Position(1, 20), end=types.Position(0, 3))
     actions = await client.text_document_code_action_async(
         types.CodeActionParams(
