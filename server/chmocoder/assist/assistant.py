@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from chmocoder.analysis.context import (
@@ -183,34 +183,29 @@ class Assistant:
         and the code context shrinks (measured with the model's own tokenizer) until prompt
         and answer fit."""
         info = await self.engine.start()
-        fitted, fits = self._full_budget(info, task, make, max_tokens)
+        request, fits = self._full_budget(info, task, make, max_tokens)
         if fits:
-            return fitted
-        prompt, lead, stop, max_tokens = (
-            fitted.prompt,
-            fitted.lead,
-            fitted.stop,
-            fitted.max_tokens,
-        )
+            return request
         window = info.context_length
         budget = self.settings.context_tokens
         for attempt in range(6):
             if attempt:
                 prompt, lead, stop = make(budget).build(info.chat)
-            used = await self.engine.count_tokens(prompt_text(prompt))
-            over = used + max_tokens + RESERVE_TOKENS - window
+                request = replace(request, prompt=prompt, lead=lead, stop=stop)
+            used = await self.engine.count_tokens(prompt_text(request.prompt))
+            over = used + request.max_tokens + RESERVE_TOKENS - window
             if over <= 0 or budget <= MIN_BUDGET:
                 break
             budget = max(MIN_BUDGET, budget - over - budget // 8)
         if over > 0:  # the smallest context still leaves too little room: a shorter answer
-            max_tokens = window - used - RESERVE_TOKENS
-            if max_tokens < 16:
+            if window - used - RESERVE_TOKENS < 16:
                 raise EngineError(
                     "prompt-too-long",
                     f"the model's context window ({window} tokens) is too small for this "
                     f"request ({used} tokens without the answer); use a model or nCtx with more",
                 )
-        return _Request(task, prompt, lead, stop, max_tokens)
+            request = replace(request, max_tokens=window - used - RESERVE_TOKENS)
+        return request
 
     def _prose(self) -> GenerationParams:
         """The sampling of a prose answer (explain, ask)."""
@@ -335,7 +330,7 @@ class Assistant:
         request, fits = self._full_budget(info, "explain", make, budget)
         if not fits:
             return None
-        hit = self.engine.cached("explain", request.prompt, request.params(self._prose()))
+        hit = self.engine.cached(request.task, request.prompt, request.params(self._prose()))
         if hit is None:
             return None
         markdown = _shaped_whole(request.lead, shown, hit.text, hit.finish_reason == "stop")
@@ -356,14 +351,6 @@ class Assistant:
 
     # --- edits ---------------------------------------------------------------------
 
-    @staticmethod
-    def edit_target(focus: Focus, end: int) -> tuple[int, int]:
-        """The whole lines of the innermost definition around [focus, end), else the lines."""
-        inner, doc = focus.inner, focus.doc
-        if inner is not None and inner.span.end_byte >= end:
-            return line_span(doc, inner.span.start_byte, inner.span.end_byte)
-        return line_span(doc, focus.offset, end)
-
     async def edit(
         self,
         doc: Document,
@@ -379,7 +366,7 @@ class Assistant:
         Up to three candidates: the first that changes the code and passes is the answer."""
         focus = Focus.at(doc, start)
         chain = focus.chain
-        target_start, target_end = self.edit_target(focus, end)
+        target_start, target_end = _edit_target(focus, end)
         target = doc.text(target_start, target_end)
         problems = [detail] if detail.strip() else []
         for p in syntax_problems(doc):
@@ -532,6 +519,14 @@ class Assistant:
         if self.history and scope:
             self.history.add(scope, question, text)
         return Answer(question=question, markdown=text, history=earlier)
+
+
+def _edit_target(focus: Focus, end: int) -> tuple[int, int]:
+    """The whole lines of the innermost definition around [focus, end), else the lines."""
+    inner, doc = focus.inner, focus.doc
+    if inner is not None and inner.span.end_byte >= end:
+        return line_span(doc, inner.span.start_byte, inner.span.end_byte)
+    return line_span(doc, focus.offset, end)
 
 
 def _unit_lines(doc: Document, unit: ReviewUnit) -> tuple[list[int], list[str]]:
