@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from tree_sitter import Node, Parser
 
 from chmocoder.analysis.context import DefinitionLookup
-from chmocoder.analysis.document import Document, advance_point, point_at
+from chmocoder.analysis.document import Document, edit_tree, point_at
 from chmocoder.analysis.symbols import Span, definitions_named, references_in
-from chmocoder.analysis.syntax import BRACKETS
+from chmocoder.analysis.syntax import BRACKETS, error_nodes
 
-CLOSERS = {closer: opener for opener, closer in BRACKETS.items()}
+CLOSERS = frozenset(BRACKETS.values())
 CONTINUES = tuple(",([{:\\+-*/%=&|.<>")
 """A line ending in one of these is not a complete statement."""
 MAX_FILES = 4
@@ -206,7 +206,9 @@ def _errors(doc: Document) -> int:
     doc.reparse()
     cached = doc.cache.get("error_count")
     if cached is None:
-        cached = doc.cache["error_count"] = _count_errors(doc.tree.root_node) if doc.tree else 0
+        cached = doc.cache["error_count"] = (
+            sum(1 for _ in error_nodes(doc.tree.root_node)) if doc.tree else 0
+        )
     assert isinstance(cached, int)
     return cached
 
@@ -218,29 +220,8 @@ def _errors_with(doc: Document, offset: int, text: str) -> int:
     if doc.tree is None or doc.language is None:
         return 0
     inserted = text.encode()
-    start = point_at(doc.source, offset)
     tree = doc.tree.copy()
-    tree.edit(
-        start_byte=offset,
-        old_end_byte=offset,
-        new_end_byte=offset + len(inserted),
-        start_point=start,
-        old_end_point=start,
-        new_end_point=advance_point(start, inserted),
-    )
+    edit_tree(tree, doc.source, offset, offset, inserted)
     source = doc.source[:offset] + inserted + doc.source[offset:]
-    return _count_errors(Parser(doc.language.language).parse(source, tree).root_node)
-
-
-def _count_errors(root: Node) -> int:
-    """ERROR and MISSING nodes, walking only the subtrees that hold one."""
-    if not root.has_error:
-        return 0
-    count, stack = 0, [root]
-    while stack:
-        node = stack.pop()
-        if node.is_missing or node.is_error:
-            count += 1
-        elif node.has_error:
-            stack.extend(node.children)
-    return count
+    root = Parser(doc.language.language).parse(source, tree).root_node
+    return sum(1 for _ in error_nodes(root))

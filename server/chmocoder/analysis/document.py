@@ -44,6 +44,19 @@ def advance_point(start: Point, text: bytes) -> Point:
     return Point(start.row + newlines, len(text) - text.rfind(b"\n") - 1)
 
 
+def edit_tree(tree: Tree, source: bytes, start: int, old_end: int, new_text: bytes) -> None:
+    """Tell `tree` (parsed from `source`) that bytes [start, old_end) became `new_text`."""
+    start_point = point_at(source, start)
+    tree.edit(
+        start_byte=start,
+        old_end_byte=old_end,
+        new_end_byte=start + len(new_text),
+        start_point=start_point,
+        old_end_point=point_at(source, old_end),
+        new_end_point=advance_point(start_point, new_text),
+    )
+
+
 def parse_bounded(
     parser: Parser, source: bytes, old_tree: Tree | None, limits: ParseLimits
 ) -> tuple[Tree | None, str | None]:
@@ -131,15 +144,7 @@ class Document:
                 f"edit range {start}..{old_end} is outside the document (0..{len(self.source)})"
             )
         if self.tree is not None:
-            start_point = point_at(self.source, start)
-            self.tree.edit(
-                start_byte=start,
-                old_end_byte=old_end,
-                new_end_byte=start + len(new_text),
-                start_point=start_point,
-                old_end_point=point_at(self.source, old_end),
-                new_end_point=advance_point(start_point, new_text),
-            )
+            edit_tree(self.tree, self.source, start, old_end, new_text)
         old = self.source
         self.source = old[:start] + new_text + old[old_end:]
         if self._line_starts is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from tree_sitter import Node
@@ -26,23 +27,34 @@ def syntax_problems(doc: Document, limit: int = MAX_PROBLEMS) -> list[SyntaxProb
     its refusal reason is reported separately.
     """
     doc.reparse()
-    if doc.tree is None or not doc.tree.root_node.has_error:
+    if doc.tree is None:
         return []
     problems: list[SyntaxProblem] = []
-    stack = [doc.tree.root_node]
-    while stack and len(problems) < limit:
-        node = stack.pop()
+    for node in error_nodes(doc.tree.root_node, limit):
         if node.is_missing:
             problems.append(SyntaxProblem(Span.of(node), _missing_message(node)))
-        elif node.is_error:
-            opener = _unclosed_bracket(node)
-            if opener is not None:
-                problems.append(SyntaxProblem(Span.of(opener), f"unclosed `{opener.type}`"))
-            else:
-                problems.append(SyntaxProblem(Span.of(node), _error_message(doc, node)))
+            continue
+        opener = _unclosed_bracket(node)
+        if opener is not None:
+            problems.append(SyntaxProblem(Span.of(opener), f"unclosed `{opener.type}`"))
+        else:
+            problems.append(SyntaxProblem(Span.of(node), _error_message(doc, node)))
+    return problems
+
+
+def error_nodes(root: Node, limit: int | None = None) -> Iterator[Node]:
+    """The ERROR and MISSING nodes under `root`, in order (at most `limit`); only the
+    subtrees that hold one are walked."""
+    if not root.has_error:
+        return
+    stack, found = [root], 0
+    while stack and (limit is None or found < limit):
+        node = stack.pop()
+        if node.is_missing or node.is_error:
+            found += 1
+            yield node
         elif node.has_error:
             stack.extend(reversed(node.children))
-    return problems
 
 
 def _missing_message(node: Node) -> str:
