@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from tree_sitter import Node, Parser
 
-from chmocoder.analysis.context import DefinitionLookup
+from chmocoder.analysis.context import DefinitionLookup, referenced
 from chmocoder.analysis.document import Document, edit_tree, point_at
-from chmocoder.analysis.symbols import Span, definitions_named, references_in
+from chmocoder.analysis.symbols import Span
 from chmocoder.analysis.syntax import BRACKETS, error_nodes
 
 CLOSERS = frozenset(BRACKETS.values())
@@ -109,21 +109,18 @@ def related_files(
     if workspace is None or doc.tree is None:
         return ()
     span = Span(gap_start, offset, point_at(doc.source, gap_start), point_at(doc.source, offset))
-    names = [name for name, _kind in references_in(doc, span)]
-    here = definitions_named(doc, names)
     files: dict[str, list[str]] = {}
     count = 0
-    for name in names:
-        if name in here or count >= MAX_DEFINITIONS:
+    for ref in referenced(doc, span, workspace, path, limit=None):
+        if ref.origin == "this file" or count >= MAX_DEFINITIONS:
             continue
-        for d in workspace(name)[:1]:
-            if d.path and d.path != path and (d.path in files or len(files) < MAX_FILES):
-                lines = [d.signature]
-                if d.doc:
-                    lines.append("    " + d.doc.strip().split("\n\n")[0].replace("\n", " "))
-                files.setdefault(d.path, []).append("\n".join(lines))
-                count += 1
-    return tuple((p, "\n\n".join(found)) for p, found in files.items())
+        if ref.origin in files or len(files) < MAX_FILES:
+            lines = [ref.signature]
+            if ref.doc:
+                lines.append("    " + ref.doc.strip().split("\n\n")[0].replace("\n", " "))
+            files.setdefault(ref.origin, []).append("\n".join(lines))
+            count += 1
+    return tuple((p, "\n\n".join(signatures)) for p, signatures in files.items())
 
 
 def block_end(text: str, gap: Gap) -> int | None:

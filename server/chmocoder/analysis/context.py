@@ -199,7 +199,8 @@ def extract_context(
     else:
         for parent in enclosing[1:]:
             fit.try_add(replace(fit.current, parents=(*fit.current.parents, parent)))
-        for ref in _referenced(doc, enclosing[0], workspace, path):
+        inner = enclosing[0]
+        for ref in referenced(doc, inner.span, workspace, path, skip=inner.span):
             fit.try_add(replace(fit.current, references=(*fit.current.references, ref)))
     for statement in imports(doc):
         fit.try_add(replace(fit.current, imports=(*fit.current.imports, statement)))
@@ -224,15 +225,24 @@ def identifier_at(doc: Document, offset: int) -> str | None:
     return None
 
 
-def _referenced(
-    doc: Document, inner: Definition, workspace: DefinitionLookup | None, path: str | None
+def referenced(
+    doc: Document,
+    span: Span,
+    workspace: DefinitionLookup | None,
+    path: str | None,
+    *,
+    skip: Span | None = None,
+    limit: int | None = MAX_REFERENCES,
 ) -> list[ReferencedSignature]:
-    referenced = references_in(doc, inner.span)[:MAX_REFERENCES]
-    by_name = definitions_named(doc, (name for name, _kind in referenced))
+    """What `span` uses (its first `limit` names): those defined in this file (but at
+    `skip`, the definition being shown), then the first definition of each other name
+    elsewhere in the workspace."""
+    names = [name for name, _kind in references_in(doc, span)][:limit]
+    by_name = definitions_named(doc, names)
     local: list[ReferencedSignature] = []
     remote: list[ReferencedSignature] = []
-    for name, _kind in referenced:
-        here = [d for d in by_name.get(name, []) if d.span != inner.span]
+    for name in names:
+        here = [d for d in by_name.get(name, []) if d.span != skip]
         if here:
             d = here[0]
             local.append(ReferencedSignature(name, d.kind, d.signature, d.doc, "this file"))
