@@ -91,28 +91,47 @@ class Completer:
         """An answer without the model, at once: the rest of the last suggestion when the
         user has typed its start, or the answer this same gap got before."""
         started = time.perf_counter()
-        prefix, suffix = doc.source[:offset], doc.source[offset:]
-        shown = self._shown.get(doc.uri)
-        if shown is not None and shown.suffix == suffix and prefix.startswith(shown.prefix):
-            typed = prefix[len(shown.prefix) :].decode("utf-8", errors="replace")
-            if shown.text.startswith(typed) and len(typed) < len(shown.text):
-                self.counts.typed += 1
-                return Completion(shown.text[len(typed) :], "typed", elapsed_ms=_ms(started))
-        gap = self._gap(doc, offset)
-        text = self._answers.get(_key(gap))
+        typed = self._typed_through(doc, offset)
+        if typed is not None:
+            self.counts.typed += 1
+            return Completion(typed, "typed", elapsed_ms=_ms(started))
+        key = _key(self._gap(doc, offset))
+        text = self._answers.get(key)
         if text is None:
             return None
-        self._answers.move_to_end(_key(gap))
+        self._answers.move_to_end(key)
         self.counts.cache += 1
         if text:
-            self._shown[doc.uri] = _Shown(prefix, suffix, text)
+            self._show(doc, offset, text)
         return Completion(text, "cache", "" if text else "nothing to add", _ms(started))
 
+    def _typed_through(self, doc: Document, offset: int) -> str | None:
+        """The rest of the document's last suggestion, if the text around the cursor is
+        what it was for plus a start of it typed (compared in place: no copy of the text)."""
+        shown = self._shown.get(doc.uri)
+        source = doc.source
+        if (
+            shown is None
+            or len(source) - offset != len(shown.suffix)
+            or offset < len(shown.prefix)
+            or not source.startswith(shown.prefix)
+            or not source.endswith(shown.suffix)
+        ):
+            return None
+        typed = source[len(shown.prefix) : offset].decode("utf-8", errors="replace")
+        if shown.text.startswith(typed) and len(typed) < len(shown.text):
+            return shown.text[len(typed) :]
+        return None
+
+    def _show(self, doc: Document, offset: int, text: str) -> None:
+        self._shown[doc.uri] = _Shown(doc.source[:offset], doc.source[offset:], text)
+
     async def complete(self, doc: Document, offset: int, path: str = "") -> Completion:
-        """The completion at byte `offset` (from memory when it can be)."""
-        remembered = self.from_memory(doc, offset)
-        if remembered is not None:
-            return remembered
+        """The completion at byte `offset`: from memory when it can be, else the model's."""
+        return self.from_memory(doc, offset) or await self.fill(doc, offset, path)
+
+    async def fill(self, doc: Document, offset: int, path: str = "") -> Completion:
+        """The model's completion at byte `offset` (after `from_memory` found none)."""
         started = time.perf_counter()
         info = await self.engine.start()
         if not info.infill:
@@ -185,7 +204,7 @@ class Completer:
         while len(self._answers) > REMEMBERED:
             self._answers.popitem(last=False)
         if text:
-            self._shown[doc.uri] = _Shown(doc.source[:offset], doc.source[offset:], text)
+            self._show(doc, offset, text)
         return Completion(text, "model", reason or "", _ms(started))
 
     def _gap(self, doc: Document, offset: int) -> Gap:

@@ -1,6 +1,7 @@
 """Work in flight per document, and the one rule that stops it: an edit of the document
 cancels its work (the answer would be about text that is gone); a cancelled request
-($/cancelRequest) cancels the work it waits for."""
+($/cancelRequest) cancels the work it waits for; work of a `kind` (inline completion)
+replaces the document's earlier work of that kind (the user has moved on)."""
 
 from __future__ import annotations
 
@@ -15,25 +16,37 @@ class DocumentWork:
     def __init__(self, loop: Callable[[], asyncio.AbstractEventLoop]) -> None:
         self._loop = loop
         self._inflight: dict[str, set[asyncio.Task[Any]]] = {}
+        self._latest: dict[tuple[str, str], asyncio.Task[Any]] = {}
 
-    def start(self, uri: str, coroutine: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        """Run work for a document until it finishes or the document changes."""
+    def start(
+        self, uri: str, coroutine: Coroutine[Any, Any, Any], *, kind: str | None = None
+    ) -> asyncio.Task[Any]:
+        """Run work for a document until it finishes or the document changes (or, with a
+        `kind`, until more work of that kind starts for it)."""
+        if kind is not None:
+            self.cancel(uri, kind)
         task: asyncio.Task[Any] = self._loop().create_task(coroutine)
         tasks = self._inflight.setdefault(uri, set())
         tasks.add(task)
+        if kind is not None:
+            self._latest[(uri, kind)] = task
 
         def forget(done: asyncio.Task[Any]) -> None:
             tasks.discard(done)
             if not tasks and self._inflight.get(uri) is tasks:
                 del self._inflight[uri]  # nothing kept for a document with no work
+            if kind is not None and self._latest.get((uri, kind)) is done:
+                del self._latest[(uri, kind)]
 
         task.add_done_callback(forget)
         return task
 
-    async def run(self, uri: str, coroutine: Coroutine[Any, Any, Any]) -> Any:
-        """Start work and await it. If an edit stopped it, raise EngineError("stale"); if
-        this request was cancelled, the work is cancelled with it."""
-        task = self.start(uri, coroutine)
+    async def run(
+        self, uri: str, coroutine: Coroutine[Any, Any, Any], *, kind: str | None = None
+    ) -> Any:
+        """Start work and await it. If an edit (or newer work of its kind) stopped it, raise
+        EngineError("stale"); if this request was cancelled, the work is cancelled with it."""
+        task = self.start(uri, coroutine, kind=kind)
         try:
             return await task
         except asyncio.CancelledError:
@@ -44,7 +57,13 @@ class DocumentWork:
                 "stale", "the document changed while the model was working; ask again"
             ) from None
 
-    def cancel(self, uri: str) -> None:
-        """The document changed or closed: its work in flight is stale."""
+    def cancel(self, uri: str, kind: str | None = None) -> None:
+        """The document changed or closed: its work in flight is stale (with a `kind`: only
+        its work of that kind)."""
+        if kind is not None:
+            task = self._latest.get((uri, kind))
+            if task is not None:
+                task.cancel()
+            return
         for task in list(self._inflight.get(uri, ())):
             task.cancel()

@@ -23,9 +23,11 @@ from chmocoder.lsp.server import SETUP_ERRORS, ChmoServer
 log = logging.getLogger(__name__)
 
 
-def register(server: ChmoServer) -> None:
-    inflight: dict[str, asyncio.Task[object]] = {}
+KIND = "completion"
+"""Work of this kind replaces the document's earlier completion (lsp/work.py)."""
 
+
+def register(server: ChmoServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(
         ls: ChmoServer, params: types.InlineCompletionParams
@@ -36,9 +38,7 @@ def register(server: ChmoServer) -> None:
         automatic = params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic
         if doc is None or (automatic and not settings.enabled):
             return None
-        previous = inflight.pop(uri, None)
-        if previous is not None:
-            previous.cancel()  # the user moved on
+        ls.work.cancel(uri, KIND)  # the user moved on
         offset = to_offset(doc, params.position, ls.encoding)
         completer = ls.completer()
         completion = completer.from_memory(doc, offset)
@@ -48,25 +48,16 @@ def register(server: ChmoServer) -> None:
                 await asyncio.sleep(settings.debounce_ms / 1000)
                 if doc.version != version or ls.document(uri) is not doc:
                     return None  # typed on: a newer request asks for the new text
-            task = ls.work.start(uri, completer.complete(doc, offset, ls.relative_path(uri)))
-            inflight[uri] = task
             try:
-                completion = await task
-            except asyncio.CancelledError:
-                current = asyncio.current_task()
-                if current is not None and current.cancelling():
-                    task.cancel()
-                    raise
-                return None  # an edit or a newer request stopped it
-            except EngineError as exc:
+                completion = await ls.work.run(
+                    uri, completer.fill(doc, offset, ls.relative_path(uri)), kind=KIND
+                )
+            except EngineError as exc:  # "stale": an edit or a newer request stopped it
                 if exc.code.startswith(SETUP_ERRORS):
                     ls.tell_failure("Inline completion", exc)
-                else:
+                elif exc.code != "stale":
                     log.info("no inline completion: %s", exc.message)
                 return None
-            finally:
-                if inflight.get(uri) is task:
-                    del inflight[uri]
         if not completion.text:
             return None
         here = types.Range(params.position, params.position)
