@@ -162,13 +162,16 @@ def _locate(args: argparse.Namespace) -> tuple[Path, int, int | None] | None:
         return None
 
 
-def _open(args: argparse.Namespace) -> tuple[Session, int] | None:
-    """The session for FILE:LINE[:COL] and the cursor's byte offset; None (reported) if bad."""
+def _open(args: argparse.Namespace, *, line_end: bool = False) -> tuple[Session, int] | None:
+    """The session for FILE:LINE[:COL] and the cursor's byte offset (no COL: the line's
+    first non-blank character, or its end with `line_end`); None (reported) if bad."""
     located = _locate(args)
     if located is None:
         return None
     path, line, column = located
     session = Session(args, path)
+    if column is None and line_end:
+        return session, session.doc.row_span(line - 1)[1]
     return session, offset_of(session.doc.source, line, column)
 
 
@@ -194,18 +197,12 @@ async def explain(args: argparse.Namespace) -> int:
 async def complete(args: argparse.Namespace) -> int:
     """The insertion at FILE:LINE:COL on stdout (no COL: the end of the line); exit 1 with
     the reason on stderr when the model has nothing to add (or cannot fill in the middle)."""
-    located = _locate(args)
-    if located is None:
+    opened = _open(args, line_end=True)
+    if opened is None:
         return 2
-    path, line, column = located
-    session = Session(args, path)
-    source = session.doc.source
-    offset = offset_of(source, line, column or 1)
-    if column is None:
-        newline = source.find(b"\n", offset)
-        offset = len(source) if newline < 0 else newline
+    session, offset = opened
     try:
-        result = await session.completer.complete(session.doc, offset, str(path))
+        result = await session.completer.complete(session.doc, offset, str(session.path))
     finally:
         await _close(session)
     if not result.text:
