@@ -74,6 +74,11 @@ class Runtime(Protocol):
     def close(self) -> None: ...
 
 
+def no_infill(why: str) -> EngineError:
+    """The refusal of a fill-in-the-middle prompt by a runtime or model that cannot fill."""
+    return EngineError("infill-unsupported", f"{why}, so it cannot complete code in place")
+
+
 def physical_cores() -> int:
     """Physical cores (llama.cpp's own default, half the logical CPUs, is slower on most laptops)."""
     try:

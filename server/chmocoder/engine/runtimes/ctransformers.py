@@ -13,6 +13,7 @@ from chmocoder.engine.runtimes.base import (
     LoadSettings,
     TokenSink,
     local_model_info,
+    no_infill,
     room_for,
     threads_for,
 )
@@ -102,9 +103,8 @@ class CTransformersRuntime:
         self, prompt: Prompt, params: GenerationParams, on_token: TokenSink, resume: str = ""
     ) -> GenerationResult:
         if isinstance(prompt, Infill):
-            raise EngineError(
-                "infill-unsupported",
-                "runtime ctransformers does not fill in the middle (ctransformers cannot look up its tokens); use runtime llama-cpp",
+            raise no_infill(
+                "runtime ctransformers cannot look up fill-in-the-middle tokens; use runtime llama-cpp"
             )
         text_prompt = chat_prompt(prompt, self.info.chat) + resume
         prompt_tokens = self.count_tokens(text_prompt) + 1

@@ -13,6 +13,7 @@ from chmocoder.engine.runtimes.base import (
     LoadSettings,
     TokenSink,
     local_model_info,
+    no_infill,
     room_for,
     threads_for,
 )
@@ -102,10 +103,7 @@ class LlamaCppRuntime:
         """The model's fill-in-the-middle layout (prefix, suffix, middle: what code models are
         trained on), with other files first after file separators where the model has them."""
         if self._fim is None:
-            raise EngineError(
-                "infill-unsupported",
-                f"{self.info.name} has no fill-in-the-middle tokens, so it cannot complete code",
-            )
+            raise no_infill(f"{self.info.name} has no fill-in-the-middle tokens")
         pre, suf, mid, sep = self._fim
 
         def text(value: str) -> list[int]:

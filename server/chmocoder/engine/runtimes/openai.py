@@ -21,7 +21,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from chmocoder.engine.runtimes.base import Collector, OpenAISettings, TokenSink
+from chmocoder.engine.runtimes.base import Collector, OpenAISettings, TokenSink, no_infill
 from chmocoder.engine.types import (
     EngineError,
     GenerationParams,
@@ -162,9 +162,8 @@ class OpenAIRuntime:
         self, prompt: Prompt, params: GenerationParams, on_token: TokenSink, resume: str = ""
     ) -> GenerationResult:
         if isinstance(prompt, Infill):
-            raise EngineError(
-                "infill-unsupported",
-                "runtime openai does not fill in the middle (OpenAI-compatible servers have no common way to ask for it); use runtime llama-cpp",
+            raise no_infill(
+                "runtime openai has no common way to ask a server to fill in the middle; use runtime llama-cpp"
             )
         body: dict[str, Any] = {
             "model": self.model,
