@@ -26,6 +26,14 @@ function M.request(client, method, params, handler, bufnr)
   return client.request(method, params, handler, bufnr)
 end
 
+-- client:cancel_request (0.11+) or client.cancel_request (before)
+function M.cancel_request(client, id)
+  if M.has("0.11") then
+    return client:cancel_request(id)
+  end
+  return client.cancel_request(id)
+end
+
 function M.notify_health()
   local health = vim.health or require("health")
   return {

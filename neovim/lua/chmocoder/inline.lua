@@ -24,13 +24,7 @@ function M.clear(bufnr)
     return
   end
   if state.request then
-    pcall(function()
-      if compat.has("0.11") then
-        state.request.client:cancel_request(state.request.id)
-      else
-        state.request.client.cancel_request(state.request.id)
-      end
-    end)
+    pcall(compat.cancel_request, state.request.client, state.request.id)
   end
   M.state[bufnr] = nil
   if vim.api.nvim_buf_is_valid(bufnr) then
