@@ -41,9 +41,10 @@ from chmocoder.analysis.document import Document
 from chmocoder.analysis.languages import LanguageRegistry
 from chmocoder.assist.completion import Completer
 from chmocoder.config import Settings
-from chmocoder.engine.engine import CallRecord, Engine
+from chmocoder.engine.engine import Engine
 from chmocoder.engine.models import resolve_model
-from chmocoder.engine.runtimes import LoadSettings, threads_for
+from chmocoder.engine.runtimes import LoadSettings
+from chmocoder.engine.runtimes.llama_cpp import LlamaCppRuntime
 from chmocoder.engine.types import GenerationParams, GenerationResult, Infill, Prompt
 from common import engine_config, median_ms, p95_ms, report
 
@@ -55,8 +56,7 @@ REGISTRY = LanguageRegistry()
 COMMENTS = ("#", "//", "/*", "*", '"""')
 
 
-def settings() -> Settings:
-    return Settings()
+SETTINGS = Settings()
 
 
 def code_lines(text: str, limit: int) -> list[int]:
@@ -91,42 +91,32 @@ def typed(doc: Document, offset: int, text: str) -> tuple[Document, int]:
     return Document(doc.uri, source, language=doc.language), offset + len(data)
 
 
-class Calls:
-    """The engine's records of the completion calls (prompt and completion tokens)."""
-
-    def __init__(self) -> None:
-        self.records: list[CallRecord] = []
-
-    def __call__(self, record: CallRecord) -> None:
-        if record.task == "complete":
-            self.records.append(record)
-
-
 class Recording(Engine):
-    """The engine, keeping the fill-in-the-middle prompts it was given (for raw to repeat)."""
+    """The engine, keeping each fill-in-the-middle prompt it was asked and how many tokens
+    it generated for it (for raw to repeat)."""
 
-    prompts: list[Infill]
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.asked: list[tuple[Infill, int]] = []
 
     async def generate(self, task: str, prompt: Prompt, *args: Any, **kw: Any) -> GenerationResult:
-        if isinstance(prompt, Infill):
-            self.prompts.append(prompt)
-        return await super().generate(task, prompt, *args, **kw)
+        result = await super().generate(task, prompt, *args, **kw)
+        if task == "complete" and isinstance(prompt, Infill):
+            self.asked.append((prompt, result.usage.completion_tokens))
+        return result
 
 
 async def pipeline(model: str, cache: Path) -> tuple[dict[str, object], list[tuple[Infill, int]]]:
     """The product's side: latencies, the typed-through share, and the (prompt, tokens)
     of every timed model call in order, for raw to repeat."""
-    calls = Calls()
-    Recording.prompts = []
-    engine = Recording(engine_config(model=model, cache_dir=cache, idle_s=60), on_record=calls)
-    s = settings()
+    engine = Recording(engine_config(model=model, cache_dir=cache, idle_s=60))
+    s = SETTINGS
     path = Path(shlex_module.__file__)  # type: ignore[arg-type]
     text = path.read_text()
     asked: list[tuple[Infill, int]] = []
     cold: list[float] = []
     warm: list[float] = []
     answered = requests = 0
-    prompts = engine.prompts
 
     try:
         await engine.start()
@@ -139,7 +129,7 @@ async def pipeline(model: str, cache: Path) -> tuple[dict[str, object], list[tup
             started = time.perf_counter()
             first = await completer.complete(doc, offset, path.name)
             cold.append(time.perf_counter() - started)
-            asked.append((prompts[-1], calls.records[-1].completion_tokens))
+            asked.append(engine.asked[-1])
             # the prefix cached: the line's first character typed, nothing from memory
             doc2, offset2 = typed(doc, offset, line[:1])
             started = time.perf_counter()
@@ -147,7 +137,7 @@ async def pipeline(model: str, cache: Path) -> tuple[dict[str, object], list[tup
                 doc2, offset2, path.name
             )
             warm.append(time.perf_counter() - started)
-            asked.append((prompts[-1], calls.records[-1].completion_tokens))
+            asked.append(engine.asked[-1])
             # typing through the suggestion
             suggestion = first.text
             for i in range(1, min(len(suggestion), TYPED) + 1):
@@ -171,23 +161,15 @@ def raw(
 ) -> tuple[list[float], list[float]]:
     """Raw llama-cpp-python: the same prompt tokens, in the same order, after the same other
     prompt, generating as many tokens greedily."""
-    import llama_cpp
-    from llama_cpp import Llama
-
     path = resolve_model(model, cache)
-    s = settings()
-    threads = threads_for(LoadSettings(n_ctx=s.n_ctx, n_threads=s.n_threads))
-    llm = Llama(model_path=str(path), n_ctx=s.n_ctx, n_threads=threads,
-                n_threads_batch=threads, verbose=False)  # fmt: skip
-    vocab = llama_cpp.llama_model_get_vocab(llm._model.model)
-    pre, suf, mid = (f(vocab) for f in (llama_cpp.llama_vocab_fim_pre, llama_cpp.llama_vocab_fim_suf, llama_cpp.llama_vocab_fim_mid))  # fmt: skip
+    # the product's runtime only builds the prompt tokens; its Llama is timed raw
+    runtime = LlamaCppRuntime(
+        path, LoadSettings(n_ctx=SETTINGS.n_ctx, n_threads=SETTINGS.n_threads)
+    )
+    llm = runtime.llm
 
     def tokens(prompt: Infill) -> list[int]:
-        def text(value: str) -> list[int]:
-            return llm.tokenize(value.encode(), add_bos=False, special=False)
-
-        head = llm.tokenize(b"", add_bos=True, special=False)
-        return [*head, pre, *text(prompt.prefix), suf, *text(prompt.suffix), mid]
+        return runtime.render(prompt)[0]
 
     other = tokens(Infill(prefix="# another file\nimport os\n", suffix="\n"))
     cold: list[float] = []
@@ -201,7 +183,7 @@ def raw(
                                   repeat_penalty=1.0)  # fmt: skip
             (cold if i % 2 == 0 else warm).append(time.perf_counter() - started)
     finally:
-        llm.close()
+        runtime.close()
     return cold, warm
 
 
@@ -218,7 +200,7 @@ async def quality(model: str, cache: Path) -> dict[str, object]:
             hits = total = 0
             for row in code_lines(text, PER_FILE):
                 doc, offset, line = blanked(path, text, row)
-                completer = Completer(engine, compose.completer_settings(settings()))
+                completer = Completer(engine, compose.completer_settings(SETTINGS))
                 result = await completer.complete(doc, offset, path.name)
                 guess = result.text.split("\n")[0].rstrip()
                 hits += guess.strip() == line
