@@ -32,9 +32,9 @@ if TYPE_CHECKING:
     from chmocoder.assist.assistant import Assistant
     from chmocoder.assist.completion import Completer
     from chmocoder.assist.review import ReviewState
+    from chmocoder.compose import Parts
     from chmocoder.config import Settings
-    from chmocoder.engine.engine import CallRecord, Engine, EngineConfig
-    from chmocoder.engine.stats import StatsStore
+    from chmocoder.engine.engine import CallRecord, EngineConfig
 
 log = logging.getLogger(__name__)
 
@@ -188,13 +188,11 @@ class ChmoServer(LanguageServer):
         """Debounced reviews waiting to run, by document."""
         self.work = DocumentWork(lambda: self.loop)
         """Work in flight per document, and the rule that stops it (lsp/work.py)."""
-        self._assistant: Assistant | None = None
-        self._completer: Completer | None = None
-        self._engine: Engine | None = None
-        """The assistant's engine (the server loads, logs and closes it)."""
-        self._stats: StatsStore | None = None
-        self._assistant_for: tuple[object, object] = (None, None)
-        """The settings and the index the assistant was last brought up to date with
+        self._parts: Parts | None = None
+        """The assistant, the completer, their engine (the server loads, logs and closes
+        it) and the statistics, built at first use (compose.build)."""
+        self._parts_for: tuple[object, object] = (None, None)
+        """The settings and the index the parts were last brought up to date with
         (settings are replaced, never changed in place)."""
         self._engine_key: EngineConfig | None = None
         self._told: set[str] = set()
@@ -241,8 +239,8 @@ class ChmoServer(LanguageServer):
         """The document was closed: drop what is kept for it; returns it if it was open."""
         self.reviews.pop(uri, None)
         self._relative_paths.pop(uri, None)
-        if self._completer is not None:
-            self._completer.forget(uri)
+        if self._parts is not None:
+            self._parts.completer.forget(uri)
         return self.documents.pop(uri, None)
 
     def workspace_root(self) -> Path | None:
@@ -271,45 +269,40 @@ class ChmoServer(LanguageServer):
 
     def assistant(self) -> Assistant:
         """The assistant for the current settings; a new engine when engine settings changed."""
+        return self._current().assistant
+
+    def completer(self) -> Completer:
+        """The inline completer for the current settings (on the assistant's engine)."""
+        return self._current().completer
+
+    def _current(self) -> Parts:
         s = self.settings
-        done_for = self._assistant_for
-        if self._assistant is not None and done_for[0] is s and done_for[1] is self.index:
-            return self._assistant  # the same settings object and index: nothing to redo
+        parts = self._parts
+        if parts is not None and self._parts_for[0] is s and self._parts_for[1] is self.index:
+            return parts  # the same settings object and index: nothing to redo
         from chmocoder import compose  # the model's side, at first use (see the imports)
 
         key = compose.engine_config(s)
-        if self._assistant is None or key != self._engine_key:
-            if self._engine is not None:
-                self.loop.create_task(self._engine.close())
+        if parts is None or key != self._engine_key:
+            if parts is not None:
+                self.loop.create_task(parts.engine.close())
             parts = compose.build(
                 s, workspace=self.index.lookup if self.index else None, on_record=self._log_call
             )
             parts.engine.on_progress = AssemblyProgress(self)
-            self._engine = parts.engine
-            self._assistant, self._stats, self._engine_key = parts.assistant, parts.stats, key
-            self._completer = parts.completer
-        a = self._assistant
-        a.settings = compose.assist_settings(s)
-        assert self._completer is not None
-        self._completer.settings = compose.completer_settings(s)
-        if self._engine is not None:
-            self._engine.log_prompts = s.log_prompts
+            self._parts, self._engine_key = parts, key
+        parts.assistant.settings = compose.assist_settings(s)
+        parts.completer.settings = compose.completer_settings(s)
+        parts.engine.log_prompts = s.log_prompts
         if self.index is not None:
-            a.workspace = self._completer.workspace = self.index.lookup
-        self._assistant_for = (s, self.index)
-        return a
-
-    def completer(self) -> Completer:
-        """The inline completer for the current settings (built with the assistant, on the
-        same engine)."""
-        self.assistant()
-        assert self._completer is not None
-        return self._completer
+            parts.assistant.workspace = parts.completer.workspace = self.index.lookup
+        self._parts_for = (s, self.index)
+        return parts
 
     @property
     def model_started(self) -> bool:
         """Whether the model is loaded (or its server reached); asks nothing, builds nothing."""
-        return self._engine is not None and self._engine.info is not None
+        return self._parts is not None and self._parts.engine.info is not None
 
     @staticmethod
     def _log_call(record: CallRecord) -> None:
@@ -326,13 +319,14 @@ class ChmoServer(LanguageServer):
 
     def flush_statistics(self, timeout: float = 1.0) -> None:
         """Write what statistics are queued (the process is about to end)."""
-        if self._stats is not None:
-            self._stats.flush(timeout)
+        if self._parts is not None:
+            self._parts.stats.flush(timeout)
 
     async def shutdown_engine(self) -> None:
-        if self._engine is not None:
-            await self._engine.close()
-        self._assistant = self._engine = self._completer = None
+        """Let go of the model (its daemon goes on serving other windows); the statistics
+        stay to be flushed."""
+        if self._parts is not None:
+            await self._parts.engine.close()
 
     # --- talking to the user ------------------------------------------------------------
 
