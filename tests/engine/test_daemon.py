@@ -169,9 +169,12 @@ async def test_stale_socket_file_is_cleaned_up(
 async def test_identical_requests_are_joined(spec: DaemonSpec, clients: list[DaemonClient]) -> None:
     a = await connect(spec, clients, "a")
     b = await connect(spec, clients, "b")
-    params = GenerationParams(max_tokens=300, temperature=0.9)
-    first = asyncio.create_task(a.generate("same prompt", params))
-    await asyncio.sleep(0.05)
+    # the second asks once the first is generating, with most of its 1,000 tokens to go
+    # (a fixed pause raced the tiny model, which can write 300 tokens in under 50 ms)
+    params = GenerationParams(max_tokens=1000, temperature=0.9)
+    started = asyncio.Event()
+    first = asyncio.create_task(a.generate("same prompt", params, on_token=lambda _: started.set()))
+    await started.wait()
     second = asyncio.create_task(b.generate("same prompt", params))
     ra, rb = await asyncio.gather(first, second)
     assert ra.text == rb.text  # one generation (temperature 0.9, no seed: two would differ)
