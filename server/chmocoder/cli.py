@@ -225,7 +225,6 @@ def _serve(args: argparse.Namespace) -> int:
     from chmocoder.lsp import create_server
 
     log_file = setup_logging(args.log_level)
-    server = create_server()
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")
         host = host.strip("[]") or "127.0.0.1"
@@ -239,8 +238,10 @@ def _serve(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
+        from chmocoder.lsp.tcp import serve_tcp
+
         try:
-            token_file = _write_token(server, int(port))
+            token, token_file = _write_token(int(port))
         except OSError as exc:
             print(f"chmocoder: cannot write the token file: {exc}", file=sys.stderr)
             return 1
@@ -249,17 +250,26 @@ def _serve(args: argparse.Namespace) -> int:
             f"{token_file} as initializationOptions.token; log: {log_file}",
             file=sys.stderr,
         )
-        server.start_tcp(host, int(port))
-    else:
-        server.start_io()
+        try:
+            serve_tcp(host, int(port), token, create_server)
+        except OSError as exc:
+            print(f"chmocoder: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+            return 1
+        finally:
+            token_file.unlink(missing_ok=True)
+        logging.shutdown()
+        os._exit(0)  # as below: never wait on a model call stuck in a thread
+    server = create_server()
+    server.start_io()
     code = server.exit_code
     server.flush_statistics()
     logging.shutdown()
     os._exit(code)  # exit never waits on a model call stuck in a thread
 
 
-def _write_token(server: object, port: int) -> Path:
-    """A new random token for this TCP server, in a 0600 file in the private runtime folder."""
+def _write_token(port: int) -> tuple[str, Path]:
+    """A new random token for this TCP server, in a 0600 file in the private runtime folder
+    (removed when the server stops)."""
     import os
     import secrets
 
@@ -271,8 +281,7 @@ def _write_token(server: object, port: int) -> Path:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(token + "\n")
-    server.tcp_token = token  # type: ignore[attr-defined]
-    return path
+    return token, path
 
 
 def _doctor(args: argparse.Namespace) -> int:

@@ -246,7 +246,7 @@ def _exchange(port: int, messages: list[dict[str, Any]], *until: bytes) -> bytes
     import time
 
     deadline = time.monotonic() + 30
-    while True:  # the server writes its token file, then listens: one connection is all it serves
+    while True:  # the server writes its token file, then listens
         try:
             connection = socket.create_connection(("127.0.0.1", port), timeout=10)
             break

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import hmac
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
     from chmocoder.engine.engine import CallRecord, EngineConfig
 
 log = logging.getLogger(__name__)
+
+CONNECTION: contextvars.ContextVar[ChmoServer] = contextvars.ContextVar("chmocoder_connection")
+"""The server of the TCP session whose task this is (lsp/tcp.py sets it; tasks inherit it)."""
 
 SETUP_ERRORS = ("model-", "runtime-", "daemon-", "endpoint-", "server-", "unsupported-")
 """EngineError codes that say the set-up is wrong, not this request."""
@@ -89,8 +93,7 @@ class ChmoProtocol(LanguageServerProtocol):
                             message="a valid token is required (initializationOptions.token)"
                         ).to_response_error(),
                     )
-                if self.writer is not None:
-                    self.writer.close()
+                server.end_connection()  # this connection only: the others go on
                 return
         if self._shutdown and is_request and method != types.EXIT:
             self._send_response(
@@ -130,6 +133,18 @@ class ChmoProtocol(LanguageServerProtocol):
                     loop.call_soon_threadsafe(self._request_futures.pop, msg_id, None)
 
             future.add_done_callback(forget)
+
+    @lsp_method(types.EXIT)
+    def lsp_exit(self, *args: Any) -> Generator[Any, Any, None]:
+        """Over TCP, `exit` ends this client's session, not the process that serves the
+        others; over stdio it ends the process (pygls's own rule)."""
+        server = self._server
+        if isinstance(server, ChmoServer) and server.tcp_token is not None:
+            if (handler := self.fm.features.get(types.EXIT)) is not None:
+                yield handler, args, None
+            server.end_connection()
+            return
+        yield from super().lsp_exit(*args)
 
     # The server keeps one copy of each open document (analysis.Document: bytes, tree, line
     # starts). pygls's built-in sync handlers would keep a second one in its workspace, as a
@@ -199,6 +214,10 @@ class ChmoServer(LanguageServer):
         self._loop: asyncio.AbstractEventLoop | None = None
         self.tcp_token: str | None = None
         """Set when serving TCP: clients must present it in `initialize`."""
+        self.end_connection: Callable[[], None] = lambda: None
+        """Closes this client's connection (set by lsp/tcp.py for a TCP session)."""
+        self.log_handler: ClientLogHandler | None = None
+        """The mirror of the log to this client (from `initialize` on)."""
         self.authenticated = False
         self.exit_code = 1
         """The process's status when the connection ends: 0 once `shutdown` was received (the
@@ -322,6 +341,21 @@ class ChmoServer(LanguageServer):
         if self._parts is not None:
             self._parts.stats.flush(timeout)
 
+    async def end_session(self) -> None:
+        """A TCP session ended: let go of what it held (its index, log mirror, model
+        client, threads) and write its statistics; the process serves the other sessions."""
+        if self.log_handler is not None:
+            logging.getLogger("chmocoder").removeHandler(self.log_handler)
+        if self.index is not None:
+            self.index.stop()
+        for task in self.pending_reviews.values():
+            task.cancel()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.shutdown_engine(), 2.0)
+        await asyncio.to_thread(self.flush_statistics)
+        if self._thread_pool is not None:
+            self._thread_pool.shutdown(wait=False, cancel_futures=True)
+
     async def shutdown_engine(self) -> None:
         """Let go of the model (its daemon goes on serving other windows); the statistics
         stay to be flushed."""
@@ -377,6 +411,8 @@ class ClientLogHandler(logging.Handler):
         self.loop = server.loop  # created on the loop's thread; records may come from others
 
     def emit(self, record: logging.LogRecord) -> None:
+        if self.server.tcp_token is not None and CONNECTION.get(None) is not self.server:
+            return  # over TCP a client sees its own session's records, never another's
         try:
             message = self.format(record)
             kind = self.LEVELS.get(record.levelno, types.MessageType.Log)

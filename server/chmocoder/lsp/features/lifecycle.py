@@ -27,32 +27,37 @@ def apply_settings(ls: ChmoServer, data: Any) -> None:
         data = data["chmocoder"]
     settings, problems = Settings.from_wire(data)
     if ls.tcp_token is not None:
-        settings = _user_owned(ls, settings)
+        settings = _user_owned(ls, settings, data if isinstance(data, dict) else {})
     ls.settings = settings
     for problem in problems:
         ls.tell(problem)
     level = settings.log_level.upper()
-    logging.getLogger("chmocoder").setLevel(level)
-    for handler in logging.getLogger("chmocoder").handlers:
-        if isinstance(handler, ClientLogHandler):
-            handler.setLevel(level)
+    if ls.tcp_token is None:  # over TCP the log's level is the server's (--log-level)
+        logging.getLogger("chmocoder").setLevel(level)
+    if ls.log_handler is not None:
+        ls.log_handler.setLevel(level)
 
 
-USER_OWNED = ("endpoint", "cache_dir", "api_key_env")
-"""Settings that send code elsewhere or write elsewhere: over TCP they come from where the
-server was started (CHMOCODER_* variables), never from a connected client."""
+USER_OWNED = ("model", "runtime", "endpoint", "cache_dir", "api_key_env")
+"""Settings that decide what runs, where code goes or where files are written: over TCP
+they come from where the server was started (CHMOCODER_* variables), never from a
+connected client (a model path from a client would make the server load its file)."""
 
 
-def _user_owned(ls: ChmoServer, settings: Settings) -> Settings:
+def _user_owned(ls: ChmoServer, settings: Settings, sent: dict[str, Any]) -> Settings:
+    from pydantic.alias_generators import to_camel
+
     own, _ = settings.from_env()
     for name in USER_OWNED:
-        if getattr(settings, name) != getattr(own, name):
+        if getattr(settings, name) == getattr(own, name):
+            continue
+        if name in sent or to_camel(name) in sent:
             ls.tell(
                 f"setting {name} ignored: over TCP it is taken from where the server started "
                 f"(CHMOCODER_{name.upper()})",
                 once=True,
             )
-            settings = settings.model_copy(update={name: getattr(own, name)})
+        settings = settings.model_copy(update={name: getattr(own, name)})
     return settings
 
 
@@ -98,6 +103,7 @@ def register(server: ChmoServer) -> None:
         handler = ClientLogHandler(ls)
         handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         logging.getLogger("chmocoder").addHandler(handler)
+        ls.log_handler = handler
         ls.initialization_options = params.initialization_options
         inline = params.capabilities.text_document
         if inline is None or inline.inline_completion is None:
