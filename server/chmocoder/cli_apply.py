@@ -8,13 +8,19 @@
   its mode, owner and group; a file with other hard links is rewritten in place (so every
   link sees the change), any other file is replaced atomically.
 - A read-only file or folder is refused with a message, never a traceback.
+- Two runs on one file at once take turns: the file is locked (an advisory lock, held from
+  the re-read to the replace, and taken again if the file was replaced while waiting), so
+  the second sees the first's result and re-anchors onto it or refuses; what a run reports
+  as applied is in the file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,14 +71,46 @@ def reanchor(doc: Document, edit: Edit, current: bytes) -> Edit | None:
     return moved if verify(now, moved) is None else None
 
 
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[tuple[bytes, os.stat_result]]:
+    """The file's bytes and status, read under an exclusive lock held until the block ends.
+    A file replaced while we waited (another run's rename) is opened and locked again."""
+    while True:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        except OSError as exc:
+            raise ApplyError(
+                f"{path}: cannot read it again before writing: {exc.strerror}"
+            ) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            info = os.fstat(fd)
+            with contextlib.suppress(FileNotFoundError):
+                now = os.stat(path)
+                if (now.st_dev, now.st_ino) != (info.st_dev, info.st_ino):
+                    continue  # replaced while we waited: lock what is there now
+            if not stat.S_ISREG(info.st_mode):
+                raise ApplyError(f"{path} is not a regular file: nothing written")
+            os.set_blocking(fd, True)
+            chunks = []
+            while chunk := os.read(fd, 1 << 20):
+                chunks.append(chunk)
+            yield b"".join(chunks), info
+            return
+        finally:
+            os.close(fd)  # releases the lock
+
+
 def apply_fix(path: Path, doc: Document, edit: Edit) -> Applied:
     """Write the edit into the file (see the module's rules). Raises ApplyError."""
     real = path.resolve()  # a symbolic link is written through, and stays a link
-    try:
-        current = real.read_bytes()
-        info = real.stat()
-    except OSError as exc:
-        raise ApplyError(f"{path}: cannot read it again before writing: {exc.strerror}") from None
+    with locked(real) as (current, info):
+        return _apply_locked(path, real, doc, edit, current, info)
+
+
+def _apply_locked(
+    path: Path, real: Path, doc: Document, edit: Edit, current: bytes, info: os.stat_result
+) -> Applied:
     reanchored = False
     if current != doc.source:
         moved = reanchor(doc, edit, current)

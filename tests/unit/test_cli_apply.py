@@ -152,3 +152,56 @@ def test_a_read_only_folder_gives_a_message_not_a_traceback(tmp_path: Path) -> N
     assert "not writable" in result.stdout and "Traceback" not in result.stderr
     assert target.read_text() == OLD
     shutil.rmtree(base)
+
+
+RACER = """
+import sys, time
+from pathlib import Path
+from chmocoder.analysis.document import Document
+from chmocoder.analysis.languages import LanguageRegistry
+from chmocoder.assist.edits import line_span
+from chmocoder.assist.results import Edit
+from chmocoder.cli_apply import ApplyError, apply_fix
+path, start_at, new_text = Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
+text = path.read_text()
+doc = Document(path.resolve().as_uri(), text.encode(), language=LanguageRegistry().lookup(path=path.name))
+a, b = line_span(doc, text.index("def mean"), text.index("- 1)") + 4)
+time.sleep(max(0.0, start_at - time.time()))
+try:
+    apply_fix(path, doc, Edit(a, b, new_text))
+    print("applied")
+except ApplyError as exc:
+    print("refused", exc)
+"""
+
+
+def test_two_runs_at_once_never_lose_a_fix(tmp_path: Path) -> None:
+    """Two `fix --apply` processes on one file at the same moment, 12 rounds: whatever a run
+    reports as applied is in the file, and the other re-anchors or refuses."""
+    import time
+
+    target = tmp_path / "stats.py"
+    fixes = ("def mean(xs):\n    return sum(xs) / len(xs)",
+             "def mean(xs):\n    return sum(xs) / max(len(xs), 1)")  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for _ in range(12):
+        target.write_text(OLD)
+        start_at = time.time() + 1.0  # both are past their imports by then
+        racers = [
+            subprocess.Popen(
+                [sys.executable, "-c", RACER, str(target), str(start_at), fix],
+                env=env,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for fix in fixes
+        ]
+        said = [racer.communicate(timeout=60)[0].strip() for racer in racers]
+        final = target.read_text()
+        applied = [fix for fix, out in zip(fixes, said, strict=True) if out == "applied"]
+        assert len(applied) == 1, said
+        assert applied[0] in final and final.count("def mean") == 1
+        refused = next(out for out in said if out != "applied")
+        assert refused.startswith("refused") and "changed while the model was working" in refused
+        for backup in tmp_path.glob("stats.py.orig*"):
+            backup.unlink()
