@@ -32,8 +32,11 @@ def parse_location(text: str) -> tuple[Path, int, int | None]:
 
 
 def read_source(path: Path) -> tuple[bytes, list[str]]:
-    """The file as valid UTF-8 bytes, and notes on what had to be replaced."""
-    data = path.read_bytes()
+    """The file as valid UTF-8 bytes, and notes on what had to be replaced. Raises OSError
+    (sources.NotASource: not a regular file, too big, binary)."""
+    from chmocoder.sources import read_source_file
+
+    data = read_source_file(path)
     try:
         data.decode("utf-8")
         return data, []

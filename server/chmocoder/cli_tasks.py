@@ -32,6 +32,7 @@ from chmocoder.cli_files import (
 from chmocoder.config import Settings
 from chmocoder.engine.stats import StatsStore
 from chmocoder.engine.types import EngineError
+from chmocoder.sources import NotASource, read_source_file
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -133,17 +134,14 @@ def run_task(
 
 def check_file(path: Path) -> str | None:
     """Why FILE cannot be worked on (one line), or None."""
-    if path.is_dir():
-        return f"{path} is a directory, not a file"
-    if not path.exists():
-        return f"{path}: no such file"
     try:
-        with path.open("rb") as f:
-            head = f.read(8192)
+        read_source_file(path)
+    except NotASource as exc:
+        return f"{exc}: not sent to the model"
+    except FileNotFoundError:
+        return f"{path}: no such file"
     except OSError as exc:
         return f"{path}: cannot read it ({exc.strerror})"
-    if b"\0" in head:
-        return f"{path} looks like a binary file (it has NUL bytes): not sent to the model"
     return None
 
 
@@ -153,11 +151,11 @@ def _locate(args: argparse.Namespace) -> tuple[Path, int, int | None] | None:
         problem = check_file(path)
         if problem is not None:
             raise LocationError(problem)
-        lines = path.read_bytes().count(b"\n") + 1  # before the session indexes and connects
+        lines = read_source_file(path).count(b"\n") + 1  # before indexing and connecting
         if line > lines:
             raise LocationError(f"line {line} is past the end of {path} ({lines} lines)")
         return path, line, column
-    except LocationError as exc:
+    except (LocationError, OSError) as exc:
         print(f"chmocoder: {exc}", file=sys.stderr)
         return None
 

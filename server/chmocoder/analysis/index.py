@@ -15,6 +15,7 @@ import pathspec
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.languages import LanguageRegistry
 from chmocoder.analysis.symbols import Definition, definitions
+from chmocoder.sources import NotASource, read_source_file
 
 log = logging.getLogger(__name__)
 
@@ -205,12 +206,8 @@ def _ignored(specs: list[tuple[Path, pathspec.GitIgnoreSpec]], path: Path, *, is
 def _read_source(path: Path, limit: int) -> tuple[str | None, bytes | None]:
     """(reason it is skipped, None) or (None, bytes)."""
     try:
-        size = path.stat().st_size
-        if size > limit:
-            return f"over {limit // 1000} KB ({size // 1000} KB)", None
-        data = path.read_bytes()
+        return None, read_source_file(path, limit)
+    except NotASource as exc:
+        return exc.reason, None
     except OSError as exc:
         return f"unreadable: {exc.strerror or exc}", None
-    if b"\0" in data[:8192]:
-        return "binary", None
-    return None, data
