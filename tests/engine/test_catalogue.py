@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import os
 import re
 import threading
 import tomllib
@@ -48,27 +49,44 @@ def test_shipped_catalogue_and_the_package_extras_agree() -> None:
         "optional-dependencies"
     ]
     for model in shipped.models.values():
-        assert model.pypi is not None and model.hub is not None
+        assert model.pypi is not None
         assert re.fullmatch(r"[0-9a-f]{64}", model.pypi.sha256)
         assert list(model.pypi.packages) == extras[model.pypi.extra], model.name
         assert all("==" in p for p in model.pypi.packages)  # pinned exactly
         assert len(model.pypi.parts) == len(model.pypi.packages)
     assert shipped.get("default") is shipped.models["qwen2.5-coder-1.5b"]
+    # the official hub files' hashes are pinned; for both Qwen models they are the PyPI bytes
+    for name in ("qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"):
+        model = shipped.models[name]
+        assert model.hub is not None and model.pypi is not None
+        assert model.hub.sha256 == model.pypi.sha256
+
+
+def test_a_hub_source_without_a_pinned_hash_is_refused() -> None:
+    entry = {"description": "d", "license": "MIT", "file": "x.gguf",
+             "hub": {"repo": "someone/x", "file": "x.gguf"}}  # fmt: skip
+    with pytest.raises(ValueError, match="official SHA-256 pinned"):
+        parse_catalogue({"default": "x", "models": {"x": entry}})
 
 
 @pytest.fixture
 def fake_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Catalogue, bytes]:
     """A catalogue entry whose three part packages are installed (on sys.path) in tmp_path."""
-    site = tmp_path / "site"
-    data = b""
+    data = b"".join(bytes([i]) * PART for i in range(1, 4))
+    return fake_catalogue(tmp_path / "site", monkeypatch, data), data
+
+
+def fake_catalogue(site: Path, monkeypatch: pytest.MonkeyPatch, data: bytes) -> Catalogue:
+    """A catalogue with one model, `fake`: `data` in three installed part packages, and the
+    same bytes pinned for its hub file."""
+    third = -(-len(data) // 3)
     for i in range(1, 4):
         folder = site / f"chmo_fake_part{i}" / "data"
         folder.mkdir(parents=True)
         (folder.parent / "__init__.py").write_text("raise RuntimeError('never imported')\n")
-        chunk = bytes([i]) * PART
-        (folder / f"part{i:02d}.bin").write_bytes(chunk)
-        data += chunk
+        (folder / f"part{i:02d}.bin").write_bytes(data[(i - 1) * third : i * third])
     monkeypatch.syspath_prepend(str(site))
+    sha256 = hashlib.sha256(data).hexdigest()
     entry = {
         "default": "fake",
         "models": {
@@ -79,15 +97,15 @@ def fake_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Catalog
                 "pypi": {
                     "extra": "model-fake",
                     "size": len(data),
-                    "sha256": hashlib.sha256(data).hexdigest(),
+                    "sha256": sha256,
                     "packages": "chmo-fake-part{1..3}==1.0",
                     "parts": "chmo_fake_part{1..3}:data/part{01..03}.bin",
                 },
-                "hub": {"repo": "someone/fake-GGUF", "file": "fake-q4.gguf"},
+                "hub": {"repo": "someone/fake-GGUF", "file": "fake-q4.gguf", "sha256": sha256},
             }
         },
     }
-    return parse_catalogue(entry), data
+    return parse_catalogue(entry)
 
 
 def installed_parts(known: Catalogue) -> tuple[models.CatalogueModel, list[Path]]:
@@ -131,6 +149,43 @@ def test_a_damaged_model_is_assembled_again(
     with path.open("r+b") as f:
         f.truncate(1000)
     assert ensure_model(entry, tmp_path).read_bytes() == data
+
+
+def test_a_byte_flipped_inside_is_noticed_and_assembled_again(
+    fake_model: tuple[Catalogue, bytes], tmp_path: Path
+) -> None:
+    """Same size: the changed mtime makes the hash be checked again; with the old mtime and
+    inode put back, a check asked for (the file failed to load) still finds it."""
+    known, data = fake_model
+    entry = known.models["fake"]
+    path = ensure_model(entry, tmp_path)
+    before = path.stat()
+    with path.open("r+b") as f:
+        f.seek(len(data) // 2)
+        f.write(b"\xee")
+    assert not models.is_assembled(entry, tmp_path)
+    assert ensure_model(entry, tmp_path).read_bytes() == data
+    with path.open("r+b") as f:
+        f.seek(10)
+        f.write(b"\xee")
+    recorded_mtime = int(models._marker(path).read_text().split()[2])
+    os.utime(path, ns=(path.stat().st_atime_ns, recorded_mtime))
+    assert models.is_assembled(entry, tmp_path)  # nothing shows it: trusted as recorded
+    assert ensure_model(entry, tmp_path, recheck=True).read_bytes() == data
+    assert before.st_size == path.stat().st_size
+
+
+def test_pull_does_not_call_a_damaged_file_ready(
+    fake_model: tuple[Catalogue, bytes], tmp_path: Path
+) -> None:
+    known, data = fake_model
+    entry = known.models["fake"]
+    path = ensure_model(entry, tmp_path)
+    with path.open("r+b") as f:
+        f.write(b"XXXX")  # the header
+    assert pull(entry, tmp_path) == (path, "installed packages")
+    assert path.read_bytes() == data
+    assert pull(entry, tmp_path) == (path, "cache")
 
 
 def test_a_damaged_part_is_refused_and_nothing_is_left(
@@ -266,6 +321,18 @@ def test_a_hub_file_with_the_wrong_hash_is_refused(
     assert not (tmp_path / "models" / "fake.gguf").exists()
 
 
+def test_a_hub_serving_other_bytes_with_their_own_hash_is_refused(
+    fake_model: tuple[Catalogue, bytes], tmp_path: Path, hub: StandIn
+) -> None:
+    entry, data = not_installed(fake_model)
+    hub.files["someone/fake-GGUF/fake-q4.gguf"] = b"other bytes" + data[11:]
+    with pytest.raises(EngineError) as error:
+        pull(entry, tmp_path, endpoint=f"http://127.0.0.1:{hub.server_address[1]}")
+    assert error.value.code == "model-corrupt" and "serves other bytes" in error.value.message
+    assert not any(r.startswith("GET") for r in hub.requests)  # refused before downloading
+    assert not (tmp_path / "models" / "fake.gguf").exists()
+
+
 def test_no_source_reachable_is_one_clear_line(
     fake_model: tuple[Catalogue, bytes], tmp_path: Path
 ) -> None:
@@ -309,3 +376,31 @@ def test_cli_pull_of_an_unknown_name_says_what_exists(capsys: pytest.CaptureFixt
 
     assert main(["model", "pull", "llama-70b"]) == 2
     assert "qwen2.5-coder-0.5b" in capsys.readouterr().err
+
+
+async def test_a_catalogue_model_that_fails_to_load_is_checked_and_assembled_again(
+    tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A damaged header that its size and times do not show: the load fails, the hash is
+    checked again, the file assembled anew, and the model starts."""
+    from chmocoder.engine.engine import Engine
+
+    from ..support.common import engine_config
+
+    data = tiny_model.read_bytes()
+    monkeypatch.setattr(models, "_loaded", fake_catalogue(tmp_path / "site", monkeypatch, data))
+    cache = tmp_path / "cache"
+    path = resolve_model("fake", cache)
+    recorded = models._marker(path).read_text()
+    with path.open("r+b") as f:
+        f.write(b"GGUX")
+    recorded_mtime = int(recorded.split()[2])
+    os.utime(path, ns=(path.stat().st_atime_ns, recorded_mtime))
+    assert models.is_assembled(models.catalogue().models["fake"], cache)  # it looks fine
+    engine = Engine(engine_config(model="fake", cache_dir=cache, n_ctx=1024, idle_s=5))
+    try:
+        info = await engine.start()
+    finally:
+        await engine.close()
+    assert info.context_length == 1024
+    assert path.read_bytes() == data

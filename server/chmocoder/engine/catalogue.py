@@ -46,8 +46,9 @@ class PyPISource:
 class HubSource:
     repo: str
     file: str
-    sha256: str = ""
-    """Empty: checked against the hub's own LFS SHA-256."""
+    sha256: str
+    """The official file's SHA-256, pinned: a hub that serves other bytes (with their own
+    hash) is refused."""
     revision: str = "main"
 
 
@@ -119,15 +120,18 @@ def parse_catalogue(data: dict[str, Any]) -> Catalogue:
             )
             if pypi
             else None,
-            hub=HubSource(
-                hub["repo"], hub["file"], hub.get("sha256", ""), hub.get("revision", "main")
-            )
-            if hub
-            else None,
+            hub=_hub_source(name, hub) if hub else None,
         )
     if data["default"] not in models:
         raise ValueError(f"the default model {data['default']!r} is not in the catalogue")
     return Catalogue(default=data["default"], models=models)
+
+
+def _hub_source(name: str, hub: dict[str, Any]) -> HubSource:
+    sha256 = str(hub.get("sha256", ""))
+    if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+        raise ValueError(f"the hub file of {name} needs its official SHA-256 pinned (sha256)")
+    return HubSource(hub["repo"], hub["file"], sha256, hub.get("revision", "main"))
 
 
 _loaded: Catalogue | None = None
@@ -153,14 +157,45 @@ def _marker(path: Path) -> Path:
     return path.with_name(path.name + ".sha256")
 
 
-def is_assembled(model: CatalogueModel, cache_dir: Path) -> bool:
-    """True if the model is in the cache and was checked there (size still as recorded)."""
+def is_assembled(model: CatalogueModel, cache_dir: Path, *, recheck: bool = False) -> bool:
+    """True if the model is in the cache and verified: its SHA-256 was checked against a hash
+    the catalogue pins, and the file's size, mtime, inode and device are still those it had
+    then. When any of them changed (or `recheck`: it failed to load), the hash is checked
+    again, and the record renewed if it holds. False: absent or damaged (assemble it again)."""
     path = cached_path(model, cache_dir)
     try:
         recorded = _marker(path).read_text().split()
-        return len(recorded) == 2 and int(recorded[1]) == path.stat().st_size
-    except (OSError, ValueError):
+        info = path.stat()
+    except OSError:
         return False
+    if len(recorded) < 2 or recorded[0] not in pinned_hashes(model):
+        return False
+    if not recorded[1].isdigit() or int(recorded[1]) != info.st_size:
+        return False
+    if not recheck and recorded[2:] == _identity(info):
+        return True
+    log.info("checking %s again (%s)", path, "asked" if recheck else "the file changed")
+    size, digest = file_digest(path)
+    if digest != recorded[0]:
+        log.warning("%s is damaged (SHA-256 %s…): it will be assembled again", path, digest[:16])
+        return False
+    _write_marker(path, digest, size)
+    return True
+
+
+def pinned_hashes(model: CatalogueModel) -> set[str]:
+    """The SHA-256 values the catalogue pins for this model's sources."""
+    return {h for h in (model.pypi and model.pypi.sha256, model.hub and model.hub.sha256) if h}
+
+
+def _identity(info: os.stat_result) -> list[str]:
+    return [str(info.st_mtime_ns), str(info.st_ino), str(info.st_dev)]
+
+
+def _write_marker(path: Path, sha256: str, size: int) -> None:
+    """Record the verified hash with what says the file is still the one that was hashed."""
+    identity = " ".join(_identity(path.stat()))
+    _marker(path).write_text(f"{sha256} {size} {identity}\n")
 
 
 def part_files(source: PyPISource) -> tuple[list[Path], list[str]]:
@@ -185,12 +220,18 @@ def is_installed(model: CatalogueModel) -> bool:
     return model.pypi is not None and not part_files(model.pypi)[1]
 
 
-def ensure_model(model: CatalogueModel, cache_dir: Path, progress: Progress | None = None) -> Path:
+def ensure_model(
+    model: CatalogueModel,
+    cache_dir: Path,
+    progress: Progress | None = None,
+    *,
+    recheck: bool = False,
+) -> Path:
     """The model's GGUF in the cache: assembled from its installed parts once (checked by size
     and SHA-256; a damaged file is assembled again). Raises EngineError with the install
     command when the parts are not installed."""
     path = cached_path(model, cache_dir)
-    if is_assembled(model, cache_dir):
+    if is_assembled(model, cache_dir, recheck=recheck):
         return path
     if model.pypi is None:
         raise EngineError(
@@ -245,11 +286,11 @@ def _write_checked(
                 f"expected {size} bytes with {sha256[:16]}…; reinstall its packages",
             )
         os.replace(temp, path)
+        _write_marker(path, sha256, size)
     except OSError as exc:
         raise EngineError("model-corrupt", f"could not write {path}: {exc}") from exc
     finally:
         temp.unlink(missing_ok=True)
-    _marker(path).write_text(f"{sha256} {size}\n")
 
 
 # --- the hub ----------------------------------------------------------------------------------
@@ -303,9 +344,15 @@ def download(
             ),
             timeout=10,
         )
-        expected = hub.sha256 or (meta.etag or "").strip('"').removeprefix("W/").strip('"')
-        if not re.fullmatch(r"[0-9a-f]{64}", expected):
-            raise EngineError("model-corrupt", f"the hub gave no SHA-256 for {hub.repo}/{hub.file}")
+        expected = hub.sha256
+        served = (meta.etag or "").strip('"').removeprefix("W/").strip('"')
+        if re.fullmatch(r"[0-9a-f]{64}", served) and served != expected:
+            raise EngineError(
+                "model-corrupt",
+                f"{endpoint or 'the hub'} serves other bytes for {hub.repo}/{hub.file} "
+                f"(SHA-256 {served[:16]}…) than the official file the catalogue pins "
+                f"({expected[:16]}…): not downloaded{hint}",
+            )
         size = meta.size or 0
         got = huggingface_hub.hf_hub_download(
             hub.repo,
@@ -342,7 +389,7 @@ def download(
     path = cached_path(model, cache_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     os.replace(source, path)
-    _marker(path).write_text(f"{expected} {done}\n")
+    _write_marker(path, expected, done)
     return path
 
 

@@ -23,7 +23,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from chmocoder.engine.cache import ResultCache, cache_key
-from chmocoder.engine.catalogue import Progress
+from chmocoder.engine.catalogue import Progress, catalogue
 from chmocoder.engine.client import DaemonClient, DaemonSpec
 from chmocoder.engine.models import check_model, fingerprint, resolve_model
 from chmocoder.engine.runtimes import LOCAL_RUNTIMES, OpenAISettings, Runtime
@@ -39,6 +39,9 @@ from chmocoder.engine.types import (
 )
 
 log = logging.getLogger(__name__)
+
+LOAD_FAILURES = ("model-invalid", "model-load", "daemon-start")
+"""Errors that a damaged model file would give: a catalogue model is checked again on them."""
 
 T = TypeVar("T", bound=BaseModel)
 T_co = TypeVar("T_co")
@@ -196,20 +199,37 @@ class Engine:
                 return self.info
             if c.runtime not in LOCAL_RUNTIMES:
                 raise EngineError("runtime-unknown", f"unknown runtime {c.runtime!r}")
-            path = await asyncio.to_thread(resolve_model, c.model, c.cache_dir, self.on_progress)
-            await asyncio.to_thread(check_model, path)
-            spec = DaemonSpec(
-                runtime=c.runtime,
-                model=path.resolve(),
-                fingerprint=await asyncio.to_thread(fingerprint, path),
-                n_ctx=c.n_ctx,
-                n_threads=c.n_threads,
-                idle_s=c.idle_s,
-            )
-            client = DaemonClient(spec)
+            try:
+                client = await self._connect_local(recheck=False)
+            except EngineError as exc:
+                if exc.code not in LOAD_FAILURES or catalogue().get(c.model) is None:
+                    raise
+                # A catalogue model that fails to load may be damaged in a way its recorded
+                # size and time did not show: hash it again; a damaged one is assembled anew.
+                log.warning("%s; checking the model file again", exc.message)
+                client = await self._connect_local(recheck=True)
             self.info = await client.connect()
             self._backend = client
             return self.info
+
+    async def _connect_local(self, *, recheck: bool) -> DaemonClient:
+        """A client of the model's daemon, connected (the daemon started if need be)."""
+        c = self.config
+        path = await asyncio.to_thread(
+            resolve_model, c.model, c.cache_dir, self.on_progress, recheck=recheck
+        )
+        await asyncio.to_thread(check_model, path)
+        spec = DaemonSpec(
+            runtime=c.runtime,
+            model=path.resolve(),
+            fingerprint=await asyncio.to_thread(fingerprint, path),
+            n_ctx=c.n_ctx,
+            n_threads=c.n_threads,
+            idle_s=c.idle_s,
+        )
+        client = DaemonClient(spec)
+        await client.connect()
+        return client
 
     @property
     def daemon(self) -> DaemonClient | None:

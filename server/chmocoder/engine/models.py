@@ -15,12 +15,15 @@ log = logging.getLogger(__name__)
 __all__ = ["DEFAULT", "check_model", "fingerprint", "resolve_model"]
 
 
-def resolve_model(spec: str, cache_dir: Path, progress: Progress | None = None) -> Path:
+def resolve_model(
+    spec: str, cache_dir: Path, progress: Progress | None = None, *, recheck: bool = False
+) -> Path:
     """The GGUF file for a model setting. A catalogue name (or "default") is assembled into
-    the cache once, reporting progress; anything else is a path."""
+    the cache once, reporting progress (and again if it no longer verifies; `recheck`: hash it
+    again even if it looks untouched); anything else is a path."""
     entry = catalogue().get(spec)
     if entry is not None:
-        return ensure_model(entry, cache_dir, progress)
+        return ensure_model(entry, cache_dir, progress, recheck=recheck)
     path = Path(spec).expanduser()
     if not path.exists():
         if "/" not in spec and not spec.endswith(".gguf"):
