@@ -79,6 +79,12 @@ def _parser() -> argparse.ArgumentParser:
     fix.add_argument(
         "--apply", action="store_true", help="write the fix (atomically; FILE.orig keeps the old)"
     )
+    fix.add_argument(
+        "--allow-risky",
+        action="store_true",
+        help="accept a fix that adds code running commands, evaluating code, importing at run "
+        "time, deleting files or opening connections (refused otherwise)",
+    )
     add_model_flags(fix)
     fix.set_defaults(run=_task("fix"))
 

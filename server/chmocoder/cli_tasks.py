@@ -40,8 +40,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
     flags = {
         name: getattr(args, name)
         for name in ("model", "runtime", "endpoint", "n_ctx", "n_threads", "max_tokens", "temperature",
-                     "audience", "cache_dir")
-        if getattr(args, name, None) is not None
+                     "audience", "cache_dir", "allow_risky")
+        if getattr(args, name, None) not in (None, False)
     }  # fmt: skip
     if flags:  # only the flags given: the rest stays as the environment set it
         from pydantic.alias_generators import to_camel

@@ -42,6 +42,7 @@ def assist_settings(s: Settings) -> AssistSettings:
         max_tokens=s.max_tokens,
         temperature=s.temperature,
         context_tokens=s.context_tokens,
+        allow_risky=s.allow_risky,
     )
 
 

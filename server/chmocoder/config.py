@@ -89,6 +89,9 @@ class Settings(_Wire):
     cache_dir: Path = Field(default_factory=default_cache_dir)
     log_level: LogLevel = "info"
     log_prompts: bool = False
+    allow_risky: bool = False
+    """Offer edits that add code that runs commands, evaluates code, imports at run time,
+    deletes files or opens network connections (grammars/risks.toml); off: refused."""
 
     @classmethod
     def from_wire(cls, data: Any) -> tuple[Settings, list[str]]:

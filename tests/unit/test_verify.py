@@ -80,3 +80,89 @@ def test_anything_beside_the_definition_is_refused(
 )
 def test_the_diagnosis_is_the_first_sentence_before_the_code(answer: str, description: str) -> None:
     assert extract_description(answer) == description
+
+
+RISKY = [
+    ("py", "def f(p):\n    return p\n", "def f(p):\n    os.remove(p)\n    return p", "deletes files"),
+    ("py", "def f(u):\n    return u\n", "def f(u):\n    return requests.get(u)", "network"),
+    ("py", "def f(s):\n    return s\n", "def f(s):\n    return eval(s)", "evaluates code"),
+    ("js", "function f(s) {\n  return s;\n}\n", "function f(s) {\n  return require('child_process').execSync(s);\n}", "runs a command"),
+    ("js", "function f(s) {\n  return s;\n}\n", "function f(s) {\n  return new Function(s)();\n}", "evaluates code"),
+    ("go", "package m\n\nfunc f(s string) string {\n\treturn s\n}\n", "func f(s string) string {\n\texec.Command(\"sh\", \"-c\", s).Run()\n\treturn s\n}", "runs a command"),
+    ("rs", "fn f() {\n}\n", "fn f() {\n    std::process::Command::new(\"sh\").spawn().unwrap();\n}", "runs a command"),
+    ("java", "class A {\n  void f() {\n  }\n}\n", "class A {\n  void f() {\n    Runtime.getRuntime().exec(\"id\");\n  }\n}", "runs a command"),
+    ("c", "int f(void) {\n  return 0;\n}\n", "int f(void) {\n  return system(\"id\");\n}", "runs a command"),
+    ("rb", "def f(x)\n  x\nend\n", "def f(x)\n  `id`\n  x\nend", "runs a command"),
+    ("php", "<?php\nfunction f($x) {\n  return $x;\n}\n", "function f($x) {\n  return shell_exec($x);\n}", "runs a command"),
+    ("sh", "f() {\n  echo hi\n}\n", "f() {\n  rm -rf \"$HOME\"\n}", "deletes files"),
+    ("lua", "function f(x)\n  return x\nend\n", "function f(x)\n  return os.execute(x)\nend", "runs a command"),
+]  # fmt: skip
+
+
+def _whole(source: str, ext: str, new: str) -> tuple[Document, Edit]:
+    doc = Document(f"file:///x.{ext}", source.encode(), language=REGISTRY.lookup(path=f"x.{ext}"))
+    first_line = new.split("\n", 1)[0]
+    start = source.index(first_line.split("(")[0])
+    start = source.rfind("\n", 0, start) + 1
+    return doc, Edit(start, len(source.rstrip("\n")), new)
+
+
+@pytest.mark.parametrize(("ext", "source", "new", "kind"), RISKY)
+def test_an_edit_that_adds_a_risky_call_is_refused(
+    ext: str, source: str, new: str, kind: str
+) -> None:
+    doc, edit = _whole(source, ext, new)
+    reason = verify(doc, edit)
+    assert reason is not None and kind in reason, reason
+    assert verify(doc, edit, allow_risky=True) is None
+
+
+def test_a_risky_call_already_there_is_not_flagged() -> None:
+    source = "def f(cmd):\n    os.system(cmd)\n    return 0\n"
+    doc, edit = _whole(source, "py", "def f(cmd):\n    os.system(cmd)\n    return 1")
+    assert verify(doc, edit) is None
+    doc, edit = _whole(
+        source, "py", "def f(cmd):\n    os.system(cmd)\n    os.system(cmd)\n    return 1"
+    )
+    assert verify(doc, edit) is not None  # a second one is new
+
+
+def test_ordinary_calls_with_risky_names_elsewhere_pass() -> None:
+    source = "def f(model, items):\n    return model\n"
+    new = "def f(model, items):\n    model.eval()\n    items.remove(1)\n    return re.compile('x')"
+    doc, edit = _whole(source, "py", new)
+    assert verify(doc, edit) is None
+
+
+@pytest.mark.parametrize(
+    ("new", "ok"),
+    [
+        ("LIMIT = 20", True),
+        ("LIMIT = 20  # was 10", True),
+        ("LIMIT = 20\nimport os", False),
+        ("LIMIT = 20\nprint('hi')", False),
+        ("def LIMIT():\n    pass", False),
+    ],
+)
+def test_module_level_edits_keep_their_statements(new: str, ok: bool) -> None:
+    source = "import math\n\nLIMIT = 10\n\n\ndef f():\n    return LIMIT\n"
+    doc = Document("file:///m.py", source.encode(), language=REGISTRY.lookup(path="m.py"))
+    start = source.index("LIMIT = 10")
+    reason = verify(doc, Edit(start, start + len("LIMIT = 10"), new))
+    assert (reason is None) == ok, reason
+
+
+def test_every_language_has_risk_patterns_that_compile() -> None:
+    import re
+    import tomllib
+
+    from chmocoder.analysis.languages import grammars_dir
+    from chmocoder.analysis.risks import KINDS
+
+    table = tomllib.loads((grammars_dir() / "risks.toml").read_text())
+    assert set(table) == set(REGISTRY.specs)
+    for language, entry in table.items():
+        assert set(entry) <= {*KINDS, "nodes", "inherits"}, language
+        for kind in KINDS:
+            for pattern in entry.get(kind, ()):
+                re.compile(pattern)

@@ -84,6 +84,8 @@ class AssistSettings:
     max_tokens: int = 384
     temperature: float = 0.2
     context_tokens: int = 1536
+    allow_risky: bool = False
+    """Edits that add risky calls (analysis/risks.py) may be offered."""
 
 
 @dataclass(frozen=True)
@@ -400,7 +402,7 @@ class Assistant:
             )
             code = reindent(extract_code(result.text), indentation)
             edit = Edit(target_start, target_end, code)
-            reason = verify(doc, edit)
+            reason = verify(doc, edit, allow_risky=self.settings.allow_risky)
             if reason is None:
                 self._outcome(task, f"verified on candidate {number}")
                 return Fix(title=title, edit=edit, description=extract_description(result.text))

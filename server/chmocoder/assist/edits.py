@@ -6,6 +6,7 @@ import re
 import textwrap
 
 from chmocoder.analysis.document import Document
+from chmocoder.analysis.risks import KINDS, added_risks
 from chmocoder.analysis.symbols import Definition, definitions
 from chmocoder.analysis.syntax import BRACKETS, SyntaxProblem, syntax_problems
 from chmocoder.assist.results import Edit, Fix
@@ -57,8 +58,24 @@ def indentation_of(doc: Document, line_start: int) -> str:
     return text[: len(text) - len(text.lstrip())]
 
 
-def verify(doc: Document, edit: Edit) -> str | None:
-    """None if the edit may be offered, else the reason it may not."""
+def verify(doc: Document, edit: Edit, *, allow_risky: bool = False) -> str | None:
+    """None if the edit may be offered, else the reason it may not. Unless `allow_risky`,
+    an edit that adds a call that runs commands, evaluates code, imports at run time, deletes
+    files or opens connections is refused, naming what it adds."""
+    reason = _confined(doc, edit)
+    if reason is not None or allow_risky:
+        return reason
+    new_end = edit.start + len(edit.new_text.encode())
+    patched = Document(doc.uri, apply(doc, edit), language=doc.language)
+    added = added_risks(doc, edit.start, edit.end, patched, new_end)
+    if added:
+        what = "; ".join(risk.describe() for risk in added[:3])
+        return f"it adds code that {KINDS[added[0].kind]}: {what} (not offered; allow such edits with --allow-risky or the allowRisky setting)"
+    return None
+
+
+def _confined(doc: Document, edit: Edit) -> str | None:
+    """None if the edit parses and stays within its target, else why not."""
     old = doc.text(edit.start, edit.end)
     if not edit.new_text.strip():
         return "the model's answer had no code"
@@ -78,11 +95,39 @@ def verify(doc: Document, edit: Edit) -> str | None:
     targets = _outermost(_definitions_within(doc, edit.start, edit.end))
     if len(targets) == 1:
         return _same_definition(patched, targets[0], edit.start, new_end)
+    if not targets and not any(
+        d.span.start_byte <= edit.start and edit.end <= d.span.end_byte for d in definitions(doc)
+    ):
+        return _same_statements(doc, edit.start, edit.end, patched, new_end)
     inside_before = _definitions_within(doc, edit.start, edit.end)
     inside_after = _definitions_within(patched, edit.start, new_end)
     if len(inside_after) > max(1, len(inside_before)) + 1:
         return "it rewrites more than its target (the answer adds definitions from elsewhere)"
     return None
+
+
+def _same_statements(
+    doc: Document, start: int, end: int, patched: Document, new_end: int
+) -> str | None:
+    """A module-level edit must leave statements of the same kinds, one for one, where it
+    was (the rule for definitions: nothing added beside them but comments)."""
+    before = _statement_kinds(doc, start, end)
+    after = _statement_kinds(patched, start, new_end)
+    if before == after:
+        return None
+    return (
+        f"it must replace the module-level {', '.join(before) or 'lines'} with the same kind of "
+        f"statement; the answer has {', '.join(after) or 'none'}"
+    )
+
+
+def _statement_kinds(doc: Document, start: int, end: int) -> list[str]:
+    assert doc.tree is not None
+    return [
+        node.type
+        for node in doc.tree.root_node.named_children
+        if node.start_byte < end and node.end_byte > start and "comment" not in node.type
+    ]
 
 
 def _outermost(found: list[Definition]) -> list[Definition]:
