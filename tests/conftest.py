@@ -3,6 +3,9 @@ Gemma model files. Helpers the tests import are in support/common.py."""
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -54,3 +57,24 @@ def gemma_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from chmocoder.engine.models import resolve_model
 
     return resolve_model("gemma3-270m", tmp_path_factory.mktemp("model-cache"))
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 64 KiB tmpfs, filled (needs root, as CI is; skipped elsewhere)."""
+    folder = tmp_path / "full"
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)],
+        capture_output=True, check=False,
+    )  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        with contextlib.suppress(OSError), (folder / "filler").open("wb") as f:
+            while True:
+                f.write(b"\0" * 4096)
+                f.flush()
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)

@@ -42,4 +42,15 @@ def setup_logging(level: str = "info", directory: Path | None = None) -> Path | 
         handler = logging.StreamHandler()  # stderr: the log directory is not writable
     handler.setFormatter(logging.Formatter(FORMAT))
     root.addHandler(handler)
+    # pygls's own warnings go to the same file, not (through logging's last resort) to
+    # stderr; a request it cannot read is logged by us in one line, without its traceback
+    library = logging.getLogger("pygls")
+    library.setLevel(logging.WARNING)
+    library.propagate = False
+    library.addHandler(handler)
+    library.addFilter(_without_unreadable)
     return path
+
+
+def _without_unreadable(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith("Unable to deserialize message")

@@ -4,6 +4,7 @@ answer ever fails because of them."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import sqlite3
 import time
@@ -19,6 +20,31 @@ def _warn_once(key: str, message: str, *args: object) -> None:
     if key not in _warned:
         _warned.add(key)
         log.warning(message, *args)
+
+
+def write_failed(what: str, path: Path, exc: BaseException) -> None:
+    """Say that a store (the result cache, statistics, history, an answer file) could not be
+    written: once per store and place, and a full disk once a run, whichever store meets it
+    first (every store would say it again on every answer)."""
+    if disk_full(exc):
+        _warn_once(
+            "disk-full",
+            "the disk is full (%s %s): answers are still given, but nothing is cached or "
+            "recorded until there is room",
+            what,
+            path,
+        )
+    else:
+        _warn_once(
+            f"{what}:{path}", "%s %s cannot be written (%s): going on without it", what, path, exc
+        )
+
+
+def disk_full(exc: BaseException) -> bool:
+    if getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(exc).lower()
+    return "disk is full" in text or "no space left" in text or "quota exceeded" in text
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -45,7 +71,7 @@ def prepare(path: Path, schema: Sequence[str]) -> bool:
             return True
         except sqlite3.DatabaseError as exc:
             if attempt or (isinstance(exc, sqlite3.OperationalError) and not _damaged(exc)):
-                _warn_once(str(path), "%s cannot be used (%s): working without it", path, exc)
+                write_failed("database", path, exc)
                 return False
             aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
             try:
@@ -55,7 +81,7 @@ def prepare(path: Path, schema: Sequence[str]) -> bool:
                 return False
             log.warning("%s was damaged (%s): kept as %s, starting a new one", path, exc, aside)
         except OSError as exc:
-            _warn_once(str(path), "%s cannot be used (%s): working without it", path, exc)
+            write_failed("database", path, exc)
             return False
     return False
 

@@ -12,7 +12,9 @@ import pytest
 from chmocoder.analysis.index import WorkspaceIndex
 from chmocoder.analysis.languages import LanguageRegistry
 
-from ..support.common import run_cli
+from ..support.common import FIXTURES, run_cli
+
+SAMPLE = FIXTURES / "languages" / "sample.py"
 
 
 def test_a_fifo_without_a_writer_is_refused_not_waited_on(tmp_path: Path) -> None:
@@ -75,3 +77,16 @@ def test_the_index_skips_fifos_and_late_binaries(tmp_path: Path) -> None:
     assert index.skipped == {"pipe.py": "a FIFO (named pipe)", "late.py": "binary"}
     assert [d.name for d in index.lookup("good")] == ["good"]
     assert index.lookup("f") == []
+
+
+def test_a_full_disk_is_one_warning_and_the_answer_still_comes(
+    full_disk: Path, tiny_model: Path, tmp_path: Path
+) -> None:
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}
+    result = run_cli("ask", f"{SAMPLE}:18", "what does it return?", "--model", str(tiny_model),
+                     "--cache-dir", str(full_disk), "--max-tokens", "8", "--n-ctx", "1024",
+                     env=env)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip()  # the answer
+    warnings = [line for line in result.stderr.splitlines() if "full" in line or "cannot" in line]
+    assert len(warnings) == 1 and "the disk is full" in warnings[0], result.stderr

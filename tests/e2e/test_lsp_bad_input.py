@@ -211,6 +211,45 @@ def test_malformed_json_rpc_frames(tmp_path: Path) -> None:
     assert "result" in by_id[3]  # the shutdown after the garbage was answered
 
 
+def test_inline_completion_at_impossible_positions(tmp_path: Path) -> None:
+    """A negative line or character: InvalidParams, with no traceback on stderr; a line past
+    the end: no suggestion. The server answers what follows."""
+
+    def request(request_id: int, line: int, character: int) -> bytes:
+        position = {"line": line, "character": character}
+        return _frame({"jsonrpc": "2.0", "id": request_id, "method": "textDocument/inlineCompletion",
+                       "params": {"textDocument": {"uri": "file:///a.py"}, "position": position,
+                                  "context": {"triggerKind": 1}}})  # fmt: skip
+
+    opened = _frame({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument":
+                     {"uri": "file:///a.py", "languageId": "python", "version": 1, "text": "x = 1\n"}}})  # fmt: skip
+    messages = [
+        _frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}),
+        _frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}),
+        opened,
+        request(2, -1, 0),
+        request(3, 0, -5),
+        request(4, 99, 0),
+        _frame({"jsonrpc": "2.0", "id": 5, "method": "shutdown"}),
+        _frame({"jsonrpc": "2.0", "method": "exit"}),
+    ]
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path),
+           "CHMOCODER_REVIEW__MODE": "off"}  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "chmocoder", "serve"],
+        input=b"".join(messages), capture_output=True, timeout=60, env=env,
+    )  # fmt: skip
+    by_id = {
+        r.get("id"): r
+        for r in (json.loads(p.split(b"\r\n\r\n", 1)[1]) for p in _split(result.stdout))
+    }
+    assert by_id[2]["error"]["code"] == by_id[3]["error"]["code"] == -32602
+    assert by_id[4]["result"] is None and "result" in by_id[5]
+    assert b"Traceback" not in result.stderr and b"Unknown message" not in result.stderr, (
+        result.stderr
+    )
+
+
 def _split(stream: bytes) -> list[bytes]:
     parts = []
     while stream:
@@ -239,6 +278,35 @@ async def test_clients_without_a_panel_get_a_markdown_document(
     text = path.read_text()
     assert text.startswith("# Explain clamp") and result["markdown"] in text
     assert (path.stat().st_mode & 0o777) == 0o600
+
+
+async def test_an_answer_that_cannot_be_written_is_shown_and_not_logged(
+    client: LanguageClient, tiny_model: Path, full_disk: Path
+) -> None:
+    """A client without a panel, the cache folder on a full disk: the answer reaches the user
+    in a message, and not the log (it speaks of their code; logPrompts is off)."""
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={"model": str(tiny_model), "nCtx": 2048, "nThreads": 1, "maxTokens": 8,
+                      "daemonIdleS": 5, "cacheDir": str(full_disk), "review": {"mode": "off"}}
+        )
+    )  # fmt: skip
+    uri = "file:///panel/full.py"
+    open_text(client, uri, SOURCE.replace("clamp", "clamp_on_a_full_disk"))
+    result = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="chmocoder.explain",
+            arguments=[{"uri": uri, "position": {"line": 1, "character": 10}}],
+        )
+    )
+    assert "clamp_on_a_full_disk" in result["markdown"]
+    shown = [m.message for m in client.messages]
+    assert any(result["markdown"][:200] in m for m in shown), shown
+    logged = [m.message for m in client.log_messages]
+    assert any("the disk is full" in m for m in logged), logged
+    assert not any("def clamp_on_a_full_disk" in m for m in logged), logged
+    log_file = Path("/tmp/chmo-e2e-bad/xdg_state_home/chmocoder/log/chmocoder.log")
+    assert "def clamp_on_a_full_disk" not in log_file.read_text()
 
 
 def _exchange(port: int, messages: list[dict[str, Any]], *until: bytes) -> bytes:

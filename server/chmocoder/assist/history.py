@@ -38,7 +38,7 @@ class History:
         db.execute("DELETE FROM turns WHERE created < ?", (time.time() - self.ttl_s,))
 
     def _failed(self, exc: Exception) -> None:
-        log.warning("conversation history %s: %s; going on without it", self.path, exc)
+        storage.write_failed("conversation history", self.path, exc)
         self.usable = storage.prepare(self.path, SCHEMA)  # damaged since: moved aside, anew
 
     def turns(self, scope: str) -> list[tuple[str, str]]:

@@ -22,6 +22,7 @@ from typing import Any
 
 import msgpack
 
+from chmocoder import storage
 from chmocoder.engine.types import GenerationParams, GenerationResult, Prompt, request_key
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ class ResultCache:
                 Path(temp).unlink(missing_ok=True)
                 raise
         except OSError as exc:
-            log.warning("result cache: cannot write %s: %s", path, exc)
+            storage.write_failed("result cache", self.directory, exc)
             return
         with self._lock:
             if self._size is not None:

@@ -60,7 +60,7 @@ class StatsStore:
                             f"DELETE FROM {table} WHERE at < ?", (time.time() - KEEP_DAYS * 86400,)
                         )
             except sqlite3.Error as exc:
-                log.warning("statistics %s: %s; going on without them", path, exc)
+                storage.write_failed("statistics", path, exc)
                 self.usable = False
 
     def _connect(self) -> sqlite3.Connection:
@@ -92,7 +92,7 @@ class StatsStore:
         try:
             self._write_rows()
         except (sqlite3.Error, OSError) as exc:  # statistics are optional to every answer
-            log.warning("statistics %s: %s; going on without them", self.path, exc)
+            storage.write_failed("statistics", self.path, exc)
             self.usable = False
 
     def _write_rows(self) -> None:

@@ -48,8 +48,17 @@ def show_markdown(ls: ChmoServer, answer_id: str, title: str, markdown: str, don
         path.write_text(f"# {title}\n\n{markdown}\n", encoding="utf-8")
         path.chmod(0o600)
     except OSError as exc:  # an unwritable cache folder: the answer still reaches the user
-        log.warning("cannot write the answer file %s: %s", path, exc.strerror)
-        ls.tell(f"{title}: {markdown[:2000]}", types.MessageType.Info)
+        from chmocoder import storage  # sqlite3: not at start-up
+
+        storage.write_failed("answer folder", folder, exc)
+        # shown, not logged: the answer speaks of the user's code (logged only with logPrompts)
+        ls.window_show_message(
+            types.ShowMessageParams(
+                type=types.MessageType.Info, message=f"ChMOCoder: {title}: {markdown[:2000]}"
+            )
+        )
+        if ls.settings.log_prompts:
+            log.info("answer shown as a message: %s: %s", title, markdown)
         return
     window = ls.client_capabilities.window
     if window is not None and window.show_document and window.show_document.support:

@@ -46,6 +46,10 @@ SETUP_ERRORS = ("model-", "runtime-", "daemon-", "endpoint-", "server-", "unsupp
 """EngineError codes that say the set-up is wrong, not this request."""
 
 
+UNREADABLE = "unreadable"
+"""What structure_message makes of a request it answered with an error."""
+
+
 class ChmoProtocol(LanguageServerProtocol):
     """pygls's protocol, but a request whose params cannot be read gets an error reply.
 
@@ -64,7 +68,7 @@ class ChmoProtocol(LanguageServerProtocol):
                     data["id"],
                 )
                 self._send_response(data["id"], error=exc.to_response_error())
-                return SimpleNamespace(jsonrpc="unreadable")  # handle_message skips it
+                return SimpleNamespace(jsonrpc=UNREADABLE)  # handle_message skips it
             raise
 
     def handle_message(self, message: Any) -> None:
@@ -72,6 +76,8 @@ class ChmoProtocol(LanguageServerProtocol):
         (initializationOptions.token, the token the server wrote to its token file) before
         anything else is handled; a wrong or missing token ends the connection. After
         `shutdown`, a request gets InvalidRequest instead of no answer."""
+        if getattr(message, "jsonrpc", None) == UNREADABLE:
+            return  # answered with an error in structure_message
         server = self._server
         method = getattr(message, "method", None)
         request_id: str | int = getattr(message, "id", None) or 0
