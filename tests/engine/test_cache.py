@@ -95,7 +95,7 @@ def test_unwritable_directory_is_logged_not_raised(
     blocker.write_text("not a directory")
     cache = ResultCache(blocker / "results")
     cache.put(cache_key("m", "r", "t", "p", GenerationParams()), _result("x"))
-    assert "cannot write" in caplog.text
+    assert "result cache" in caplog.text and "cannot be written" in caplog.text
 
 
 def test_recent_answers_are_served_from_memory(tmp_path: Path) -> None:
