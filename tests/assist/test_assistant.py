@@ -132,11 +132,12 @@ RIGHT = FUNCTION.replace("(len(values) - 1)", "len(values)")
 
 async def test_review_reports_the_line_every_sampled_fix_changes() -> None:
     other = RIGHT.replace("total = 0", "total = 0.0")
-    engine = RecordedEngine([fixed(RIGHT), fixed(other, "Bad."), fixed(RIGHT), *["No bug."] * 3])
-    a, _ = assistant(engine)
+    engine = RecordedEngine([fixed(RIGHT), fixed(other, "Bad."), fixed(RIGHT), "No bug."])
+    a, outcomes = assistant(engine)
     found, calls = await a.review(doc_of(MEAN), ReviewState())
-    assert calls == 2  # the function and the module-level code, three samples each
-    assert len(engine.prompts) == 6
+    assert calls == 2  # the function (three samples) and the module-level code (one)
+    assert len(engine.prompts) == 4
+    assert outcomes == [("review", "stopped after 1 of 3")]
     assert [(f.row, f.message, f.suggestion) for f in found] == [
         (5, "The divisor is one less than the number of values.", "`return total / len(values)`")
     ]
@@ -147,16 +148,27 @@ async def test_fixes_that_disagree_are_no_finding() -> None:
     scattered = [
         fixed(FUNCTION.replace("total = 0", "total = 0.0")),
         fixed(FUNCTION.replace("for v in values:", "for v in list(values):")),
-        fixed(RIGHT),
     ]
-    engine = RecordedEngine([*scattered, *["No bug."] * 3])
-    a, _ = assistant(engine)
+    engine = RecordedEngine([*scattered, "No bug."])
+    a, outcomes = assistant(engine)
     found, _ = await a.review(doc_of(MEAN), ReviewState())
     assert found == []
+    # two samples that share no changed line: the third could not make a finding
+    assert len(engine.prompts) == 3
+    assert outcomes == [("review", "stopped after 2 of 3"), ("review", "stopped after 1 of 3")]
+
+
+async def test_a_review_whose_first_sample_changes_nothing_stops_there() -> None:
+    engine = RecordedEngine(["No bug.", "No bug."])
+    a, _ = assistant(engine)
+    found, calls = await a.review(
+        doc_of(MEAN.replace("(len(values) - 1)", "len(values)")), ReviewState()
+    )
+    assert found == [] and calls == 2 and len(engine.prompts) == 2
 
 
 async def test_a_finding_without_a_sentence_gets_a_plain_message() -> None:
-    engine = RecordedEngine([fixed(RIGHT, "}, {")] * 3 + ["No bug."] * 3)
+    engine = RecordedEngine([fixed(RIGHT, "}, {")] * 3 + ["No bug."])
     a, _ = assistant(engine)
     found, _ = await a.review(doc_of(MEAN), ReviewState())
     assert [f.message for f in found] == [
@@ -173,12 +185,12 @@ async def test_review_looks_at_outer_functions_and_module_code() -> None:
         "\n"
         "LIMIT = outer([3, 1, 2])\n"
     )
-    engine = RecordedEngine(["No bug."] * 9)
+    engine = RecordedEngine(["No bug."] * 3)
     a, _ = assistant(engine)
     state = ReviewState()
     _, calls = await a.review(doc_of(source), state)
-    assert calls == 3 and len(engine.prompts) == 9  # three units, three samples each
-    targets = [p.split("Target code:")[1] for p in engine.prompts[::3]]
+    assert calls == 3 and len(engine.prompts) == 3  # three units, one sample each (no bug)
+    targets = [p.split("Target code:")[1] for p in engine.prompts]
     assert any(t.startswith("\n```python\ndef outer(xs):") for t in targets)
     assert any(t.startswith("\n```python\n    def key(x):") for t in targets)
     assert any(t.startswith("\n```python\nLIMIT = outer([3, 1, 2])") for t in targets)

@@ -366,7 +366,7 @@ async def test_review_on_save(client: LanguageClient, workspace: Path, tiny_mode
         reviews = now
         if steady >= 30:
             break
-    assert reviews >= 9  # three sampled fixes per definition
+    assert reviews >= 3  # a sample per definition at least (a review stops once no line can agree)
     diagnostics = await wait_for_diagnostics(client, uri, 1)
     assert all(d.source == "chmocoder" for d in diagnostics)
     client.text_document_did_save(

@@ -31,6 +31,7 @@ from chmocoder.assist.history import History
 from chmocoder.assist.prompts import Audience, EditTask, PromptSpec, Task
 from chmocoder.assist.results import Answer, Edit, Explanation, Finding, Fix
 from chmocoder.assist.review import (
+    MIN_CONFIDENCE,
     ReviewFinding,
     ReviewState,
     ReviewUnit,
@@ -468,14 +469,19 @@ class Assistant:
         request = await self._fit("review", make, self._code_budget("\n".join(lines)))
         votes: dict[int, int] = {}
         said: dict[int, tuple[str, str]] = {}
-        for sample in REVIEW_SAMPLES:
+        needed = -(-MIN_CONFIDENCE * len(REVIEW_SAMPLES) // 100)  # votes a finding needs
+        for number, sample in enumerate(REVIEW_SAMPLES, 1):
             result = await self._generate(request, sample, priority=Priority.BACKGROUND)
-            if "```" not in result.text:
-                continue  # no code: the model found nothing to change ("No bug.")
-            new = extract_code(result.text).split("\n")
-            for index, replacement in changed_rows(lines, new).items():
-                votes[index] = votes.get(index, 0) + 1
-                said.setdefault(index, (extract_description(result.text), replacement))
+            if "```" in result.text:  # no code: the model found nothing to change ("No bug.")
+                new = extract_code(result.text).split("\n")
+                for index, replacement in changed_rows(lines, new).items():
+                    votes[index] = votes.get(index, 0) + 1
+                    said.setdefault(index, (extract_description(result.text), replacement))
+            left = len(REVIEW_SAMPLES) - number
+            if max(votes.values(), default=0) + left < needed:
+                # no line can be agreed on any more: the rest cannot change the outcome
+                self._outcome("review", f"stopped after {number} of {len(REVIEW_SAMPLES)}")
+                return []
         if not votes:
             return []
         index, count = max(votes.items(), key=lambda kv: (kv[1], -kv[0]))
