@@ -134,3 +134,20 @@ async def test_when_a_suggestion_parses_worse_its_first_line_alone_may_be_shown(
     completer = Completer(engine, SETTINGS)
     result = await completer.complete(doc_of(SOURCE), CURSOR, "fib.py")
     assert (result.text, result.reason) == ("return n", "")
+
+
+async def test_a_line_is_never_cut_short_by_the_time_budget() -> None:
+    """The budget runs out inside the only line: the line is finished (`/ 100`, not `/ 1`)."""
+    source = "def to_cents(x):\n    return \n"
+    engine = RecordedEngine(["round(x * 100) / 100\n\n\ndef other():\n    pass\n"])
+    completer = Completer(engine, CompleterSettings(0, 4096, 512, 128))
+    result = await completer.complete(doc_of(source), source.index("return ") + 7, "fib.py")
+    assert result.text == "round(x * 100) / 100"
+
+
+async def test_a_line_the_token_limit_cuts_is_not_shown() -> None:
+    source = "def to_cents(x):\n    return \n"
+    engine = RecordedEngine(["round(x * 100) / 100\n"])
+    completer = Completer(engine, CompleterSettings(500, 3, 512, 128))  # 12 characters
+    result = await completer.complete(doc_of(source), source.index("return ") + 7, "fib.py")
+    assert (result.text, result.reason) == ("", "cut short before its first line ended")

@@ -34,6 +34,10 @@ WORDS = [
 ]
 
 
+LINE = "▁done\n\n"
+"""The model with fill-in-the-middle tokens writes this token, a whole line, again and again:
+inline completion shows only whole lines, so its tests need lines that end."""
+
 FIM_TOKENS = ["<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|file_sep|>"]
 """Qwen2.5-Coder's names, which llama.cpp's vocabulary recognises as fill-in-the-middle tokens."""
 
@@ -50,6 +54,9 @@ def write_tiny_llama(
     types += [gguf.TokenType.BYTE] * 256 + [gguf.TokenType.NORMAL] * (1 + len(WORDS))
     scores = [0.0, 0.0, 0.0] + [-1000.0] * 256 + [-float(i) for i in range(1 + len(WORDS))]
     if fim:
+        tokens += [LINE]
+        types += [gguf.TokenType.NORMAL]
+        scores += [-float(len(WORDS) + 1)]
         tokens += FIM_TOKENS
         types += [gguf.TokenType.CONTROL] * len(FIM_TOKENS)
         scores += [0.0] * len(FIM_TOKENS)
@@ -92,6 +99,8 @@ def write_tiny_llama(
     ]
     suppressed += range(vocab - len(FIM_TOKENS), vocab) if fim else []
     output[suppressed, 0] = -4.0
+    if fim:  # it writes whole lines: LINE, again and again
+        output[vocab - len(FIM_TOKENS) - 1, 0] = 4.0
     writer.add_tensor("output.weight", output)
     for b in range(blocks):
         ones(f"blk.{b}.attn_norm.weight", dims)

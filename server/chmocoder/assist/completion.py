@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 BYTES_PER_TOKEN = 4
 """Code tokenizers' rate, for the gap's byte budgets."""
 REMEMBERED = 256
+LINE_GRACE_S = 0.4
+"""After the time budget, how long the line being written may take to end (at least the
+budget again); past that it is dropped, never shown cut."""
 
 
 @dataclass(frozen=True)
@@ -159,18 +162,27 @@ class Completer:
         )
         first: list[float] = []
         written: list[str] = []
-        timed_out: list[bool] = []
+        over_at: list[int] = []
+        """How much was written when the time budget ran out."""
         budget = self.settings.budget_ms / 1000
+        grace = max(budget, LINE_GRACE_S)
 
         def on_token(piece: str) -> bool:
-            """False stops the model: the block has ended, or the time is up."""
+            """False stops the model: the block has ended, or the time is up and the line
+            being written has ended (a line is never cut in the middle: `/ 1` for `/ 100`
+            is wrong code offered as right), or the grace for ending it is spent too."""
             now = time.perf_counter()
             if not first:
                 first.append(now)
             written.append(piece)
             if now - first[0] > budget:
-                timed_out.append(True)
-                return False
+                so_far = "".join(written)
+                if not over_at:
+                    over_at.append(len(so_far) - len(piece))
+                at = over_at[0]
+                line_ended = so_far[:at].endswith("\n") or "\n" in so_far[at:]
+                if line_ended or now - first[0] > budget + grace:
+                    return False
             return block_end(_unindented("".join(written), indented), gap) is None
 
         self.counts.model += 1
@@ -185,13 +197,14 @@ class Completer:
             use_cache=False,
         )
         text = _unindented(result.text, indented)
-        ended = block_end(text, gap) is not None or (
-            result.finish_reason == "stop" and not timed_out
-        )
-        if not ended and "\n" in text.strip("\n"):
-            text = text[: text.rstrip("\n").rfind("\n")]  # cut off mid-line: whole lines
+        ended = block_end(text, gap) is not None or (result.finish_reason == "stop" and not over_at)
+        reason: str | None = None
+        if not ended:  # stopped by the time or token budget: whole lines only
+            text = text[: text.rfind("\n")] if "\n" in text else ""
+            if not text.strip():
+                reason = "cut short before its first line ended"
         text = trim(text, gap)
-        reason = rejection(doc, offset, text, gap)
+        reason = reason or rejection(doc, offset, text, gap)
         if reason is not None and "\n" in text:  # its first line alone may pass
             first_line = text.split("\n", 1)[0]
             if rejection(doc, offset, first_line, gap) is None:
