@@ -33,6 +33,7 @@ def engine_config(s: Settings) -> EngineConfig:
         connect_timeout_s=s.connect_timeout_s,
         first_byte_timeout_s=s.first_byte_timeout_s,
         request_timeout_s=s.request_timeout_s,
+        prompt_cache_mib=s.prompt_cache_mib,
     )
 
 

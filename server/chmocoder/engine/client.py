@@ -74,9 +74,11 @@ class DaemonSpec:
     n_threads: int
     idle_s: float
     max_queue: int = MAX_QUEUE
+    prompt_cache_mib: int = 512
 
     def socket_path(self) -> Path:
-        settings = hashlib.sha256(f"{self.n_ctx}:{self.n_threads}".encode()).hexdigest()[:6]
+        load = f"{self.n_ctx}:{self.n_threads}:{self.prompt_cache_mib}"
+        settings = hashlib.sha256(load.encode()).hexdigest()[:6]
         return runtime_dir() / f"{self.runtime}-{self.fingerprint[:12]}-{settings}.sock"
 
     def command(self) -> list[str]:
@@ -98,6 +100,8 @@ class DaemonSpec:
             str(self.idle_s),
             "--max-queue",
             str(self.max_queue),
+            "--prompt-cache-mib",
+            str(self.prompt_cache_mib),
         ]
 
 

@@ -202,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument("--n-ctx", type=int, required=True)
     parser.add_argument("--n-threads", type=int, required=True)
+    parser.add_argument("--prompt-cache-mib", type=int, default=512)
     parser.add_argument(
         "--idle", type=float, required=True, help="exit after this many idle seconds"
     )
@@ -222,7 +223,13 @@ def main(argv: list[str] | None = None) -> int:
     error_file.unlink(missing_ok=True)
     try:
         runtime = load_runtime(
-            args.runtime, args.model, LoadSettings(n_ctx=args.n_ctx, n_threads=args.n_threads)
+            args.runtime,
+            args.model,
+            LoadSettings(
+                n_ctx=args.n_ctx,
+                n_threads=args.n_threads,
+                prompt_cache_mib=args.prompt_cache_mib,
+            ),
         )
     except EngineError as exc:
         error_file.write_text(f"{exc.code}\n{exc.message}\n")

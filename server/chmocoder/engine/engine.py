@@ -63,6 +63,7 @@ class EngineConfig:
     connect_timeout_s: float
     first_byte_timeout_s: float
     request_timeout_s: float
+    prompt_cache_mib: int = 512
     use_cache: bool = True
     """False: no result cache (benchmarks of cold generations)."""
 
@@ -226,6 +227,7 @@ class Engine:
             n_ctx=c.n_ctx,
             n_threads=c.n_threads,
             idle_s=c.idle_s,
+            prompt_cache_mib=c.prompt_cache_mib,
         )
         client = DaemonClient(spec)
         await client.connect()

@@ -39,6 +39,8 @@ class LoadSettings:
     n_ctx: int
     n_threads: int
     """0: the default, physical cores but one (threads_for)."""
+    prompt_cache_mib: int = 512
+    """Memory for the evaluated states of recent prompts (runtimes/prompt_states.py)."""
 
 
 @dataclass(frozen=True)

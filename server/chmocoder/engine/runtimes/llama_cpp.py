@@ -1,9 +1,12 @@
-"""llama-cpp-python: the default runtime. One Llama per loaded model; KV prefix reuse."""
+"""llama-cpp-python: the default runtime. One Llama per loaded model; KV prefix reuse, from
+the live context or from the kept states of recent prompts."""
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ from chmocoder.engine.runtimes.base import (
     room_for,
     threads_for,
 )
+from chmocoder.engine.runtimes.prompt_states import PromptState, PromptStates, shared_prefix
 from chmocoder.engine.templates import PLAIN, template_for
 from chmocoder.engine.types import (
     EngineError,
@@ -27,6 +31,10 @@ from chmocoder.engine.types import (
 )
 
 log = logging.getLogger(__name__)
+
+MIN_GAIN = 8
+"""A kept state is loaded when it spares at least this many more prompt tokens than the
+live context does (loading one costs about what evaluating a few tokens does)."""
 
 
 class LlamaCppRuntime:
@@ -62,6 +70,8 @@ class LlamaCppRuntime:
             header.architecture, self.llm.metadata.get("tokenizer.chat_template"), names
         )
         self._fim = _fim_tokens(self.llm)
+        budget = settings.prompt_cache_mib * 2**20
+        self.states = PromptStates(budget) if budget > 0 else None
         self.info = info.model_copy(
             update={"chat": self._template is not PLAIN, "infill": self._fim is not None}
         )
@@ -164,6 +174,7 @@ class LlamaCppRuntime:
         # llama-cpp-python streams one chunk per sampled token; the last one carries the reason
         chunks = 0
 
+        self._resume(tokens)
         try:
             stream: Any = self.llm.create_completion(tokens, **kwargs)
             for chunk in stream:
@@ -177,7 +188,67 @@ class LlamaCppRuntime:
             stream.close()
         except ValueError as exc:
             raise EngineError("generation", f"llama.cpp: {exc}") from None
+        finally:
+            self._keep()
         return collected.result(finish, len(tokens), chunks)
+
+    def _resume(self, tokens: list[int]) -> None:
+        """Load the kept state that shares the most of `tokens`, if it spares more of them
+        than the live context (llama-cpp-python then evaluates only what follows)."""
+        if self.states is None:
+            return
+        found = self.states.best(tokens)
+        if found is None:
+            return
+        state, shared = found
+        live = shared_prefix(self.llm.input_ids[: self.llm.n_tokens].tolist(), tokens)
+        if shared < live + MIN_GAIN:
+            return
+        started = time.perf_counter()
+        try:
+            self._load(state)
+        except RuntimeError as exc:  # the live context is as it was: evaluate in full
+            log.warning("could not load a kept prompt state: %s", exc)
+            self.llm.n_tokens = 0
+            return
+        self.states.hits += 1
+        log.debug(
+            "prompt state: %d of %d tokens from a kept state (the live context had %d), "
+            "loaded in %.0f ms", shared, len(tokens), live, (time.perf_counter() - started) * 1000
+        )  # fmt: skip
+
+    def _load(self, state: PromptState) -> None:
+        import llama_cpp
+
+        data = (ctypes.c_uint8 * len(state.data)).from_buffer_copy(state.data)
+        if llama_cpp.llama_state_set_data(self.llm._ctx.ctx, data, len(state.data)) != len(
+            state.data
+        ):
+            raise RuntimeError("llama.cpp refused the state")
+        n = len(state.tokens)
+        self.llm.input_ids[:n] = state.tokens
+        self.llm.n_tokens = n
+        self.llm._requires_eval = True  # the logits are refreshed by evaluating a token
+
+    def _keep(self) -> None:
+        """Keep the live context's state (the prompt just evaluated and its answer)."""
+        n = self.llm.n_tokens
+        if self.states is None or n == 0:
+            return
+        import llama_cpp
+
+        ctx = self.llm._ctx.ctx
+        try:
+            size = int(llama_cpp.llama_state_get_size(ctx))
+            if size > self.states.budget_bytes:
+                return
+            buffer = (ctypes.c_uint8 * size)()
+            written = int(llama_cpp.llama_state_get_data(ctx, buffer, size))
+        except Exception as exc:  # a cache is never worth an answer
+            log.warning("could not keep the prompt state: %s", exc)
+            return
+        tokens = tuple(self.llm.input_ids[:n].tolist())
+        self.states.keep(tokens, ctypes.string_at(buffer, written))
 
     def close(self) -> None:
         self.llm.close()

@@ -1,0 +1,45 @@
+"""Kept prompt states: a prompt that shares its start with one evaluated before (not the last
+one) evaluates only the rest, and writes what it would have written from scratch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from chmocoder.engine.runtimes import LoadSettings, load_runtime
+from chmocoder.engine.runtimes.llama_cpp import LlamaCppRuntime
+from chmocoder.engine.runtimes.prompt_states import PromptStates
+from chmocoder.engine.types import GenerationParams
+
+MATERIAL = "def area(r):\n    return 3.14 * r * r\n" * 40
+OTHER = "class Stack:\n    def push(self, x):\n        self.items.append(x)\n" * 30
+
+
+def test_a_prompt_resumes_from_a_kept_state_and_answers_the_same(tiny_model: Path) -> None:
+    cached = load_runtime("llama-cpp", tiny_model, LoadSettings(n_ctx=4096, n_threads=1))
+    plain = load_runtime(
+        "llama-cpp", tiny_model, LoadSettings(n_ctx=4096, n_threads=1, prompt_cache_mib=0)
+    )
+    assert isinstance(cached, LlamaCppRuntime) and cached.states is not None
+    params = GenerationParams(max_tokens=12, temperature=0.0)
+    for prompt in (MATERIAL + "Explain area.", OTHER + "Review it."):
+        cached.generate(prompt, params, lambda t: True)
+    assert len(cached.states) == 2 and cached.states.hits == 0
+    again = MATERIAL + "What does area return?"  # the live context is OTHER's
+    resumed = cached.generate(again, params, lambda t: True)
+    assert cached.states.hits == 1
+    assert resumed.text == plain.generate(again, params, lambda t: True).text
+
+
+def test_states_are_kept_within_their_budget_newest_first() -> None:
+    states = PromptStates(budget_bytes=100)
+    states.keep((1, 2, 3), b"a" * 40)
+    states.keep((7, 8, 9), b"b" * 40)
+    states.keep((4, 5, 6), b"c" * 40)  # over budget: the oldest goes
+    assert states.size == 80 and len(states) == 2
+    assert states.best([1, 2, 3, 4]) is None
+    found = states.best([7, 8, 1])
+    assert found is not None and found[1] == 2
+    states.keep((7, 8, 9, 10, 11), b"d" * 10)  # covers (7, 8, 9): that one goes
+    assert len(states) == 2 and states.size == 50
+    states.keep((1,), b"x" * 101)  # larger than the whole budget: not kept
+    assert len(states) == 2
