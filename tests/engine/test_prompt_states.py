@@ -43,3 +43,26 @@ def test_states_are_kept_within_their_budget_newest_first() -> None:
     assert len(states) == 2 and states.size == 50
     states.keep((1,), b"x" * 101)  # larger than the whole budget: not kept
     assert len(states) == 2
+
+
+def test_a_long_prompt_stops_between_chunks_when_told_and_goes_on_later(tiny_model: Path) -> None:
+    """Asked between chunks of the prompt (`on_token("")`), a runtime told to stop stops
+    there; asked again, it goes on from what it evaluated and writes what it would have."""
+    runtime = load_runtime("llama-cpp", tiny_model, LoadSettings(n_ctx=4096, n_threads=1))
+    fresh = load_runtime(
+        "llama-cpp", tiny_model, LoadSettings(n_ctx=4096, n_threads=1, prompt_cache_mib=0)
+    )
+    assert isinstance(runtime, LlamaCppRuntime)
+    params = GenerationParams(max_tokens=12, temperature=0.0)
+    prompt = MATERIAL + OTHER + "Explain."
+    asked: list[str] = []
+
+    def stop_at_the_third_question(text: str) -> bool:
+        asked.append(text)
+        return len(asked) < 3
+
+    stopped = runtime.generate(prompt, params, stop_at_the_third_question)
+    assert stopped.finish_reason == "cancelled" and stopped.text == "" and asked == [""] * 3
+    assert 0 < runtime.llm.n_tokens < stopped.usage.prompt_tokens  # two chunks evaluated
+    went_on = runtime.generate(prompt, params, lambda t: True)
+    assert went_on.text == fresh.generate(prompt, params, lambda t: True).text

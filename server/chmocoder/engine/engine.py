@@ -138,7 +138,8 @@ class _InProcess:
                 stopped = True
 
         def sink(text: str) -> bool:
-            loop.call_soon_threadsafe(deliver, text)
+            if text:  # "" only asks whether to go on (runtimes/base.py)
+                loop.call_soon_threadsafe(deliver, text)
             return not stopped
 
         work = _in_daemon_thread(self.runtime.generate, prompt, params, sink)

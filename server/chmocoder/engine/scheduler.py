@@ -252,7 +252,7 @@ class Scheduler:
                 continue
             self.running = None
             self.last_activity = time.monotonic()
-            if job.prompt_ms is None:
+            if job.prompt_ms is None and job.stop_reason != "preempted":
                 job.prompt_ms = result.timings.prompt_ms
                 job.prompt_tokens = result.usage.prompt_tokens
             job.completion_tokens += result.usage.completion_tokens
@@ -290,6 +290,8 @@ class Scheduler:
             if job.deadline is not None and time.monotonic() > job.deadline:
                 job.stop_reason = "deadline"
                 return False
+            if not text:  # asked between chunks of the prompt: go on, deliver nothing
+                return True
             with lock:
                 ready.append(text)
                 wake = not scheduled

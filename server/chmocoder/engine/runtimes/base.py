@@ -66,6 +66,10 @@ class Runtime(Protocol):
     ) -> GenerationResult:
         """Generate, streaming pieces to on_token; blocks until done, stopped or failed.
 
+        A runtime may call on_token("") while it evaluates a long prompt, to ask whether to
+        go on (False: stop; a preempted or cancelled job stops within a chunk of the prompt,
+        not after all of it); the sink delivers nothing for it.
+
         `resume` is text already generated for this prompt (a preempted job): the
         runtime continues after it, and the result's text does not repeat it.
         """
