@@ -75,6 +75,9 @@ class Settings(_Wire):
     n_ctx: int = Field(default=4096, ge=256, le=1_048_576)
     n_threads: int = Field(default=0, ge=0, le=512)
     """0: the machine's physical cores but one (the editor keeps a core)."""
+    warm: bool = True
+    """Evaluate ahead, in the background, the start of the prompts a hover is likely to send
+    (when a document opens, and where code actions are asked for)."""
     prompt_cache_mib: int = Field(default=512, ge=0, le=65_536)
     """Memory the model daemon keeps the evaluated states of recent prompts in (0: none),
     so a prompt that shares a start with one of them evaluates only the rest."""

@@ -228,3 +228,24 @@ async def test_a_fix_that_adds_a_command_inside_the_definition_is_refused_unless
     allowed, _ = assistant(RecordedEngine([in_body]), allow_risky=True)
     fix = await allowed.edit(doc_of(MEAN), "fix", 0, 0)
     assert fix.edit is not None and "os.system" in fix.edit.new_text
+
+
+async def test_warming_evaluates_the_start_of_the_hover_prompt_once() -> None:
+    """What is warmed is the start of the prompt the explanation then sends (all but the
+    cursor's line and the request; for the file, its name and imports), at background
+    priority, and the same start is not warmed twice."""
+    source = "import math\n\n\n" + MEAN
+    engine = RecordedEngine(["x", "x", "The function `mean` averages the values."])
+    a, _ = assistant(engine)
+    doc = doc_of(source)
+    focus = Focus.at(doc, source.index("return total"))
+    assert await a.warm(focus, path="stats.py", file_only=True)
+    assert await a.warm(focus, path="stats.py")
+    assert not await a.warm(focus, path="stats.py")  # already warm
+    await a.explain(focus, path="stats.py")
+    file_start, definition_start, hover = engine.prompts
+    assert hover.startswith(definition_start) and definition_start.startswith(file_start)
+    assert file_start.endswith("File: stats.py (python)\n\nImports:\nimport math\n\n")
+    assert definition_start.endswith("return total / (len(values) - 1)\n\n")
+    assert "Cursor:" in hover[len(definition_start) :]
+    assert [p.max_tokens for p in engine.params[:2]] == [1, 1]

@@ -50,6 +50,7 @@ def options(tiny_model: Path, cache: Path, **extra: Any) -> dict[str, Any]:
         "daemonIdleS": 5,
         "cacheDir": str(cache),
         "review": {"mode": "off"},
+        "warm": False,  # these tests count the model's calls; warming has its own test
         **extra,
     }
 
@@ -455,3 +456,29 @@ async def test_changing_the_model_takes_effect_without_restart(
     )
     fixed = hover_text(await client.text_document_hover_async(params))
     assert "No explanation" not in fixed and fixed.count("\n---\n") == 1
+
+
+async def test_opening_a_document_and_asking_for_actions_warm_the_hover_prompt(
+    client: LanguageClient, workspace: Path, tiny_model: Path
+) -> None:
+    """The start of a hover's prompt is evaluated ahead, in the background: once for the
+    file when it opens, once for a definition where code actions are asked for; asking
+    again at the same place warms nothing more."""
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings=options(tiny_model, client.cache, warm=True))  # type: ignore[attr-defined]
+    )
+    uri = open_doc(client, workspace / "main.py")
+    calls = model_calls(client, at_least=1)
+    assert [task for task, _ in calls] == ["warm"]
+    where = types.Range(types.Position(4, 4), types.Position(4, 4))
+    for _ in range(2):
+        await client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri),
+                range=where,
+                context=types.CodeActionContext(diagnostics=[]),
+            )
+        )
+    calls = model_calls(client, at_least=2)
+    await asyncio.sleep(1.0)
+    assert [task for task, _ in model_calls(client)] == ["warm", "warm"]

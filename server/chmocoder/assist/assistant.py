@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -44,6 +46,7 @@ from chmocoder.engine.types import (
     EngineError,
     GenerationParams,
     GenerationResult,
+    Infill,
     ModelInfo,
     Priority,
     Prompt,
@@ -147,6 +150,8 @@ class Assistant:
         self.history = history
         self.workspace = workspace
         self.on_outcome = on_outcome
+        self._warmed: OrderedDict[str, None] = OrderedDict()
+        """The prompt starts evaluated ahead lately (a hash each): not asked for twice."""
 
     # --- shared --------------------------------------------------------------------
 
@@ -320,6 +325,34 @@ class Assistant:
             on_progress=on_progress,
         )
         return Explanation(title=title, markdown=text)
+
+    async def warm(self, focus: Focus, *, path: str | None = None, file_only: bool = False) -> bool:
+        """Have the model evaluate ahead, in the background, the start of the prompt an
+        explanation here would send: all of it but the cursor's line and the request (or,
+        `file_only`, what every explanation in this file shares: the instructions, the file's
+        name and imports). The model keeps that state, so when the hover comes only the rest
+        is evaluated. Nothing is answered; False when there was nothing new to warm."""
+        _title, _shown, make = self._explain_parts(focus, path)
+        budget = self._prose_budget(prompts.EXPLAIN_TOKENS[self.settings.audience])
+        request = await self._fit("explain", make, budget)
+        start = prompt_start(request.prompt, file_only=file_only)
+        if start is None:
+            return False
+        key = hashlib.sha256(prompt_text(start).encode()).hexdigest()
+        if key in self._warmed:
+            self._warmed.move_to_end(key)
+            return False
+        self._warmed[key] = None
+        while len(self._warmed) > WARMED:
+            self._warmed.popitem(last=False)
+        await self.engine.generate(
+            "warm",
+            start,
+            GenerationParams(max_tokens=1, temperature=0.0),
+            priority=Priority.BACKGROUND,
+            use_cache=False,
+        )
+        return True
 
     def explain_cached(self, focus: Focus, *, path: str | None = None) -> Explanation | None:
         """The explanation `explain` would give, if the result cache has it: found at once
@@ -527,6 +560,39 @@ class Assistant:
         if self.history and scope:
             self.history.add(scope, question, text)
         return Answer(question=question, markdown=text, history=earlier)
+
+
+WARMED = 256
+
+_CURSOR_PART = "\n\nCursor: line "
+_FILE_PARTS = ("File: ", "Imports:\n")
+
+
+def prompt_start(prompt: Prompt, *, file_only: bool = False) -> Prompt | None:
+    """The start of a prompt built on a CodeContext: up to its cursor part (or, `file_only`,
+    its file and imports parts), for a chat prompt the last message's content cut there.
+    None when the prompt has no such part."""
+    if isinstance(prompt, Infill) or not prompt:
+        return None
+    text = prompt if isinstance(prompt, str) else prompt[-1].content
+    if file_only:
+        at = 0
+        for part in _FILE_PARTS:
+            if not text.startswith(part, at):
+                break
+            end = text.find("\n\n", at)
+            if end < 0:
+                return None
+            at = end + 2
+        cut = at
+    else:
+        found = text.rfind(_CURSOR_PART)
+        cut = found + 2 if found >= 0 else 0
+    if cut <= 0:
+        return None
+    if isinstance(prompt, str):
+        return prompt[:cut]
+    return [*prompt[:-1], prompt[-1].model_copy(update={"content": text[:cut]})]
 
 
 def _edit_target(focus: Focus, end: int) -> tuple[int, int]:

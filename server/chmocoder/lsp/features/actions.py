@@ -17,6 +17,7 @@ from chmocoder.assist.results import Edit
 from chmocoder.engine.errors import EngineError
 from chmocoder.lsp.convert import byte_range, to_offsets
 from chmocoder.lsp.diagnostics import SOURCE
+from chmocoder.lsp.features.hover import warm_ahead
 from chmocoder.lsp.progress import ModelProgress
 from chmocoder.lsp.server import ChmoServer
 
@@ -154,7 +155,9 @@ def register(server: ChmoServer) -> None:
         doc = ls.document(params.text_document.uri)
         if doc is None:
             return None
-        return list_actions(ls, doc, params)
+        actions = list_actions(ls, doc, params)
+        warm_ahead(ls, doc, to_offsets(doc, params.range, ls.encoding)[0])
+        return actions
 
     @server.feature(types.CODE_ACTION_RESOLVE)
     async def resolve(ls: ChmoServer, action: types.CodeAction) -> types.CodeAction:

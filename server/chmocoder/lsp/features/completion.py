@@ -38,6 +38,8 @@ def register(server: ChmoServer) -> None:
         automatic = params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic
         if doc is None or (automatic and not settings.enabled):
             return None
+        if params.position.line >= len(doc.line_starts):
+            return None  # a line past the end: no place to complete (not the file's end)
         ls.work.cancel(uri, KIND)  # the user moved on
         offset = to_offset(doc, params.position, ls.encoding)
         completer = ls.completer()

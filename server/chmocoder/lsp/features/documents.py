@@ -12,6 +12,7 @@ from pygls.uris import to_fs_path
 from chmocoder.analysis.document import Document
 from chmocoder.lsp.convert import to_offsets
 from chmocoder.lsp.diagnostics import publish, pulls_diagnostics
+from chmocoder.lsp.features.hover import warm_ahead
 from chmocoder.lsp.features.review import schedule_review
 from chmocoder.lsp.server import ChmoServer
 
@@ -30,6 +31,7 @@ def register(server: ChmoServer) -> None:
         doc = Document(item.uri, item.text.encode("utf-8"), version=item.version, language=support)
         ls.documents[item.uri] = doc
         publish(ls, doc)
+        warm_ahead(ls, doc, 0, file_only=True)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: ChmoServer, params: types.DidChangeTextDocumentParams) -> None:

@@ -6,11 +6,16 @@ If the model takes longer than hover.timeoutMs, the hover shows the facts and
 says the explanation is being written; generation goes on into the cache and
 the next hover shows it. `$/cancelRequest` stops a generation nobody else
 waits for; an edit of the document stops it too (its answer would be stale).
+
+Warming ahead (`warm_ahead`): when a document opens, and when code actions are asked for
+at a place, the start of the prompt a hover there would send is evaluated in the
+background, so the hover's explanation starts at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import OrderedDict
 from typing import Any
 
@@ -24,6 +29,8 @@ from chmocoder.engine.errors import EngineError
 from chmocoder.lsp.convert import to_offset, to_range
 from chmocoder.lsp.progress import ModelProgress
 from chmocoder.lsp.server import ChmoServer
+
+log = logging.getLogger(__name__)
 
 PENDING = "\n\n---\n\n*ChMOCoder is still writing the explanation. Hover again in a moment.*"
 
@@ -80,6 +87,24 @@ async def _explain(ls: ChmoServer, focus: Focus, inner: Definition) -> Explanati
         return await ls.assistant().explain(
             focus, path=ls.relative_path(focus.doc.uri), on_progress=progress.token
         )
+
+
+def warm_ahead(ls: ChmoServer, doc: Document, offset: int, *, file_only: bool = False) -> None:
+    """Evaluate ahead, in the background, the start of the prompt a hover at `offset` would
+    send (`file_only`: what every hover in the file shares). An edit of the document, or
+    newer warming for it, stops it; a failure is only logged (the hover will say it)."""
+    settings = ls.settings
+    if not settings.warm or not settings.hover.enabled or doc.language is None:
+        return
+
+    async def warm() -> None:
+        try:
+            focus = Focus.at(doc, offset)
+            await ls.assistant().warm(focus, path=ls.relative_path(doc.uri), file_only=file_only)
+        except EngineError as exc:
+            log.debug("warming ahead for %s: %s", doc.uri, exc.message)
+
+    ls.work.start(doc.uri, warm(), kind="warm")
 
 
 def _hover(markdown: str, doc: Document, inner: Definition, encoding: str) -> types.Hover:
