@@ -6,10 +6,10 @@ Hover: for definitions of Python's own standard library (code the project never 
 for), a fresh server opens the file, is asked for code actions where the definition is (as
 VS Code asks when the cursor lands), waits OPEN_S, then hovers on the definition's name.
 Measured from the server's own call records: the explanation's time to first token and
-total. The baseline, in the same run: the same with `warm: false` and `promptCacheMib: 0`
-(every prompt evaluated from scratch, as before this change); the floor: the model's time
-to write the explanation's tokens once its prompt is evaluated (total minus first token of
-the warm hover).
+total. The baseline, in the same run: the same with `warm: false`, `promptCacheMib: 0` and
+`nThreads: 1` (every prompt evaluated from scratch on one thread: the behaviour before
+these changes on two cores); the floor: the model's time to write the explanation's tokens
+once its prompt is evaluated (total minus first token of the warm hover).
 
     .venv/bin/python bench/bench_latency.py [--definitions N] [--model NAME]
 
@@ -70,7 +70,7 @@ def definitions(limit: int) -> list[tuple[Path, int, int, str]]:
 
 
 async def hover_once(
-    definition: tuple[Path, int, int, str], model: str, warm: bool, cache_mib: int
+    definition: tuple[Path, int, int, str], model: str, warm: bool, cache_mib: int, threads: int
 ) -> dict[str, float]:
     path, line, column, _name = definition
     cache = Path(tempfile.mkdtemp(prefix="chmo-latency-"))
@@ -82,6 +82,7 @@ async def hover_once(
         "hover": {"timeoutMs": 600_000},
         "warm": warm,
         "promptCacheMib": cache_mib,
+        "nThreads": threads,
     }
     await driver.start(root=path.parent.as_uri(), options=options)
     uri = path.as_uri()
@@ -131,8 +132,8 @@ async def main() -> None:
     runs: dict[str, list[dict[str, float]]] = {"warm": [], "cold": []}
     for definition in chosen:
         print(f"{definition[0].name}:{definition[1] + 1} {definition[3]}", flush=True)
-        for label, warm, mib in (("cold", False, 0), ("warm", True, 512)):
-            measured = await hover_once(definition, args.model, warm, mib)
+        for label, warm, mib, threads in (("cold", False, 0, 1), ("warm", True, 512, 0)):
+            measured = await hover_once(definition, args.model, warm, mib, threads)
             runs[label].append(measured)
             print(f"  {label}: {json.dumps(measured)}", flush=True)
     first = {k: [r["first_token_s"] for r in v] for k, v in runs.items()}

@@ -66,3 +66,21 @@ def test_a_long_prompt_stops_between_chunks_when_told_and_goes_on_later(tiny_mod
     assert 0 < runtime.llm.n_tokens < stopped.usage.prompt_tokens  # two chunks evaluated
     went_on = runtime.generate(prompt, params, lambda t: True)
     assert went_on.text == fresh.generate(prompt, params, lambda t: True).text
+
+
+def test_work_a_person_waits_for_gets_every_core_and_background_work_one_less(
+    tiny_model: Path,
+) -> None:
+    from chmocoder.engine.runtimes import physical_cores
+
+    runtime = load_runtime("llama-cpp", tiny_model, LoadSettings(n_ctx=1024, n_threads=0))
+    assert isinstance(runtime, LlamaCppRuntime)
+    params = GenerationParams(max_tokens=2, temperature=0.0)
+    runtime.generate("def f():", params, lambda t: True, interactive=True)
+    assert runtime._threads_now == physical_cores()
+    runtime.generate("def f():", params, lambda t: True)
+    assert runtime._threads_now == max(1, physical_cores() - 1)
+    fixed = load_runtime("llama-cpp", tiny_model, LoadSettings(n_ctx=1024, n_threads=1))
+    assert isinstance(fixed, LlamaCppRuntime)
+    fixed.generate("def f():", params, lambda t: True, interactive=True)
+    assert fixed._threads_now == 1  # a set nThreads is kept for both

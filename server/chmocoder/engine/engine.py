@@ -142,7 +142,12 @@ class _InProcess:
                 loop.call_soon_threadsafe(deliver, text)
             return not stopped
 
-        work = _in_daemon_thread(self.runtime.generate, prompt, params, sink)
+        interactive = priority == Priority.INTERACTIVE
+
+        def generate() -> GenerationResult:
+            return self.runtime.generate(prompt, params, sink, interactive=interactive)
+
+        work = _in_daemon_thread(generate)
         try:
             return await asyncio.wait_for(
                 asyncio.shield(work), timeout_ms / 1000 if timeout_ms else None

@@ -302,7 +302,8 @@ class Scheduler:
 
         remaining = max(1, job.params.max_tokens - job.completion_tokens)
         params = job.params.model_copy(update={"max_tokens": remaining})
-        return self.runtime.generate(job.prompt, params, on_token, resume)
+        interactive = job.priority == Priority.INTERACTIVE
+        return self.runtime.generate(job.prompt, params, on_token, resume, interactive=interactive)
 
     def _deliver(self, job: Job, text: str) -> None:
         job.pieces.append(text)

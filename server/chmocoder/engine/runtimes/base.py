@@ -62,7 +62,13 @@ class Runtime(Protocol):
     info: ModelInfo
 
     def generate(
-        self, prompt: Prompt, params: GenerationParams, on_token: TokenSink, resume: str = ""
+        self,
+        prompt: Prompt,
+        params: GenerationParams,
+        on_token: TokenSink,
+        resume: str = "",
+        *,
+        interactive: bool = False,
     ) -> GenerationResult:
         """Generate, streaming pieces to on_token; blocks until done, stopped or failed.
 
@@ -72,6 +78,7 @@ class Runtime(Protocol):
 
         `resume` is text already generated for this prompt (a preempted job): the
         runtime continues after it, and the result's text does not repeat it.
+        `interactive`: a person waits for it (a runtime may give it more threads).
         """
         ...
 
@@ -135,6 +142,12 @@ def room_for(info: ModelInfo, prompt_tokens: int) -> int:
             f"the prompt needs {prompt_tokens} tokens; the context holds {info.context_length}",
         )
     return room
+
+
+def interactive_threads(settings: LoadSettings) -> int:
+    """Threads for work a person waits for: `n_threads`, or by default every physical core
+    (background work, meanwhile, waits; see threads_for and bench/bench_latency.py)."""
+    return settings.n_threads if settings.n_threads > 0 else physical_cores()
 
 
 def threads_for(settings: LoadSettings) -> int:

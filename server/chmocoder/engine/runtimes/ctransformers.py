@@ -100,7 +100,13 @@ class CTransformersRuntime:
         return len(self.llm.tokenize(text, add_bos_token=False))
 
     def generate(
-        self, prompt: Prompt, params: GenerationParams, on_token: TokenSink, resume: str = ""
+        self,
+        prompt: Prompt,
+        params: GenerationParams,
+        on_token: TokenSink,
+        resume: str = "",
+        *,
+        interactive: bool = False,
     ) -> GenerationResult:
         if isinstance(prompt, Infill):
             raise no_infill(

@@ -15,6 +15,7 @@ from chmocoder.engine.runtimes.base import (
     Collector,
     LoadSettings,
     TokenSink,
+    interactive_threads,
     local_model_info,
     no_infill,
     room_for,
@@ -55,6 +56,8 @@ class LlamaCppRuntime:
         info = local_model_info(path, header, settings, "llama-cpp", chat=True)
         n_ctx = info.context_length
         threads = threads_for(settings)
+        self._threads = {False: threads, True: interactive_threads(settings)}
+        self._threads_now = threads
         try:
             self.llm = Llama(
                 model_path=str(path),
@@ -154,9 +157,16 @@ class LlamaCppRuntime:
         return self._chat
 
     def generate(
-        self, prompt: Prompt, params: GenerationParams, on_token: TokenSink, resume: str = ""
+        self,
+        prompt: Prompt,
+        params: GenerationParams,
+        on_token: TokenSink,
+        resume: str = "",
+        *,
+        interactive: bool = False,
     ) -> GenerationResult:
         tokens, template_stops = self.render(prompt, resume)
+        self._use_threads(self._threads[interactive])
         room = room_for(self.info, len(tokens))
         kwargs: dict[str, Any] = {
             "max_tokens": min(params.max_tokens, room),
@@ -199,6 +209,13 @@ class LlamaCppRuntime:
         finally:
             self._keep()
         return collected.result(finish, len(tokens), chunks)
+
+    def _use_threads(self, threads: int) -> None:
+        if threads != self._threads_now:
+            import llama_cpp
+
+            llama_cpp.llama_set_n_threads(self.llm._ctx.ctx, threads, threads)
+            self._threads_now = threads
 
     def _prefill(self, tokens: list[int], go_on: TokenSink) -> bool:
         """Evaluate the prompt but its last token in chunks, asking `go_on("")` before each;

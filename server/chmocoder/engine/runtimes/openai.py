@@ -159,7 +159,13 @@ class OpenAIRuntime:
         return estimate_tokens(text)
 
     def generate(
-        self, prompt: Prompt, params: GenerationParams, on_token: TokenSink, resume: str = ""
+        self,
+        prompt: Prompt,
+        params: GenerationParams,
+        on_token: TokenSink,
+        resume: str = "",
+        *,
+        interactive: bool = False,
     ) -> GenerationResult:
         if isinstance(prompt, Infill):
             raise no_infill(
