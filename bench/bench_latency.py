@@ -3,7 +3,8 @@ model thread): a hover's explanation in a file that has been open for a while, a
 request made while background work evaluates a long prompt.
 
 Hover: for definitions of Python's own standard library (code the project never tuned
-for), a fresh server opens the file, is asked for code actions where the definition is (as
+for), a fresh server (its model daemon already running, as it is once any window has used
+it) opens the file, is asked for code actions where the definition is (as
 VS Code asks when the cursor lands), waits OPEN_S, then hovers on the definition's name.
 Measured from the server's own call records: the explanation's time to first token and
 total. The baseline, in the same run: the same with `warm: false`, `promptCacheMib: 0` and
@@ -70,7 +71,12 @@ def definitions(limit: int) -> list[tuple[Path, int, int, str]]:
 
 
 async def hover_once(
-    definition: tuple[Path, int, int, str], model: str, warm: bool, cache_mib: int, threads: int
+    definition: tuple[Path, int, int, str],
+    model: str,
+    warm: bool,
+    cache_mib: int,
+    threads: int,
+    home: str,
 ) -> dict[str, float]:
     path, line, column, _name = definition
     cache = Path(tempfile.mkdtemp(prefix="chmo-latency-"))
@@ -84,7 +90,7 @@ async def hover_once(
         "promptCacheMib": cache_mib,
         "nThreads": threads,
     }
-    await driver.start(root=path.parent.as_uri(), options=options)
+    await driver.start(root=path.parent.as_uri(), options=options, home=home)
     uri = path.as_uri()
     driver.open(uri, path.read_text())
     where = types.Range(types.Position(line, column), types.Position(line, column))
@@ -128,12 +134,16 @@ async def main() -> None:
     parser.add_argument("--definitions", type=int, default=6)
     parser.add_argument("--model", default="default")
     args = parser.parse_args()
-    chosen = definitions(args.definitions)
+    *chosen, warm_up = definitions(args.definitions + 1)
     runs: dict[str, list[dict[str, float]]] = {"warm": [], "cold": []}
+    setups = (("cold", False, 0, 1), ("warm", True, 512, 0))
+    homes = {label: tempfile.mkdtemp(prefix=f"chmo-latency-{label}-") for label, *_ in setups}
+    for label, warm, mib, threads in setups:  # each set-up's daemon loads its model once
+        await hover_once(warm_up, args.model, warm, mib, threads, homes[label])
     for definition in chosen:
         print(f"{definition[0].name}:{definition[1] + 1} {definition[3]}", flush=True)
-        for label, warm, mib, threads in (("cold", False, 0, 1), ("warm", True, 512, 0)):
-            measured = await hover_once(definition, args.model, warm, mib, threads)
+        for label, warm, mib, threads in setups:
+            measured = await hover_once(definition, args.model, warm, mib, threads, homes[label])
             runs[label].append(measured)
             print(f"  {label}: {json.dumps(measured)}", flush=True)
     first = {k: [r["first_token_s"] for r in v] for k, v in runs.items()}

@@ -30,9 +30,13 @@ class Driver:
         def on_log(ls: Any, params: types.LogMessageParams) -> None:
             pass  # the server's log mirrored to the client: not what is measured
 
-    async def start(self, root: str | None = None, options: dict[str, Any] | None = None) -> None:
+    async def start(
+        self, root: str | None = None, options: dict[str, Any] | None = None, home: str = ""
+    ) -> None:
+        """`home`: the user's folders (cache, state, runtime: the model daemon's socket) to
+        share with other runs; by default new ones."""
         env = dict(os.environ)
-        home = tempfile.mkdtemp(prefix="chmo-bench-")
+        home = home or tempfile.mkdtemp(prefix="chmo-bench-")
         env.update(
             XDG_CACHE_HOME=f"{home}/cache",
             XDG_STATE_HOME=f"{home}/state",
