@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +15,13 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from ..support.common import SERVER_COMMAND, make_recording_client, server_env, wait_for_diagnostics
+from ..support.common import (
+    SERVER_COMMAND,
+    make_recording_client,
+    server_env,
+    tcp_server,
+    wait_for_diagnostics,
+)
 
 SOURCE = "def clamp(value, low, high):\n    return max(low, min(value, high))\n"
 
@@ -362,12 +366,14 @@ def test_serve_over_tcp_needs_the_token_and_loopback(tmp_path: Path) -> None:
     assert remote.returncode == 2 and "--allow-remote" in remote.stderr
     initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}
     # without the token: refused, and the connection is closed
-    with _tcp_server(env, port, tmp_path) as token:
+    with tcp_server(env, port) as (_, token_file):
+        token = token_file.read_text().strip()
         refused = _exchange(port, [initialize], b"token is required")
         assert b"token is required" in refused and b"serverInfo" not in refused
         assert len(token) > 30
     # with it: served; settings that send code or write elsewhere are the user's, not the client's
-    with _tcp_server(env, port, tmp_path) as token:
+    with tcp_server(env, port) as (_, token_file):
+        token = token_file.read_text().strip()
         hostile = {"endpoint": "http://attacker.example/v1", "cacheDir": str(tmp_path / "planted")}
         with_token = dict(initialize, params={"capabilities": {},
                           "initializationOptions": {"token": token, **hostile}})  # fmt: skip
@@ -376,31 +382,6 @@ def test_serve_over_tcp_needs_the_token_and_loopback(tmp_path: Path) -> None:
         assert b'"serverInfo": {"name": "chmocoder"' in received
         assert b"setting endpoint ignored" in received
         assert not (tmp_path / "planted").exists()
-
-
-@contextlib.contextmanager
-def _tcp_server(env: dict[str, str], port: int, tmp_path: Path) -> Iterator[str]:
-    """A `serve --tcp` process; yields its token."""
-    import stat
-
-    server = subprocess.Popen(
-        [sys.executable, "-m", "chmocoder", "serve", "--tcp", f"127.0.0.1:{port}"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        assert server.stderr is not None
-        said = (
-            server.stderr.readline().decode()
-        )  # "... the token in PATH as initializationOptions.token"
-        assert "must send the token in " in said, said + server.stderr.read().decode()
-        token_file = Path(said.split("the token in ", 1)[1].split(" as ", 1)[0])
-        assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
-        yield token_file.read_text().strip()
-    finally:
-        server.kill()
-        server.wait(10)
 
 
 @pytest.mark.parametrize(("shutdown", "code"), [(True, 0), (False, 1)])

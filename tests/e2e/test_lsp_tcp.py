@@ -7,12 +7,12 @@ import json
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from ..support.common import tcp_server
 
 SECRET = 'API_KEY = "s3cret-of-client-a"\n\n\ndef area(r):\n    return 3.14 * r * r\n'
 
@@ -111,16 +111,7 @@ def test_each_tcp_connection_is_its_own_authenticated_session(
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path),
            "XDG_RUNTIME_DIR": str(run), "CHMOCODER_MODEL": str(tiny_model),
            "CHMOCODER_DAEMON_IDLE_S": "5"}  # fmt: skip
-    server = subprocess.Popen(
-        [sys.executable, "-m", "chmocoder", "serve", "--tcp", f"127.0.0.1:{port}"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        assert server.stderr is not None
-        said = server.stderr.readline().decode()
-        token_file = Path(said.split("the token in ", 1)[1].split(" as ", 1)[0])
+    with tcp_server(env, port) as (server, token_file):
         token = token_file.read_text().strip()
         options = {"nCtx": 1024, "maxTokens": 8, "review": {"mode": "off"}}
 
@@ -169,7 +160,6 @@ def test_each_tcp_connection_is_its_own_authenticated_session(
         assert server.poll() is None
         first.hover(3, uri, 3, 5)
         assert first.wait(lambda m: m.get("id") == 3, timeout=120)["result"] is not None
-    finally:
         server.send_signal(signal.SIGTERM)
         server.wait(30)
     assert not token_file.exists(), "the token file outlived the server"

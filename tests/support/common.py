@@ -4,10 +4,13 @@ conftest.py keeps the fixtures)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from chmocoder.analysis.document import Document
@@ -99,3 +102,24 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
         env=env,
         cwd=REPO,
     )
+
+
+@contextlib.contextmanager
+def tcp_server(env: dict[str, str], port: int) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+    """A `serve --tcp` process on loopback, and its token file (checked to be 0600)."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "chmocoder", "serve", "--tcp", f"127.0.0.1:{port}"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert server.stderr is not None
+        said = server.stderr.readline().decode()  # "... the token in PATH as ..."
+        assert "must send the token in " in said, said + server.stderr.read().decode()
+        token_file = Path(said.split("the token in ", 1)[1].split(" as ", 1)[0])
+        assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+        yield server, token_file
+    finally:
+        server.kill()
+        server.wait(10)
