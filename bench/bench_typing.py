@@ -83,7 +83,11 @@ class Typist:
         )
 
     def ask(self, uri: str, line: int, character: int) -> asyncio.Future[Any]:
-        return self.driver.client.text_document_inline_completion_async(
+        """The request, sent now (the client's coroutine is sent only when it runs)."""
+        return asyncio.ensure_future(self._ask(uri, line, character))
+
+    async def _ask(self, uri: str, line: int, character: int) -> Any:
+        return await self.driver.client.text_document_inline_completion_async(
             types.InlineCompletionParams(
                 text_document=types.TextDocumentIdentifier(uri=uri),
                 position=types.Position(line, character),

@@ -151,3 +151,18 @@ async def test_a_line_the_token_limit_cuts_is_not_shown() -> None:
     completer = Completer(engine, CompleterSettings(500, 3, 512, 128))  # 12 characters
     result = await completer.complete(doc_of(source), source.index("return ") + 7, "fib.py")
     assert (result.text, result.reason) == ("", "cut short before its first line ended")
+
+
+async def test_warming_evaluates_what_comes_before_the_line_once() -> None:
+    """The warm-up is the completion prompt up to the cursor's line (other files, the prefix
+    to the line's start), once; the completion then sends the same start."""
+    engine = RecordedEngine(["x", "return n"])
+    completer = Completer(engine, SETTINGS)
+    typed = SOURCE[:CURSOR] + "ret" + SOURCE[CURSOR:]
+    assert await completer.warm(doc_of(typed), CURSOR + 3, "fib.py")
+    assert not await completer.warm(doc_of(typed), CURSOR + 3, "fib.py")  # done already
+    await completer.complete(doc_of(typed), CURSOR + 3, "fib.py")
+    warm, fill = engine.prompts
+    start = warm.split("<suffix>")[0]
+    assert start.endswith("if n < 2:\n") and fill.startswith(start)
+    assert engine.params[0].max_tokens == 1

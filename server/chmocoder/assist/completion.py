@@ -84,6 +84,7 @@ class Completer:
         self.counts = Counts()
         self._answers: OrderedDict[str, str] = OrderedDict()
         self._shown: dict[str, _Shown] = {}
+        self._warmed: OrderedDict[str, None] = OrderedDict()
         self._told_unsupported = False
 
     def forget(self, uri: str) -> None:
@@ -133,6 +134,42 @@ class Completer:
         """The completion at byte `offset`: from memory when it can be, else the model's."""
         return self.from_memory(doc, offset) or await self.fill(doc, offset, path)
 
+    async def warm(self, doc: Document, offset: int, path: str = "") -> bool:
+        """Have the model evaluate ahead, in the background, the start of the prompt a
+        completion on this line would send: everything before the line (other files, the
+        prefix up to the line's start), which stays the same while the line is typed. The
+        model keeps that state, so the completion after a pause evaluates only the line, the
+        suffix and the middle token. False when there is nothing to warm (done already, or
+        a model that cannot fill in the middle)."""
+        info = await self.engine.start()
+        if not info.infill:
+            return False
+        gap = self._gap(doc, offset)
+        start = max(0, offset - len(gap.prefix.encode()))
+        line_start = gap.prefix.removesuffix(gap.line_prefix)
+        if not line_start.strip():
+            return False
+        prompt = Infill(
+            prefix=line_start,
+            suffix="",
+            path=path,
+            files=self._files(doc, start, offset, gap, path),
+        )
+        key = hashlib.sha256(repr(prompt).encode()).hexdigest()
+        if key in self._warmed:
+            return False
+        await self.engine.generate(
+            "warm",
+            prompt,
+            GenerationParams(max_tokens=1, temperature=0.0, repeat_penalty=1.0),
+            priority=Priority.BACKGROUND,
+            use_cache=False,
+        )
+        self._warmed[key] = None  # only once it is done: a stopped warm-up goes on later
+        while len(self._warmed) > REMEMBERED:
+            self._warmed.popitem(last=False)
+        return True
+
     async def fill(self, doc: Document, offset: int, path: str = "") -> Completion:
         """The model's completion at byte `offset` (after `from_memory` found none)."""
         started = time.perf_counter()
@@ -158,7 +195,7 @@ class Completer:
             prefix=prefix,
             suffix=gap.suffix,
             path=path,
-            files=related_files(doc, start, offset, self.workspace, path),
+            files=self._files(doc, start, offset, gap, path),
         )
         first: list[float] = []
         written: list[str] = []
@@ -219,6 +256,15 @@ class Completer:
         if text:
             self._show(doc, offset, text)
         return Completion(text, "model", reason or "", _ms(started))
+
+    def _files(
+        self, doc: Document, start: int, offset: int, gap: Gap, path: str
+    ) -> tuple[tuple[str, str], ...]:
+        """Other files' definitions the prefix uses, up to the cursor's line: they come first
+        in the prompt, so they must not change while the line is typed (the model's state
+        for the prompt's start is then still good; see `warm`)."""
+        line_start = offset - len(gap.line_prefix.encode())
+        return related_files(doc, start, max(start, line_start), self.workspace, path)
 
     def _gap(self, doc: Document, offset: int) -> Gap:
         s = self.settings

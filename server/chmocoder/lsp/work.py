@@ -1,7 +1,8 @@
 """Work in flight per document, and the one rule that stops it: an edit of the document
 cancels its work (the answer would be about text that is gone); a cancelled request
 ($/cancelRequest) cancels the work it waits for; work of a `kind` (inline completion)
-replaces the document's earlier work of that kind (the user has moved on)."""
+replaces the document's earlier work of that kind (the user has moved on). Warming ahead
+(`warm`) is the exception: an edit does not stop it, newer warming of its kind does."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ class DocumentWork:
         self._loop = loop
         self._inflight: dict[str, set[asyncio.Task[Any]]] = {}
         self._latest: dict[tuple[str, str], asyncio.Task[Any]] = {}
+        self._warming: dict[tuple[str, str], asyncio.Task[Any]] = {}
 
     def start(
         self, uri: str, coroutine: Coroutine[Any, Any, Any], *, kind: str | None = None
@@ -56,6 +58,30 @@ class DocumentWork:
             raise EngineError(
                 "stale", "the document changed while the model was working; ask again"
             ) from None
+
+    def warm(self, uri: str, coroutine: Coroutine[Any, Any, Any], *, kind: str) -> None:
+        """Run warming ahead (of a `kind`: hover, completion) for a document: it replaces the
+        document's earlier warming of that kind, and goes on through edits (what it evaluates
+        is a prompt's start, which typing at the cursor does not change). Closing the
+        document stops it. Its failures are its own to log."""
+        key = (uri, kind)
+        earlier = self._warming.pop(key, None)
+        if earlier is not None:
+            earlier.cancel()
+        task: asyncio.Task[Any] = self._loop().create_task(coroutine)
+        self._warming[key] = task
+
+        def forget(done: asyncio.Task[Any]) -> None:
+            if self._warming.get(key) is done:
+                del self._warming[key]
+
+        task.add_done_callback(forget)
+
+    def close(self, uri: str) -> None:
+        """The document closed: all its work stops, warming too."""
+        self.cancel(uri)
+        for key in [k for k in self._warming if k[0] == uri]:
+            self._warming.pop(key).cancel()
 
     def cancel(self, uri: str, kind: str | None = None) -> None:
         """The document changed or closed: its work in flight is stale (with a `kind`: only

@@ -16,6 +16,7 @@ import logging
 
 from lsprotocol import types
 
+from chmocoder.analysis.document import Document
 from chmocoder.engine.errors import EngineError
 from chmocoder.lsp.convert import to_offset
 from chmocoder.lsp.server import SETUP_ERRORS, ChmoServer
@@ -25,6 +26,14 @@ log = logging.getLogger(__name__)
 
 KIND = "completion"
 """Work of this kind replaces the document's earlier completion (lsp/work.py)."""
+
+
+async def _warm(ls: ChmoServer, doc: Document, offset: int) -> None:
+    """The start of this line's completion prompt, evaluated ahead (Completer.warm)."""
+    try:
+        await ls.completer().warm(doc, offset, ls.relative_path(doc.uri))
+    except EngineError as exc:
+        log.debug("warming completion ahead for %s: %s", doc.uri, exc.message)
 
 
 def register(server: ChmoServer) -> None:
@@ -45,6 +54,8 @@ def register(server: ChmoServer) -> None:
         completer = ls.completer()
         completion = completer.from_memory(doc, offset)
         if completion is None:
+            if ls.settings.warm:
+                ls.work.warm(uri, _warm(ls, doc, offset), kind=KIND)
             version = doc.version
             if automatic and settings.debounce_ms:
                 await asyncio.sleep(settings.debounce_ms / 1000)

@@ -63,7 +63,7 @@ def register(server: ChmoServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: ChmoServer, params: types.DidCloseTextDocumentParams) -> None:
-        ls.work.cancel(params.text_document.uri)
+        ls.work.close(params.text_document.uri)
         if ls.forget(params.text_document.uri) is not None and not pulls_diagnostics(ls):
             ls.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[])

@@ -104,7 +104,7 @@ def warm_ahead(ls: ChmoServer, doc: Document, offset: int, *, file_only: bool = 
         except EngineError as exc:
             log.debug("warming ahead for %s: %s", doc.uri, exc.message)
 
-    ls.work.start(doc.uri, warm(), kind="warm")
+    ls.work.warm(doc.uri, warm(), kind="hover")
 
 
 def _hover(markdown: str, doc: Document, inner: Definition, encoding: str) -> types.Hover:
