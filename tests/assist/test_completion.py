@@ -166,3 +166,19 @@ async def test_warming_evaluates_what_comes_before_the_line_once() -> None:
     start = warm.split("<suffix>")[0]
     assert start.endswith("if n < 2:\n") and fill.startswith(start)
     assert engine.params[0].max_tokens == 1
+
+
+async def test_the_suggestion_after_an_accepted_one_is_ready_ahead() -> None:
+    """When a suggestion is shown, the one that follows its acceptance is computed in the
+    background; accepting it then is answered from memory."""
+    source = "def total(xs):\n    \n"
+    cursor = source.index("    \n") + 4
+    engine = RecordedEngine(["result = 0", "\n    return result"])
+    completer = Completer(engine, SETTINGS)
+    shown = await completer.complete(doc_of(source), cursor, "fib.py")
+    assert shown.text == "result = 0"
+    await completer.follow(doc_of(source), cursor, shown.text, "fib.py")
+    accepted = source[:cursor] + shown.text + source[cursor:]
+    after = await completer.complete(doc_of(accepted, version=2), cursor + 10, "fib.py")
+    assert (after.source, after.text) == ("cache", "\n    return result")
+    assert len(engine.prompts) == 2

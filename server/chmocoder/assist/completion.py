@@ -170,8 +170,19 @@ class Completer:
             self._warmed.popitem(last=False)
         return True
 
-    async def fill(self, doc: Document, offset: int, path: str = "") -> Completion:
-        """The model's completion at byte `offset` (after `from_memory` found none)."""
+    async def follow(self, doc: Document, offset: int, text: str, path: str = "") -> None:
+        """The suggestion that would follow `text` once it is accepted at `offset`, computed
+        ahead in the background and remembered for that gap (llama.vscode's
+        cacheFutureSuggestion): accepting a suggestion then shows the next one at once."""
+        accepted = doc.source[:offset] + text.encode() + doc.source[offset:]
+        after = Document(doc.uri, accepted, language=doc.language)
+        await self.fill(after, offset + len(text.encode()), path, ahead=True)
+
+    async def fill(
+        self, doc: Document, offset: int, path: str = "", *, ahead: bool = False
+    ) -> Completion:
+        """The model's completion at byte `offset` (after `from_memory` found none).
+        `ahead`: computed before it is asked for (in the background, not shown)."""
         started = time.perf_counter()
         info = await self.engine.start()
         if not info.infill:
@@ -229,7 +240,7 @@ class Completer:
             GenerationParams(
                 max_tokens=self.settings.max_tokens, temperature=0.0, repeat_penalty=1.0
             ),
-            priority=Priority.INTERACTIVE,
+            priority=Priority.BACKGROUND if ahead else Priority.INTERACTIVE,
             on_token=on_token,
             use_cache=False,
         )
@@ -253,7 +264,7 @@ class Completer:
         self._answers[_key(gap)] = text
         while len(self._answers) > REMEMBERED:
             self._answers.popitem(last=False)
-        if text:
+        if text and not ahead:
             self._show(doc, offset, text)
         return Completion(text, "model", reason or "", _ms(started))
 

@@ -36,6 +36,14 @@ async def _warm(ls: ChmoServer, doc: Document, offset: int) -> None:
         log.debug("warming completion ahead for %s: %s", doc.uri, exc.message)
 
 
+async def _follow(ls: ChmoServer, doc: Document, offset: int, text: str) -> None:
+    """The suggestion after this one is accepted, computed ahead (Completer.follow)."""
+    try:
+        await ls.completer().follow(doc, offset, text, ls.relative_path(doc.uri))
+    except EngineError as exc:
+        log.debug("the suggestion after this one, for %s: %s", doc.uri, exc.message)
+
+
 def register(server: ChmoServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(
@@ -73,6 +81,9 @@ def register(server: ChmoServer) -> None:
                 return None
         if not completion.text:
             return None
+        if completion.source == "model" and ls.settings.warm:
+            follow = _follow(ls, doc, offset, completion.text)
+            ls.work.warm(uri, follow, kind="completion-next")
         here = types.Range(params.position, params.position)
         return types.InlineCompletionList(
             items=[types.InlineCompletionItem(insert_text=completion.text, range=here)]
