@@ -482,3 +482,16 @@ async def test_opening_a_document_and_asking_for_actions_warm_the_hover_prompt(
     calls = model_calls(client, at_least=2)
     await asyncio.sleep(1.0)
     assert [task for task, _ in model_calls(client)] == ["warm", "warm"]
+    # a runtime that keeps no evaluated state is not warmed for
+    settings = options(tiny_model, client.cache, warm=True, runtime="ctransformers")  # type: ignore[attr-defined]
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=settings))
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=(workspace / "more.py").as_uri(), language_id="python", version=1,
+                text="import os\n\n\ndef f():\n    return os.sep\n",
+            )
+        )
+    )  # fmt: skip
+    await asyncio.sleep(1.5)
+    assert [task for task, _ in model_calls(client)] == ["warm", "warm"]

@@ -19,6 +19,7 @@ from lsprotocol import types
 from chmocoder.analysis.document import Document
 from chmocoder.engine.errors import EngineError
 from chmocoder.lsp.convert import to_offset
+from chmocoder.lsp.features.hover import warming
 from chmocoder.lsp.server import SETUP_ERRORS, ChmoServer
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def register(server: ChmoServer) -> None:
         completer = ls.completer()
         completion = completer.from_memory(doc, offset)
         if completion is None:
-            if ls.settings.warm:
+            if warming(ls):
                 ls.work.warm(uri, _warm(ls, doc, offset), kind=KIND)
             version = doc.version
             if automatic and settings.debounce_ms:
@@ -81,7 +82,7 @@ def register(server: ChmoServer) -> None:
                 return None
         if not completion.text:
             return None
-        if completion.source == "model" and ls.settings.warm:
+        if completion.source == "model" and warming(ls):
             follow = _follow(ls, doc, offset, completion.text)
             ls.work.warm(uri, follow, kind="completion-next")
         here = types.Range(params.position, params.position)

@@ -89,12 +89,18 @@ async def _explain(ls: ChmoServer, focus: Focus, inner: Definition) -> Explanati
         )
 
 
+def warming(ls: ChmoServer) -> bool:
+    """Whether to evaluate prompts ahead: the `warm` setting, on the local llama-cpp runtime
+    (it keeps the evaluated states; a team's model server would get a request per cursor
+    move for nothing it keeps, and ctransformers keeps none)."""
+    return ls.settings.warm and ls.settings.runtime == "llama-cpp"
+
+
 def warm_ahead(ls: ChmoServer, doc: Document, offset: int, *, file_only: bool = False) -> None:
     """Evaluate ahead, in the background, the start of the prompt a hover at `offset` would
     send (`file_only`: what every hover in the file shares). An edit of the document, or
     newer warming for it, stops it; a failure is only logged (the hover will say it)."""
-    settings = ls.settings
-    if not settings.warm or not settings.hover.enabled or doc.language is None:
+    if not warming(ls) or not ls.settings.hover.enabled or doc.language is None:
         return
 
     async def warm() -> None:
