@@ -60,7 +60,7 @@ async def hover_vs_noop(model: Path, cache: Path) -> tuple[list[float], list[flo
     await noop.stop()
     ours = Driver(*SERVER)
     await ours.start(options={"model": str(model), "nCtx": 2048, "maxTokens": 64, "cacheDir": str(cache),
-                              "daemonIdleS": 10, "review": {"mode": "off"}})  # fmt: skip
+                              "daemonIdleS": 10, "review": {"mode": "off"}, "warm": False})  # fmt: skip
     uri = "file:///bench/h.py"
     ours.open(uri, SOURCE)
     await ours.hover(uri, 1, 12)  # the cold one fills the cache
@@ -79,7 +79,7 @@ async def review(model: Path, cache: Path) -> tuple[float, int, float, int]:
     driver = Driver(*SERVER)
     await driver.start(options={"model": str(model), "nCtx": 2048, "nThreads": 2, "maxTokens": 200,
                                 "temperature": 0.0, "cacheDir": str(cache), "daemonIdleS": 10,
-                                "review": {"mode": "off"}})  # fmt: skip
+                                "review": {"mode": "off"}, "warm": False})  # fmt: skip
     uri = "file:///bench/many.py"
     driver.open(uri, many_definitions(200))
     start = time.perf_counter()
@@ -100,7 +100,7 @@ async def listing_latency(
     from chmocoder.engine.types import GenerationParams
 
     driver = Driver(*SERVER)
-    await driver.start(options={"cacheDir": str(cache), "review": {"mode": "off"}})
+    await driver.start(options={"cacheDir": str(cache), "review": {"mode": "off"}, "warm": False})
     uri = "file:///bench/listing.py"
     driver.open(uri, many_definitions(300))
     params = types.CodeActionParams(

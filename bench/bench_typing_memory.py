@@ -30,7 +30,7 @@ OURS = [PYTHON, "-m", "chmocoder", "serve"]
 async def growth(command: list[str], kind: str, edits: int) -> tuple[float, float]:
     """(RSS after the warm-up, RSS after `edits` more) in MiB."""
     driver = Driver(*command)
-    await driver.start()
+    await driver.start(options={"warm": False})  # warming ahead would load the model meanwhile
     source = python_source(5000).decode()
     uri, language = (
         ("file:///bench/notes.txt", "plaintext")
