@@ -62,20 +62,6 @@ def verify(doc: Document, edit: Edit, *, allow_risky: bool = False) -> str | Non
     """None if the edit may be offered, else the reason it may not. Unless `allow_risky`,
     an edit that adds a call that runs commands, evaluates code, imports at run time, deletes
     files or opens connections is refused, naming what it adds."""
-    reason = _confined(doc, edit)
-    if reason is not None or allow_risky:
-        return reason
-    new_end = edit.start + len(edit.new_text.encode())
-    patched = Document(doc.uri, apply(doc, edit), language=doc.language)
-    added = added_risks(doc, edit.start, edit.end, patched, new_end)
-    if added:
-        what = "; ".join(risk.describe() for risk in added[:3])
-        return f"it adds code that {KINDS[added[0].kind]}: {what} (not offered; allow such edits with --allow-risky or the allowRisky setting)"
-    return None
-
-
-def _confined(doc: Document, edit: Edit) -> str | None:
-    """None if the edit parses and stays within its target, else why not."""
     old = doc.text(edit.start, edit.end)
     if not edit.new_text.strip():
         return "the model's answer had no code"
@@ -84,6 +70,20 @@ def _confined(doc: Document, edit: Edit) -> str | None:
     if doc.language is None or doc.tree is None:
         return "this file is not parsed, so the edit cannot be checked"
     patched = Document(doc.uri, apply(doc, edit), language=doc.language)
+    reason = _confined(doc, edit, patched)
+    if reason is not None or allow_risky:
+        return reason
+    new_end = edit.start + len(edit.new_text.encode())
+    added = added_risks(doc, edit.start, edit.end, patched, new_end)
+    if added:
+        what = "; ".join(risk.describe() for risk in added[:3])
+        return f"it adds code that {KINDS[added[0].kind]}: {what} (not offered; allow such edits with --allow-risky or the allowRisky setting)"
+    return None
+
+
+def _confined(doc: Document, edit: Edit, patched: Document) -> str | None:
+    """None if the edited file (`patched`) parses no worse and the edit stays within its
+    target, else why not."""
     if patched.tree is None:
         return f"the edited file could not be parsed ({patched.refusal})"
     before = syntax_problems(doc)
