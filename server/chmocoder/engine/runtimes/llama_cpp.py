@@ -190,9 +190,9 @@ class LlamaCppRuntime:
         # llama-cpp-python streams one chunk per sampled token; the last one carries the reason
         chunks = 0
 
-        self._resume(tokens)
+        live = self._resume(tokens)
         try:
-            if not self._prefill(tokens, on_token, PREFILL_CHUNK[interactive]):
+            if not self._prefill(tokens, live, on_token, PREFILL_CHUNK[interactive]):
                 collected.cancelled = True  # told to stop while the prompt was evaluated
                 return collected.result("stop", len(tokens), 0)
             stream: Any = self.llm.create_completion(tokens, **kwargs)
@@ -218,12 +218,11 @@ class LlamaCppRuntime:
             llama_cpp.llama_set_n_threads(self.llm._ctx.ctx, threads, threads)
             self._threads_now = threads
 
-    def _prefill(self, tokens: list[int], go_on: TokenSink, chunk_size: int) -> bool:
-        """Evaluate the prompt but its last token in chunks, asking `go_on("")` before each;
-        False if told to stop (what was evaluated stays, and is kept). create_completion
-        then finds it all but the last token in the context."""
+    def _prefill(self, tokens: list[int], live: int, go_on: TokenSink, chunk_size: int) -> bool:
+        """Evaluate the prompt after the `live` tokens the context holds, but its last token,
+        in chunks, asking `go_on("")` before each; False if told to stop (what was evaluated
+        stays, and is kept). create_completion then finds all but the last in the context."""
         llm = self.llm
-        live = shared_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens)
         end = len(tokens) - 1
         if end - live <= chunk_size:
             return True
@@ -239,30 +238,29 @@ class LlamaCppRuntime:
             position += len(chunk)
         return True
 
-    def _resume(self, tokens: list[int]) -> None:
+    def _resume(self, tokens: list[int]) -> int:
         """Load the kept state that shares the most of `tokens`, if it spares more of them
-        than the live context (llama-cpp-python then evaluates only what follows)."""
-        if self.states is None:
-            return
-        found = self.states.best(tokens)
-        if found is None:
-            return
-        state, shared = found
+        than the live context (llama-cpp-python then evaluates only what follows). Returns
+        how many of `tokens` the context now holds."""
         live = shared_prefix(self.llm.input_ids[: self.llm.n_tokens].tolist(), tokens)
-        if shared < live + MIN_GAIN:
-            return
+        states = self.states
+        found = states.best(tokens) if states is not None else None
+        if states is None or found is None or found[1] < live + MIN_GAIN:
+            return live
+        state, shared = found
         started = time.perf_counter()
         try:
             self._load(state)
-        except RuntimeError as exc:  # the live context is as it was: evaluate in full
+        except RuntimeError as exc:  # the context is in doubt: evaluate in full
             log.warning("could not load a kept prompt state: %s", exc)
             self.llm.n_tokens = 0
-            return
-        self.states.hits += 1
+            return 0
+        states.hits += 1
         log.debug(
             "prompt state: %d of %d tokens from a kept state (the live context had %d), "
             "loaded in %.0f ms", shared, len(tokens), live, (time.perf_counter() - started) * 1000
         )  # fmt: skip
+        return shared
 
     def _load(self, state: PromptState) -> None:
         import llama_cpp
