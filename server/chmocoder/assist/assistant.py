@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Protocol
 
 from chmocoder.analysis.context import (
     MIN_BUDGET,
@@ -30,6 +27,7 @@ from chmocoder.assist.edits import (
     verify,
 )
 from chmocoder.assist.history import History
+from chmocoder.assist.model import Model
 from chmocoder.assist.prompts import Audience, EditTask, PromptSpec, Task
 from chmocoder.assist.results import Answer, Edit, Explanation, Finding, Fix
 from chmocoder.assist.review import (
@@ -42,6 +40,7 @@ from chmocoder.assist.review import (
     is_sentence,
 )
 from chmocoder.assist.shaping import AnswerShaper
+from chmocoder.assist.warming import Warmer
 from chmocoder.engine.types import (
     EngineError,
     GenerationParams,
@@ -108,34 +107,6 @@ class _Request:
         return sampling.model_copy(update={"max_tokens": self.max_tokens, "stop": self.stop})
 
 
-class Model(Protocol):
-    """What the assistant asks of the model's side: the engine (engine/engine.py), or in
-    tests recorded answers (tests/support/recorded.py)."""
-
-    info: ModelInfo | None
-    """Set once the model is started."""
-
-    async def start(self) -> ModelInfo: ...
-
-    async def count_tokens(self, text: str) -> int: ...
-
-    async def generate(
-        self,
-        task: str,
-        prompt: Prompt,
-        params: GenerationParams | None = None,
-        *,
-        priority: Priority = Priority.INTERACTIVE,
-        timeout_ms: int | None = None,
-        on_token: TokenCallback | None = None,
-        use_cache: bool = True,
-    ) -> GenerationResult: ...
-
-    def cached(
-        self, task: str, prompt: Prompt, params: GenerationParams
-    ) -> GenerationResult | None: ...
-
-
 class Assistant:
     def __init__(
         self,
@@ -150,8 +121,7 @@ class Assistant:
         self.history = history
         self.workspace = workspace
         self.on_outcome = on_outcome
-        self._warmed: OrderedDict[str, None] = OrderedDict()
-        """The prompt starts evaluated ahead lately (a hash each): not asked for twice."""
+        self._warmer = Warmer(engine)
 
     # --- shared --------------------------------------------------------------------
 
@@ -338,21 +308,7 @@ class Assistant:
         start = prompt_start(request.prompt, file_only=file_only)
         if start is None:
             return False
-        key = hashlib.sha256(prompt_text(start).encode()).hexdigest()
-        if key in self._warmed:
-            self._warmed.move_to_end(key)
-            return False
-        self._warmed[key] = None
-        while len(self._warmed) > WARMED:
-            self._warmed.popitem(last=False)
-        await self.engine.generate(
-            "warm",
-            start,
-            GenerationParams(max_tokens=1, temperature=0.0),
-            priority=Priority.BACKGROUND,
-            use_cache=False,
-        )
-        return True
+        return await self._warmer.warm(start)
 
     def explain_cached(self, focus: Focus, *, path: str | None = None) -> Explanation | None:
         """The explanation `explain` would give, if the result cache has it: found at once
@@ -561,8 +517,6 @@ class Assistant:
             self.history.add(scope, question, text)
         return Answer(question=question, markdown=text, history=earlier)
 
-
-WARMED = 256
 
 _CURSOR_PART = "\n\nCursor: line "
 _FILE_PARTS = ("File: ", "Imports:\n")

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from chmocoder.analysis.completion import Gap, block_end, gap_at, rejection, related_files, trim
 from chmocoder.analysis.context import DefinitionLookup
 from chmocoder.analysis.document import Document
-from chmocoder.assist.assistant import Model
+from chmocoder.assist.model import Model
+from chmocoder.assist.warming import Warmer
 from chmocoder.engine.types import GenerationParams, Infill, Priority
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ class Completer:
         self.counts = Counts()
         self._answers: OrderedDict[str, str] = OrderedDict()
         self._shown: dict[str, _Shown] = {}
-        self._warmed: OrderedDict[str, None] = OrderedDict()
+        self._warmer = Warmer(engine)
         self._told_unsupported = False
 
     def forget(self, uri: str) -> None:
@@ -144,31 +145,13 @@ class Completer:
         info = await self.engine.start()
         if not info.infill:
             return False
-        gap = self._gap(doc, offset)
-        start = max(0, offset - len(gap.prefix.encode()))
+        gap, prompt, _indented = self._infill(doc, offset, path)
         line_start = gap.prefix.removesuffix(gap.line_prefix)
         if not line_start.strip():
             return False
-        prompt = Infill(
-            prefix=line_start,
-            suffix="",
-            path=path,
-            files=self._files(doc, start, offset, gap, path),
+        return await self._warmer.warm(
+            prompt.model_copy(update={"prefix": line_start, "suffix": ""})
         )
-        key = hashlib.sha256(repr(prompt).encode()).hexdigest()
-        if key in self._warmed:
-            return False
-        await self.engine.generate(
-            "warm",
-            prompt,
-            GenerationParams(max_tokens=1, temperature=0.0, repeat_penalty=1.0),
-            priority=Priority.BACKGROUND,
-            use_cache=False,
-        )
-        self._warmed[key] = None  # only once it is done: a stopped warm-up goes on later
-        while len(self._warmed) > REMEMBERED:
-            self._warmed.popitem(last=False)
-        return True
 
     async def follow(self, doc: Document, offset: int, text: str, path: str = "") -> None:
         """The suggestion that would follow `text` once it is accepted at `offset`, computed
@@ -194,20 +177,7 @@ class Completer:
                 )
                 self._told_unsupported = True
             return Completion("", "model", f"{info.name} cannot fill in the middle")
-        gap = self._gap(doc, offset)
-        start = max(0, offset - len(gap.prefix.encode()))
-        # The cursor in a line's indentation: the prompt ends at the line's start and the
-        # model writes the indentation too (a prefix ending in spaces splits the tokens the
-        # model would have used for them, and it indents again); the answer's own
-        # indentation on that line is dropped, the user's stands.
-        indented = bool(gap.line_prefix) and not gap.line_prefix.strip()
-        prefix = gap.prefix.removesuffix(gap.line_prefix) if indented else gap.prefix
-        prompt = Infill(
-            prefix=prefix,
-            suffix=gap.suffix,
-            path=path,
-            files=self._files(doc, start, offset, gap, path),
-        )
+        gap, prompt, indented = self._infill(doc, offset, path)
         first: list[float] = []
         written: list[str] = []
         over_at: list[int] = []
@@ -268,14 +238,25 @@ class Completer:
             self._show(doc, offset, text)
         return Completion(text, "model", reason or "", _ms(started))
 
-    def _files(
-        self, doc: Document, start: int, offset: int, gap: Gap, path: str
-    ) -> tuple[tuple[str, str], ...]:
-        """Other files' definitions the prefix uses, up to the cursor's line: they come first
-        in the prompt, so they must not change while the line is typed (the model's state
-        for the prompt's start is then still good; see `warm`)."""
+    def _infill(self, doc: Document, offset: int, path: str) -> tuple[Gap, Infill, bool]:
+        """The gap at `offset`, the prompt that fills it, and whether the cursor is in its
+        line's indentation. There the prompt ends at the line's start and the model writes
+        the indentation too (a prefix ending in spaces splits the tokens the model would
+        have used for them, and it indents again); the answer's own indentation on that line
+        is dropped, the user's stands. Other files' definitions come first, those the prefix
+        uses up to the cursor's line: they must not change while the line is typed (the
+        model's state for the prompt's start is then still good; see `warm`)."""
+        gap = self._gap(doc, offset)
+        start = max(0, offset - len(gap.prefix.encode()))
+        indented = bool(gap.line_prefix) and not gap.line_prefix.strip()
         line_start = offset - len(gap.line_prefix.encode())
-        return related_files(doc, start, max(start, line_start), self.workspace, path)
+        prompt = Infill(
+            prefix=gap.prefix.removesuffix(gap.line_prefix) if indented else gap.prefix,
+            suffix=gap.suffix,
+            path=path,
+            files=related_files(doc, start, max(start, line_start), self.workspace, path),
+        )
+        return gap, prompt, indented
 
     def _gap(self, doc: Document, offset: int) -> Gap:
         s = self.settings
