@@ -132,30 +132,26 @@ def run_task(
         return 130
 
 
-def check_file(path: Path) -> str | None:
-    """Why FILE cannot be worked on (one line), or None."""
+def read_checked(path: Path) -> bytes:
+    """FILE's bytes; LocationError says in one line why it cannot be worked on."""
     try:
-        read_source_file(path)
+        return read_source_file(path)
     except NotASource as exc:
-        return f"{exc}: not sent to the model"
+        raise LocationError(f"{exc}: not sent to the model") from None
     except FileNotFoundError:
-        return f"{path}: no such file"
+        raise LocationError(f"{path}: no such file") from None
     except OSError as exc:
-        return f"{path}: cannot read it ({exc.strerror})"
-    return None
+        raise LocationError(f"{path}: cannot read it ({exc.strerror})") from None
 
 
 def _locate(args: argparse.Namespace) -> tuple[Path, int, int | None] | None:
     try:
         path, line, column = parse_location(args.location)
-        problem = check_file(path)
-        if problem is not None:
-            raise LocationError(problem)
-        lines = read_source_file(path).count(b"\n") + 1  # before indexing and connecting
+        lines = read_checked(path).count(b"\n") + 1  # before indexing and connecting
         if line > lines:
             raise LocationError(f"line {line} is past the end of {path} ({lines} lines)")
         return path, line, column
-    except (LocationError, OSError) as exc:
+    except LocationError as exc:
         print(f"chmocoder: {exc}", file=sys.stderr)
         return None
 
@@ -283,9 +279,10 @@ async def fix(args: argparse.Namespace) -> int:
 
 async def review(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    refusal = check_file(path)
-    if refusal is not None:
-        print(f"chmocoder: {refusal}", file=sys.stderr)
+    try:
+        read_checked(path)
+    except LocationError as exc:
+        print(f"chmocoder: {exc}", file=sys.stderr)
         return 2
     session = Session(args, path)
     doc = session.doc
