@@ -408,30 +408,3 @@ def test_a_runtime_folder_made_by_another_user_is_not_used(
     assert not folder.is_symlink() and folder.stat().st_uid == os.getuid()
     assert oct(folder.stat().st_mode & 0o777) == "0o700"
     assert sum("not ours" in r.message for r in caplog.records) == 1
-
-
-async def test_a_model_file_replaced_on_disk_gets_a_daemon_of_its_own(
-    tiny_model: Path, tmp_path: Path
-) -> None:
-    """A daemon maps its model file: once the file is replaced (a damaged one assembled
-    anew), the engine connects to a new daemon, never to the one serving the old file."""
-    import shutil
-
-    from chmocoder.engine.engine import Engine
-
-    from ..support.common import engine_config
-
-    model = tmp_path / "model.gguf"
-    shutil.copy(tiny_model, model)
-    sockets = []
-    for _ in range(2):
-        engine = Engine(engine_config(model=str(model), n_ctx=1024, idle_s=5, cache_dir=tmp_path))
-        await engine.start()
-        assert engine.daemon is not None
-        sockets.append(engine.daemon.spec.socket_path())
-        await engine.daemon.shutdown_daemon()
-        await engine.close()
-        fresh = tmp_path / "fresh.gguf"
-        shutil.copy(tiny_model, fresh)
-        fresh.replace(model)  # the same bytes, a new file
-    assert sockets[0] != sockets[1]

@@ -75,12 +75,9 @@ class DaemonSpec:
     idle_s: float
     max_queue: int = MAX_QUEUE
     prompt_cache_mib: int = 512
-    file_identity: str = ""
-    """The model file's inode and mtime: a file replaced on disk (a damaged one assembled
-    anew) gets a daemon of its own, never one that still maps the old file."""
 
     def socket_path(self) -> Path:
-        load = f"{self.n_ctx}:{self.n_threads}:{self.prompt_cache_mib}:{self.file_identity}"
+        load = f"{self.n_ctx}:{self.n_threads}:{self.prompt_cache_mib}"
         settings = hashlib.sha256(load.encode()).hexdigest()[:6]
         return runtime_dir() / f"{self.runtime}-{self.fingerprint[:12]}-{settings}.sock"
 

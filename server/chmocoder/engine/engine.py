@@ -226,7 +226,6 @@ class Engine:
             resolve_model, c.model, c.cache_dir, self.on_progress, recheck=recheck
         )
         await asyncio.to_thread(check_model, path)
-        info = path.stat()
         spec = DaemonSpec(
             runtime=c.runtime,
             model=path.resolve(),
@@ -235,7 +234,6 @@ class Engine:
             n_threads=c.n_threads,
             idle_s=c.idle_s,
             prompt_cache_mib=c.prompt_cache_mib,
-            file_identity=f"{info.st_ino}:{info.st_mtime_ns}",
         )
         client = DaemonClient(spec)
         await client.connect()
