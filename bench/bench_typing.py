@@ -148,12 +148,17 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pauses-per-file", type=int, default=8)
     parser.add_argument("--model", default="default")
+    parser.add_argument(
+        "--now-only", action="store_true", help="skip the baseline (reports no ratio)"
+    )
     args = parser.parse_args()
     chosen = pauses(args.pauses_per_file)
     setups = {
         "before": {"warm": False, "promptCacheMib": 0, "nThreads": 1},
         "now": {},
     }
+    if args.now_only:
+        del setups["before"]
     results: dict[str, list[dict[str, Any]]] = {label: [] for label in setups}
     for label, extra in setups.items():
         home = tempfile.mkdtemp(prefix=f"chmo-typing-{label}-")
@@ -164,6 +169,11 @@ async def main() -> None:
             measured = await replay(path, target, options, home, rng)
             results[label].append(measured)
             print(label, json.dumps(measured), flush=True)
+    if args.now_only:
+        got = [r["seconds"] for r in results["now"]]
+        print(f"now p50 {statistics.median(got):.2f} s, p90 {p(got, 0.9):.2f} s, exact "
+              f"{sum(r['exact'] for r in results['now'])} of {len(got)}")
+        return
     rows = []
     now, before = results["now"], results["before"]
     seconds = {k: [r["seconds"] for r in v] for k, v in results.items()}

@@ -77,6 +77,12 @@ class DocumentWork:
 
         task.add_done_callback(forget)
 
+    def stop_warming(self, uri: str, kind: str) -> None:
+        """Stop the document's warming of a `kind`: what it computes is no longer wanted."""
+        task = self._warming.pop((uri, kind), None)
+        if task is not None:
+            task.cancel()
+
     def close(self, uri: str) -> None:
         """The document closed: all its work stops, warming too."""
         self.cancel(uri)

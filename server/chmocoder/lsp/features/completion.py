@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 KIND = "completion"
 """Work of this kind replaces the document's earlier completion (lsp/work.py)."""
+NEXT = "completion-next"
+"""Warming of the suggestion that follows the shown one's acceptance."""
 
 
 async def _warm(ls: ChmoServer, doc: Document, offset: int) -> None:
@@ -63,6 +65,9 @@ def register(server: ChmoServer) -> None:
         completer = ls.completer()
         completion = completer.from_memory(doc, offset)
         if completion is None:
+            # Not typing through the shown suggestion: the one computed for after its
+            # acceptance will not be asked for, and it would compete with this request.
+            ls.work.stop_warming(uri, NEXT)
             if warming(ls):
                 ls.work.warm(uri, _warm(ls, doc, offset), kind=KIND)
             version = doc.version
@@ -84,7 +89,7 @@ def register(server: ChmoServer) -> None:
             return None
         if completion.source == "model" and warming(ls):
             follow = _follow(ls, doc, offset, completion.text)
-            ls.work.warm(uri, follow, kind="completion-next")
+            ls.work.warm(uri, follow, kind=NEXT)
         here = types.Range(params.position, params.position)
         return types.InlineCompletionList(
             items=[types.InlineCompletionItem(insert_text=completion.text, range=here)]

@@ -1,0 +1,49 @@
+"""lsp/work.py: work per document, and warming ahead that edits do not stop."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from chmocoder.engine.errors import EngineError
+from chmocoder.lsp.work import DocumentWork
+
+URI = "file:///a.py"
+
+
+async def _forever(started: list[str], name: str) -> None:
+    started.append(name)
+    await asyncio.Event().wait()
+
+
+async def test_warming_goes_on_through_edits_and_stops_when_asked() -> None:
+    work = DocumentWork(asyncio.get_running_loop)
+    started: list[str] = []
+    work.warm(URI, _forever(started, "next"), kind="completion-next")
+    job = asyncio.ensure_future(work.run(URI, _forever(started, "fill"), kind="completion"))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    work.cancel(URI)  # an edit: the fill is stale, the warming is not
+    with pytest.raises(EngineError) as stale:
+        await job
+    assert stale.value.code == "stale"
+    warming = work._warming[(URI, "completion-next")]
+    assert not warming.done()
+    work.stop_warming(URI, "completion-next")
+    await asyncio.sleep(0)
+    assert warming.cancelled()
+    assert (URI, "completion-next") not in work._warming
+    work.stop_warming(URI, "completion-next")  # nothing left to stop: no error
+    assert started == ["next", "fill"]
+
+
+async def test_closing_a_document_stops_its_warming() -> None:
+    work = DocumentWork(asyncio.get_running_loop)
+    started: list[str] = []
+    work.warm(URI, _forever(started, "hover"), kind="hover")
+    await asyncio.sleep(0)
+    task = work._warming[(URI, "hover")]
+    work.close(URI)
+    await asyncio.sleep(0)
+    assert task.cancelled() and not work._warming
