@@ -15,6 +15,7 @@ The baseline in the same run, on the same pauses: `warm: false`, `promptCacheMib
 daemon is loaded once before (as it is once any window has used it).
 
     .venv/bin/python bench/bench_typing.py [--pauses-per-file N] [--model NAME]
+        [--completion-model NAME] [--now-only]
 
 Writes bench/results/typing.json.
 """
@@ -151,6 +152,9 @@ async def main() -> None:
     parser.add_argument(
         "--now-only", action="store_true", help="skip the baseline (reports no ratio)"
     )
+    parser.add_argument(
+        "--completion-model", default="", help="also measure with this completion.model"
+    )
     args = parser.parse_args()
     chosen = pauses(args.pauses_per_file)
     setups = {
@@ -159,6 +163,8 @@ async def main() -> None:
     }
     if args.now_only:
         del setups["before"]
+    if args.completion_model:
+        setups["completion.model"] = {"completion": {"model": args.completion_model}}
     results: dict[str, list[dict[str, Any]]] = {label: [] for label in setups}
     for label, extra in setups.items():
         home = tempfile.mkdtemp(prefix=f"chmo-typing-{label}-")
@@ -171,8 +177,10 @@ async def main() -> None:
             print(label, json.dumps(measured), flush=True)
     if args.now_only:
         got = [r["seconds"] for r in results["now"]]
-        print(f"now p50 {statistics.median(got):.2f} s, p90 {p(got, 0.9):.2f} s, exact "
-              f"{sum(r['exact'] for r in results['now'])} of {len(got)}")
+        print(
+            f"now p50 {statistics.median(got):.2f} s, p90 {p(got, 0.9):.2f} s, exact "
+            f"{sum(r['exact'] for r in results['now'])} of {len(got)}"
+        )
         return
     rows = []
     now, before = results["now"], results["before"]
@@ -197,6 +205,17 @@ async def main() -> None:
             "detail": f"now {exact['now']} of {len(now)}, before {exact['before']} of {len(before)}",
         }
     )
+    if args.completion_model:
+        other = seconds["completion.model"]
+        rows.append(
+            {
+                "metric": f"the same with completion.model {args.completion_model} / now",
+                "ratio": statistics.median(other) / statistics.median(seconds["now"]),
+                "detail": f"p50 {statistics.median(other):.2f} s, p90 {p(other, 0.9):.2f} s; "
+                f"next line exact {exact['completion.model']} of {len(other)} (now "
+                f"{exact['now']})",
+            }
+        )
     report("typing", rows)
     (RESULTS / "typing-runs.json").write_text(json.dumps(results, indent=1) + "\n")
 

@@ -1,5 +1,6 @@
 """Shared fixtures: the language registry, an isolated user environment, the tiny and the
-Gemma model files. Helpers the tests import are in support/common.py."""
+Gemma model files, and the language server under test with its client. Helpers the tests
+import are in support/common.py."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import pytest_lsp
+from pytest_lsp import ClientServerConfig, LanguageClient
 
 from chmocoder.analysis.languages import LanguageRegistry
+from tests.support.common import SERVER_COMMAND, make_recording_client
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +32,34 @@ def isolated_user_dirs(
         monkeypatch.setenv(variable, str(home / variable.lower()))
     (home / "xdg_runtime_dir").mkdir(mode=0o700)  # as the XDG spec (and platformdirs) wants it
     return home
+
+
+@pytest_lsp.fixture(
+    # No server_env: the server inherits the test's environment, with the throwaway user's
+    # folders of isolated_user_dirs (an autouse fixture, set up before this one).
+    config=ClientServerConfig(server_command=SERVER_COMMAND, client_factory=make_recording_client),
+)
+async def lsp(lsp_client: LanguageClient, tmp_path: Path, isolated_user_dirs: Path):  # type: ignore[no-untyped-def]
+    """`chmocoder serve` over stdio, started, not yet initialized, with pytest-lsp's client.
+    The client also keeps every publishDiagnostics (`published`), `chmocoder/markdown`
+    (`markdown`) and `chmocoder/status` (`status`); `cache` is a cache folder for the
+    server's settings, `home` the throwaway user's. Test modules initialize it in their own
+    `client` fixture (capabilities, workspace, settings); it is shut down after the test."""
+    lsp_client.cache = tmp_path / "cache"  # type: ignore[attr-defined]
+    lsp_client.home = isolated_user_dirs  # type: ignore[attr-defined]
+    lsp_client.markdown = []  # type: ignore[attr-defined]
+    lsp_client.status = []  # type: ignore[attr-defined]
+
+    @lsp_client.feature("chmocoder/markdown")
+    def on_markdown(ls: LanguageClient, params: object) -> None:
+        ls.markdown.append(params)  # type: ignore[attr-defined]
+
+    @lsp_client.feature("chmocoder/status")
+    def on_status(ls: LanguageClient, params: object) -> None:
+        ls.status.append(params)  # type: ignore[attr-defined]
+
+    yield
+    await lsp_client.shutdown_session()  # nothing to do when it was never initialized
 
 
 @pytest.fixture(scope="session")

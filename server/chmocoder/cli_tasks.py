@@ -66,14 +66,16 @@ class Session:
         self.doc, self.notes, lookup = load_file(path, index=not getattr(args, "no_index", False))
         parts = compose.build(self.settings, workspace=lookup)
         self.stats, self.engine, self.assistant = parts.stats, parts.engine, parts.assistant
-        self.completer = parts.completer
+        self.completer, self.engines = parts.completer, parts.engines()
         self.progress = ProgressBar("assembling the model (once)")
-        self.engine.on_progress = self.progress
+        for engine in self.engines:
+            engine.on_progress = self.progress
 
 
 async def _close(session: Session) -> None:
     session.progress.close()
-    await session.engine.close()
+    for engine in session.engines:
+        await engine.close()
     session.stats.flush()
 
 

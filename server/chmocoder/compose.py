@@ -4,6 +4,7 @@ setting reaches the engine the same way from either."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +38,14 @@ def engine_config(s: Settings) -> EngineConfig:
     )
 
 
+def completion_engine_config(s: Settings) -> EngineConfig | None:
+    """The engine that writes ghost text, when completion.model names another model than
+    `model` (None: the main engine writes it)."""
+    if not s.completion.model or s.completion.model == s.model:
+        return None
+    return dataclasses.replace(engine_config(s), model=s.completion.model)
+
+
 def assist_settings(s: Settings) -> AssistSettings:
     return AssistSettings(
         audience=s.audience,
@@ -65,6 +74,12 @@ class Parts:
     completer: Completer
     engine: Engine
     stats: StatsStore
+    completion_engine: Engine | None = None
+    """The completer's own engine (completion.model), else None: it uses `engine`."""
+
+    def engines(self) -> list[Engine]:
+        """Every engine these parts hold (to close, or to report progress from)."""
+        return [self.engine] + ([self.completion_engine] if self.completion_engine else [])
 
 
 def build(
@@ -87,6 +102,10 @@ def build(
 
     engine = Engine(engine_config(s), on_record=record)
     engine.log_prompts = s.log_prompts
+    own = completion_engine_config(s)
+    completion_engine = None if own is None else Engine(own, on_record=record)
+    if completion_engine is not None:
+        completion_engine.log_prompts = s.log_prompts
     assistant = Assistant(
         engine,
         assist_settings(s),
@@ -94,5 +113,5 @@ def build(
         workspace=workspace,
         on_outcome=stats.record_outcome,
     )
-    completer = Completer(engine, completer_settings(s), workspace)
-    return Parts(assistant, completer, engine, stats)
+    completer = Completer(completion_engine or engine, completer_settings(s), workspace)
+    return Parts(assistant, completer, engine, stats, completion_engine)

@@ -6,12 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest_lsp
+import pytest
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import LanguageClient, client_capabilities
 
-from ..support.common import SERVER_COMMAND, make_recording_client, server_env
-from .test_lsp_features import model_calls, options
+from ..support.common import model_calls, options
 
 NOTES = "Shopping list\n\n- apples\n- "
 
@@ -25,17 +24,9 @@ def capabilities(declares_inline: bool) -> types.ClientCapabilities:
     return caps
 
 
-@pytest_lsp.fixture(
-    config=ClientServerConfig(
-        server_command=SERVER_COMMAND,
-        server_env=server_env(Path("/tmp/chmo-e2e-completion")),
-        client_factory=make_recording_client,
-    ),
-)
-async def client(lsp_client: LanguageClient, tmp_path: Path):  # type: ignore[no-untyped-def]
-    lsp_client.cache = tmp_path / "cache"  # type: ignore[attr-defined]
-    yield
-    await lsp_client.shutdown_session()
+@pytest.fixture
+def client(lsp: LanguageClient) -> LanguageClient:
+    return lsp  # initialized by each test (`start`): the model and capabilities vary
 
 
 async def start(
@@ -45,7 +36,7 @@ async def start(
         types.InitializeParams(
             capabilities=capabilities(declares),
             root_uri=tmp_path.as_uri(),
-            initialization_options=options(model, tmp_path / "cache", **extra),
+            initialization_options=options(model, client.cache, **extra),  # type: ignore[attr-defined]
         )
     )
 
@@ -132,3 +123,16 @@ async def test_a_model_without_fill_in_the_middle_tokens_completes_nothing(
     uri = open_notes(client, tmp_path)
     assert await complete(client, uri, types.Position(line=3, character=2)) is None
     assert not client.messages  # a log line, not a message on every keystroke
+
+
+async def test_completion_model_writes_the_ghost_text_while_the_main_model_answers_the_rest(
+    client: LanguageClient, tiny_model: Path, tiny_fim_model: Path, tmp_path: Path
+) -> None:
+    """completion.model: a second model (its own daemon) fills in the middle; the main one,
+    which cannot, would have completed nothing (the test above)."""
+    await start(client, tiny_model, tmp_path, completion={"model": str(tiny_fim_model)})
+    uri = open_notes(client, tmp_path)
+    suggestion = await complete(client, uri, types.Position(line=3, character=2))
+    assert suggestion and suggestion.strip()
+    model_calls(client, at_least=1)  # written in the background
+    assert completions_asked(client) == 1

@@ -6,14 +6,12 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from pathlib import Path
-from typing import Any
 
 import pytest
-import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import LanguageClient, client_capabilities
 
-from ..support.common import SERVER_COMMAND, make_recording_client, server_env, wait_for_diagnostics
+from ..support.common import model_calls, options, wait_for_diagnostics
 
 CLIENTS = ["neovim", "visual-studio-code"]
 
@@ -41,59 +39,23 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def options(tiny_model: Path, cache: Path, **extra: Any) -> dict[str, Any]:
-    return {
-        "model": str(tiny_model),
-        "nCtx": 2048,
-        "nThreads": 1,
-        "maxTokens": 24,
-        "daemonIdleS": 5,
-        "cacheDir": str(cache),
-        "review": {"mode": "off"},
-        "warm": False,  # these tests count the model's calls; warming has its own test
-        **extra,
-    }
-
-
-@pytest_lsp.fixture(
-    config=ClientServerConfig(
-        server_command=SERVER_COMMAND,
-        server_env=server_env(Path("/tmp/chmo-e2e-features")),
-        client_factory=make_recording_client,
-    ),
-    params=CLIENTS,
-)
+@pytest.fixture(params=CLIENTS)
 async def client(
     request: pytest.FixtureRequest,
-    lsp_client: LanguageClient,
+    lsp: LanguageClient,
     workspace: Path,
     tiny_model: Path,
-    tmp_path: Path,
-):  # type: ignore[no-untyped-def]
+) -> LanguageClient:
     capabilities = client_capabilities(request.param)
     capabilities.experimental = {"chmocoder": {"markdownPanel": True}}
-    lsp_client.cache = tmp_path / "cache"  # type: ignore[attr-defined]
-    lsp_client.markdown = []  # type: ignore[attr-defined]
-
-    @lsp_client.feature("chmocoder/markdown")
-    def on_markdown(ls: LanguageClient, params: Any) -> None:
-        ls.markdown.append(params)  # type: ignore[attr-defined]
-
-    lsp_client.status = []  # type: ignore[attr-defined]
-
-    @lsp_client.feature("chmocoder/status")
-    def on_status(ls: LanguageClient, params: Any) -> None:
-        ls.status.append(params)  # type: ignore[attr-defined]
-
-    await lsp_client.initialize_session(
+    await lsp.initialize_session(
         types.InitializeParams(
             capabilities=capabilities,
             root_uri=workspace.as_uri(),
-            initialization_options=options(tiny_model, tmp_path / "cache"),
+            initialization_options=options(tiny_model, lsp.cache),  # type: ignore[attr-defined]
         )
     )
-    yield
-    await lsp_client.shutdown_session()
+    return lsp
 
 
 def open_doc(client: LanguageClient, path: Path, language: str = "python") -> str:
@@ -106,27 +68,6 @@ def open_doc(client: LanguageClient, path: Path, language: str = "python") -> st
         )
     )
     return uri
-
-
-def model_calls(client: LanguageClient, at_least: int = 0) -> list[tuple[str, int]]:
-    """(task, cache hit) of every model call the server recorded (written in the background:
-    waits up to 5 s for `at_least` of them)."""
-    import time
-
-    deadline = time.monotonic() + 5
-    while True:
-        calls = _model_calls(client)
-        if len(calls) >= at_least or time.monotonic() > deadline:
-            return calls
-        time.sleep(0.05)
-
-
-def _model_calls(client: LanguageClient) -> list[tuple[str, int]]:
-    path = client.cache / "stats.sqlite3"  # type: ignore[attr-defined]
-    if not path.exists():
-        return []
-    with sqlite3.connect(path) as db:
-        return list(db.execute("SELECT task, cache_hit FROM calls ORDER BY at"))
 
 
 def hover_text(hover: types.Hover | None) -> str:
@@ -359,24 +300,27 @@ async def test_review_on_save(client: LanguageClient, workspace: Path, tiny_mode
     client.text_document_did_save(
         types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri))
     )
-    reviews, steady = 0, 0
-    for _ in range(1200):  # until the review is over: no new model call for 1.5 s
-        await asyncio.sleep(0.05)
-        now = [t for t, _ in _model_calls(client)].count("review")
-        steady = steady + 1 if now == reviews and now >= 3 else 0
-        reviews = now
-        if steady >= 30:
-            break
-    assert reviews >= 3  # a sample per definition at least (a review stops once no line can agree)
-    diagnostics = await wait_for_diagnostics(client, uri, 1)
-    assert all(d.source == "chmocoder" for d in diagnostics)
+    reviews = await _reviewed(client, uri)
+    assert reviews >= 3  # a sample per definition at least (stopped once no line can agree)
+    assert [t for t, _ in model_calls(client, at_least=reviews)].count("review") == reviews
+    await wait_for_diagnostics(client, uri, 1)  # published (pushed or pulled) once it was over
     client.text_document_did_save(
         types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri))
     )
-    await asyncio.sleep(0.5)
-    assert [t for t, _ in model_calls(client)].count(
-        "review"
-    ) == reviews  # nothing changed: no new calls
+    assert await _reviewed(client, uri, after=1) == 0  # nothing changed: no new calls
+    assert [t for t, _ in model_calls(client)].count("review") == reviews
+
+
+async def _reviewed(client: LanguageClient, uri: str, after: int = 0) -> int:
+    """The model calls of the document's review number `after` + 1, once the server says it
+    is over (its log line)."""
+    said = f"review of {uri}: "
+    for _ in range(1200):
+        done = [m.message for m in client.log_messages if said in m.message]
+        if len(done) > after:
+            return int(done[after].split(said, 1)[1].split(" model calls", 1)[0])
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"review {after + 1} of {uri} did not finish")
 
 
 async def test_ask_streams_keeps_the_conversation_and_forgets_it(

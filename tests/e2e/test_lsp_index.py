@@ -6,11 +6,8 @@ import asyncio
 from pathlib import Path
 
 import pytest
-import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
-
-from ..support.common import SERVER_COMMAND, make_recording_client, server_env
+from pytest_lsp import LanguageClient, client_capabilities
 
 FILES = 10_000
 
@@ -27,21 +24,14 @@ def big_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest_lsp.fixture(
-    config=ClientServerConfig(
-        server_command=SERVER_COMMAND,
-        server_env=server_env(Path("/tmp/chmo-e2e-index")),
-        client_factory=make_recording_client,
-    ),
-)
-async def client(lsp_client: LanguageClient, big_workspace: Path):  # type: ignore[no-untyped-def]
-    await lsp_client.initialize_session(
+@pytest.fixture
+async def client(lsp: LanguageClient, big_workspace: Path) -> LanguageClient:
+    await lsp.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities("visual-studio-code"), root_uri=big_workspace.as_uri()
         )
     )
-    yield
-    await lsp_client.shutdown_session()
+    return lsp
 
 
 async def test_server_answers_while_indexing(client: LanguageClient, big_workspace: Path) -> None:

@@ -6,15 +6,11 @@ import asyncio
 from pathlib import Path
 
 import pytest
-import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import LanguageClient, client_capabilities
 
 from ..support.common import (
-    SERVER_COMMAND,
-    make_recording_client,
     pulls,
-    server_env,
     wait_for_diagnostics,
 )
 
@@ -28,24 +24,18 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest_lsp.fixture(
-    config=ClientServerConfig(
-        server_command=SERVER_COMMAND,
-        server_env=server_env(Path("/tmp/chmo-e2e")),
-        client_factory=make_recording_client,
-    ),
-    params=CLIENTS,
-)
-async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient, workspace: Path):  # type: ignore[no-untyped-def]
-    lsp_client.init_result = await lsp_client.initialize_session(  # type: ignore[attr-defined]
+@pytest.fixture(params=CLIENTS)
+async def client(
+    request: pytest.FixtureRequest, lsp: LanguageClient, workspace: Path
+) -> LanguageClient:
+    lsp.init_result = await lsp.initialize_session(  # type: ignore[attr-defined]
         types.InitializeParams(
             capabilities=client_capabilities(request.param),
             root_uri=workspace.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="workspace")],
         )
     )
-    yield
-    await lsp_client.shutdown_session()
+    return lsp
 
 
 def _open(

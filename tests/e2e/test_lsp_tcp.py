@@ -140,8 +140,11 @@ def test_each_tcp_connection_is_its_own_authenticated_session(
         # A second authenticated client is a session of its own: the first's document is not
         # there for it, and it hears nothing of the first's answers.
         second = RawClient(port)
-        assert "result" in second.initialize(token, model="/etc/passwd", **options)
+        assert "result" in second.initialize(
+            token, model="/etc/passwd", completion={"model": "/etc/shadow"}, **options
+        )
         assert second.wait(lambda m: "setting model ignored" in json.dumps(m))
+        assert second.wait(lambda m: "setting completion.model ignored" in json.dumps(m))
         second.hover(7, uri, 3, 5)
         assert second.wait(lambda m: m.get("id") == 7)["result"] is None
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import sqlite3
 import stat
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.languages import LanguageRegistry
@@ -123,3 +125,39 @@ def tcp_server(env: dict[str, str], port: int) -> Iterator[tuple[subprocess.Pope
     finally:
         server.kill()
         server.wait(10)
+
+
+def options(tiny_model: Path, cache: Path, **extra: Any) -> dict[str, Any]:
+    """initializationOptions for a server on the tiny model, its cache in `cache`."""
+    return {
+        "model": str(tiny_model),
+        "nCtx": 2048,
+        "nThreads": 1,
+        "maxTokens": 24,
+        "daemonIdleS": 5,
+        "cacheDir": str(cache),
+        "review": {"mode": "off"},
+        "warm": False,  # these tests count the model's calls; warming has its own test
+        **extra,
+    }
+
+
+def model_calls(client, at_least: int = 0) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
+    """(task, cache hit) of every model call the server recorded (written in the background:
+    waits up to 5 s for `at_least` of them)."""
+    import time
+
+    deadline = time.monotonic() + 5
+    while True:
+        calls = _model_calls(client)
+        if len(calls) >= at_least or time.monotonic() > deadline:
+            return calls
+        time.sleep(0.05)
+
+
+def _model_calls(client) -> list[tuple[str, int]]:  # type: ignore[no-untyped-def]
+    path = client.cache / "stats.sqlite3"  # type: ignore[attr-defined]
+    if not path.exists():
+        return []
+    with sqlite3.connect(path) as db:
+        return list(db.execute("SELECT task, cache_hit FROM calls ORDER BY at"))

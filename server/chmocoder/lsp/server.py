@@ -215,7 +215,7 @@ class ChmoServer(LanguageServer):
         self._parts_for: tuple[object, object] = (None, None)
         """The settings and the index the parts were last brought up to date with
         (settings are replaced, never changed in place)."""
-        self._engine_key: EngineConfig | None = None
+        self._engine_key: tuple[EngineConfig, EngineConfig | None] | None = None
         self._told: set[str] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.tcp_token: str | None = None
@@ -307,18 +307,21 @@ class ChmoServer(LanguageServer):
             return parts  # the same settings object and index: nothing to redo
         from chmocoder import compose  # the model's side, at first use (see the imports)
 
-        key = compose.engine_config(s)
+        key = (compose.engine_config(s), compose.completion_engine_config(s))
         if parts is None or key != self._engine_key:
             if parts is not None:
-                self.loop.create_task(parts.engine.close())
+                for engine in parts.engines():
+                    self.loop.create_task(engine.close())
             parts = compose.build(
                 s, workspace=self.index.lookup if self.index else None, on_record=self._log_call
             )
-            parts.engine.on_progress = AssemblyProgress(self)
+            for engine in parts.engines():
+                engine.on_progress = AssemblyProgress(self)
             self._parts, self._engine_key = parts, key
         parts.assistant.settings = compose.assist_settings(s)
         parts.completer.settings = compose.completer_settings(s)
-        parts.engine.log_prompts = s.log_prompts
+        for engine in parts.engines():
+            engine.log_prompts = s.log_prompts
         if self.index is not None:
             parts.assistant.workspace = parts.completer.workspace = self.index.lookup
         self._parts_for = (s, self.index)
@@ -366,7 +369,8 @@ class ChmoServer(LanguageServer):
         """Let go of the model (its daemon goes on serving other windows); the statistics
         stay to be flushed."""
         if self._parts is not None:
-            await self._parts.engine.close()
+            for engine in self._parts.engines():
+                await engine.close()
 
     # --- talking to the user ------------------------------------------------------------
 

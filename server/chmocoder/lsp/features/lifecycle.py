@@ -58,6 +58,16 @@ def _user_owned(ls: ChmoServer, settings: Settings, sent: dict[str, Any]) -> Set
                 once=True,
             )
         settings = settings.model_copy(update={name: getattr(own, name)})
+    if settings.completion.model != own.completion.model:  # a model too, one level down
+        asked = sent.get("completion")
+        if isinstance(asked, dict) and "model" in asked:
+            ls.tell(
+                "setting completion.model ignored: over TCP it is taken from where the server "
+                "started (CHMOCODER_COMPLETION__MODEL)",
+                once=True,
+            )
+        completion = settings.completion.model_copy(update={"model": own.completion.model})
+        settings = settings.model_copy(update={"completion": completion})
     return settings
 
 

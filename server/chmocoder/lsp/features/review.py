@@ -50,7 +50,7 @@ async def run_review(ls: ChmoServer, doc: Document) -> int:
     state = ls.reviews.setdefault(doc.uri, ReviewState())
     try:
         async with ModelProgress(ls, "ChMOCoder: reviewing"):
-            _findings, calls = await ls.assistant().review(
+            findings, calls = await ls.assistant().review(
                 doc,
                 state,
                 path=ls.relative_path(doc.uri),
@@ -63,4 +63,5 @@ async def run_review(ls: ChmoServer, doc: Document) -> int:
         log.info("review of %s dropped: the document moved on", doc.uri)
         return calls
     publish(ls, doc)
+    log.info("review of %s: %d model calls, %d findings", doc.uri, calls, len(findings))
     return calls
