@@ -9,6 +9,8 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
+from ..support.common import NO_MODEL
+
 FILES = 10_000
 
 
@@ -28,7 +30,9 @@ def big_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def client(lsp: LanguageClient, big_workspace: Path) -> LanguageClient:
     await lsp.initialize_session(
         types.InitializeParams(
-            capabilities=client_capabilities("visual-studio-code"), root_uri=big_workspace.as_uri()
+            capabilities=client_capabilities("visual-studio-code"),
+            root_uri=big_workspace.as_uri(),
+            initialization_options=NO_MODEL,
         )
     )
     return lsp

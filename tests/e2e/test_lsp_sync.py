@@ -10,6 +10,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
 from ..support.common import (
+    NO_MODEL,
     pulls,
     wait_for_diagnostics,
 )
@@ -33,6 +34,7 @@ async def client(
             capabilities=client_capabilities(request.param),
             root_uri=workspace.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="workspace")],
+            initialization_options=NO_MODEL,
         )
     )
     return lsp

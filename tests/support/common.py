@@ -127,6 +127,11 @@ def tcp_server(env: dict[str, str], port: int) -> Iterator[tuple[subprocess.Pope
         server.wait(10)
 
 
+NO_MODEL = {"warm": False, "review": {"mode": "off"}}
+"""Settings for a server whose tests need no model: nothing asks for one unbidden (warming
+ahead would assemble the default model, 1.1 GB, where it is installed)."""
+
+
 def options(tiny_model: Path, cache: Path, **extra: Any) -> dict[str, Any]:
     """initializationOptions for a server on the tiny model, its cache in `cache`."""
     return {

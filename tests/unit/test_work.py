@@ -47,3 +47,18 @@ async def test_closing_a_document_stops_its_warming() -> None:
     work.close(URI)
     await asyncio.sleep(0)
     assert task.cancelled() and not work._warming
+
+
+async def test_warming_the_same_target_again_lets_the_first_go_on() -> None:
+    work = DocumentWork(asyncio.get_running_loop)
+    started: list[str] = []
+    work.warm(URI, _forever(started, "area"), kind="hover", target="def area")
+    await asyncio.sleep(0)
+    first = work._warming[(URI, "hover")]
+    work.warm(URI, _forever(started, "area again"), kind="hover", target="def area")
+    await asyncio.sleep(0)
+    assert work._warming[(URI, "hover")] is first and not first.done()
+    work.warm(URI, _forever(started, "clamp"), kind="hover", target="def clamp")
+    await asyncio.sleep(0)
+    assert first.cancelled() and started == ["area", "clamp"]
+    work.close(URI)

@@ -19,6 +19,7 @@ class DocumentWork:
         self._inflight: dict[str, set[asyncio.Task[Any]]] = {}
         self._latest: dict[tuple[str, str], asyncio.Task[Any]] = {}
         self._warming: dict[tuple[str, str], asyncio.Task[Any]] = {}
+        self._targets: dict[tuple[str, str], str | None] = {}
 
     def start(
         self, uri: str, coroutine: Coroutine[Any, Any, Any], *, kind: str | None = None
@@ -59,27 +60,42 @@ class DocumentWork:
                 "stale", "the document changed while the model was working; ask again"
             ) from None
 
-    def warm(self, uri: str, coroutine: Coroutine[Any, Any, Any], *, kind: str) -> None:
+    def warm(
+        self,
+        uri: str,
+        coroutine: Coroutine[Any, Any, Any],
+        *,
+        kind: str,
+        target: str | None = None,
+    ) -> None:
         """Run warming ahead (of a `kind`: hover, completion) for a document: it replaces the
         document's earlier warming of that kind, and goes on through edits (what it evaluates
         is a prompt's start, which typing at the cursor does not change). Closing the
-        document stops it. Its failures are its own to log."""
+        document stops it. Its failures are its own to log. A `target` names what is
+        warmed: warming for the target already in flight goes on, and `coroutine` is
+        dropped (asking twice at one place would otherwise stop the first on its way)."""
         key = (uri, kind)
-        earlier = self._warming.pop(key, None)
-        if earlier is not None:
+        earlier = self._warming.get(key)
+        if earlier is not None and not earlier.done():
+            if target is not None and self._targets.get(key) == target:
+                coroutine.close()
+                return
             earlier.cancel()
         task: asyncio.Task[Any] = self._loop().create_task(coroutine)
         self._warming[key] = task
+        self._targets[key] = target
 
         def forget(done: asyncio.Task[Any]) -> None:
             if self._warming.get(key) is done:
                 del self._warming[key]
+                self._targets.pop(key, None)
 
         task.add_done_callback(forget)
 
     def stop_warming(self, uri: str, kind: str) -> None:
         """Stop the document's warming of a `kind`: what it computes is no longer wanted."""
         task = self._warming.pop((uri, kind), None)
+        self._targets.pop((uri, kind), None)
         if task is not None:
             task.cancel()
 
@@ -88,6 +104,7 @@ class DocumentWork:
         self.cancel(uri)
         for key in [k for k in self._warming if k[0] == uri]:
             self._warming.pop(key).cancel()
+            self._targets.pop(key, None)
 
     def cancel(self, uri: str, kind: str | None = None) -> None:
         """The document changed or closed: its work in flight is stale (with a `kind`: only

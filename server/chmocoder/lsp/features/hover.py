@@ -103,14 +103,17 @@ def warm_ahead(ls: ChmoServer, doc: Document, offset: int, *, file_only: bool = 
     if not warming(ls) or not ls.settings.hover.enabled or doc.language is None:
         return
 
+    focus = Focus.at(doc, offset)
+
     async def warm() -> None:
         try:
-            focus = Focus.at(doc, offset)
             await ls.assistant().warm(focus, path=ls.relative_path(doc.uri), file_only=file_only)
         except EngineError as exc:
             log.debug("warming ahead for %s: %s", doc.uri, exc.message)
 
-    ls.work.warm(doc.uri, warm(), kind="hover")
+    inner = None if file_only or focus.inner is None else focus.inner
+    target = None if inner is None else f"{inner.kind} {inner.name} {inner.signature}"
+    ls.work.warm(doc.uri, warm(), kind="hover", target=target)
 
 
 def _hover(markdown: str, doc: Document, inner: Definition, encoding: str) -> types.Hover:
