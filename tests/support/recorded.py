@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from chmocoder.engine.engine import extract_json
 from chmocoder.engine.types import (
     GenerationParams,
     GenerationResult,
@@ -91,14 +90,3 @@ class RecordedEngine:
             usage=Usage(prompt_tokens=10, completion_tokens=len(text) // 4),
             timings=Timings(prompt_ms=1, total_ms=2, tokens_per_second=100),
         )
-
-    async def generate_json(
-        self,
-        task: str,
-        prompt: Prompt,
-        schema: type[T],
-        params: GenerationParams | None = None,
-        **kw: Any,
-    ) -> tuple[T, GenerationResult]:
-        result = await self.generate(task, prompt, params, **kw)
-        return schema.model_validate_json(extract_json(result.text)), result

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import threading
@@ -19,8 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
-
-from pydantic import BaseModel, ValidationError
 
 from chmocoder.engine.cache import ResultCache, cache_key
 from chmocoder.engine.catalogue import Progress, catalogue
@@ -43,7 +40,6 @@ log = logging.getLogger(__name__)
 LOAD_FAILURES = ("model-invalid", "model-load", "daemon-start")
 """Errors that a damaged model file would give: a catalogue model is checked again on them."""
 
-T = TypeVar("T", bound=BaseModel)
 T_co = TypeVar("T_co")
 
 
@@ -311,55 +307,6 @@ class Engine:
             self._record(task, info, hit, started, cache_hit=True, prompt=prompt)
         return hit
 
-    async def generate_json(
-        self,
-        task: str,
-        prompt: Prompt,
-        schema: type[T],
-        params: GenerationParams | None = None,
-        *,
-        priority: Priority = Priority.INTERACTIVE,
-        timeout_ms: int | None = None,
-    ) -> tuple[T, GenerationResult]:
-        """JSON output validated against a pydantic model.
-
-        llama-cpp turns the schema into a grammar, so the output is JSON of the
-        right shape by construction (though the grammar does not enforce every
-        constraint, such as numeric bounds). Every runtime's answer is then
-        validated; an invalid one is retried once with another seed, then the
-        call fails with EngineError("invalid-output").
-        """
-        params = (params or GenerationParams()).model_copy(
-            update={"json_schema": schema.model_json_schema()}
-        )
-        info = await self.start()
-        attempts = 2
-        problem = ""
-        for attempt in range(attempts):
-            if attempt:
-                params = params.model_copy(
-                    update={
-                        "seed": (params.seed or 0) + 7919,
-                        "temperature": max(params.temperature, 0.3),
-                    }
-                )
-            result = await self.generate(
-                task, prompt, params, priority=priority, timeout_ms=timeout_ms
-            )
-            try:
-                # strict=False: raw control characters inside strings are common model output
-                data = json.loads(extract_json(result.text), strict=False)
-                return schema.model_validate(data), result
-            except json.JSONDecodeError as exc:
-                problem = f"not JSON: {exc.msg}"
-            except ValidationError as exc:
-                problem = f"{exc.error_count()} problems, first: {exc.errors()[0]['msg']}"
-            self.cache.discard(cache_key(info.fingerprint, info.runtime, task, prompt, params))
-        raise EngineError(
-            "invalid-output",
-            f"the model's answer was not valid {schema.__name__} JSON after {attempts} tries ({problem})",
-        )
-
     async def count_tokens(self, text: str) -> int:
         await self.start()
         assert self._backend is not None
@@ -406,11 +353,3 @@ class Engine:
             self.on_record(record)
         except Exception:
             log.exception("recording a model call failed")
-
-
-def extract_json(text: str) -> str:
-    """The JSON object in a model's answer (models like to wrap it in ``` fences)."""
-    start, end = text.find("{"), text.rfind("}")
-    if start == -1 or end < start:
-        return text.strip()
-    return text[start : end + 1]
