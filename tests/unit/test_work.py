@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from chmocoder.engine.errors import EngineError
-from chmocoder.lsp.work import DocumentWork
+from chmocoder.engine.errors import EngineError, ErrorKind, kind_of
+from chmocoder.lsp.work import DocumentWork, Stale
 
 URI = "file:///a.py"
 
@@ -25,9 +25,9 @@ async def test_warming_goes_on_through_edits_and_stops_when_asked() -> None:
     await asyncio.sleep(0)
     await asyncio.sleep(0)
     work.cancel(URI)  # an edit: the fill is stale, the warming is not
-    with pytest.raises(EngineError) as stale:
+    with pytest.raises(Stale) as stale:
         await job
-    assert stale.value.code == "stale"
+    assert stale.value.kind is ErrorKind.STALE
     warming = work._warming[(URI, "completion-next")]
     assert not warming.done()
     work.stop_warming(URI, "completion-next")
@@ -62,3 +62,20 @@ async def test_warming_the_same_target_again_lets_the_first_go_on() -> None:
     await asyncio.sleep(0)
     assert first.cancelled() and started == ["area", "clamp"]
     work.close(URI)
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [
+        ("model-missing", ErrorKind.SETUP),
+        ("daemon-start", ErrorKind.SETUP),
+        ("endpoint-unreachable", ErrorKind.SETUP),
+        ("deadline", ErrorKind.DEADLINE),
+        ("busy", ErrorKind.BUSY),
+        ("invalid-output", ErrorKind.FAILED),
+        ("infill-unsupported", ErrorKind.FAILED),
+    ],
+)
+def test_an_engine_error_has_its_codes_kind(code: str, kind: ErrorKind) -> None:
+    error = EngineError(code, "what to do")
+    assert error.kind is kind_of(code) is kind and error.code == code

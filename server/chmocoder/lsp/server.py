@@ -21,7 +21,7 @@ from pygls.protocol.language_server import lsp_method
 
 from chmocoder import __version__
 from chmocoder.analysis.languages import LanguageRegistry
-from chmocoder.engine.errors import EngineError
+from chmocoder.engine.errors import ErrorKind, Failure
 from chmocoder.lsp.progress import AssemblyProgress
 from chmocoder.lsp.work import DocumentWork
 
@@ -41,9 +41,6 @@ log = logging.getLogger(__name__)
 
 CONNECTION: contextvars.ContextVar[ChmoServer] = contextvars.ContextVar("chmocoder_connection")
 """The server of the TCP session whose task this is (lsp/tcp.py sets it; tasks inherit it)."""
-
-SETUP_ERRORS = ("model-", "runtime-", "daemon-", "endpoint-", "server-", "unsupported-")
-"""EngineError codes that say the set-up is wrong, not this request."""
 
 
 UNREADABLE = "unreadable"
@@ -374,15 +371,15 @@ class ChmoServer(LanguageServer):
 
     # --- talking to the user ------------------------------------------------------------
 
-    def tell_failure(self, what: str, error: EngineError) -> None:
+    def tell_failure(self, what: str, error: Failure) -> None:
         """The one rule for showing the model's failures. A stale answer (the document
         changed) is information; a problem with the set-up (the model, its runtime or
         server, missing, broken or unreachable) is an error, shown once a session, since
         every request would repeat it until it is mended; the rest are warnings."""
         message = f"{what} failed: {error.message}"
-        if error.code == "stale":
+        if error.kind is ErrorKind.STALE:
             self.tell(message, types.MessageType.Info)
-        elif error.code.startswith(SETUP_ERRORS):
+        elif error.kind is ErrorKind.SETUP:
             self.tell(error.message, types.MessageType.Error, once=True)
         else:
             self.tell(message)

@@ -10,7 +10,16 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from chmocoder.engine.errors import EngineError
+from chmocoder.engine.errors import ErrorKind, Failure
+
+
+class Stale(Failure):
+    """The work stopped because its document changed, or newer work of its kind came."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            ErrorKind.STALE, "the document changed while the model was working; ask again"
+        )
 
 
 class DocumentWork:
@@ -48,7 +57,7 @@ class DocumentWork:
         self, uri: str, coroutine: Coroutine[Any, Any, Any], *, kind: str | None = None
     ) -> Any:
         """Start work and await it. If an edit (or newer work of its kind) stopped it, raise
-        EngineError("stale"); if this request was cancelled, the work is cancelled with it."""
+        Stale; if this request was cancelled, the work is cancelled with it."""
         task = self.start(uri, coroutine, kind=kind)
         try:
             return await task
@@ -56,9 +65,7 @@ class DocumentWork:
             current = asyncio.current_task()
             if current is not None and current.cancelling():
                 raise
-            raise EngineError(
-                "stale", "the document changed while the model was working; ask again"
-            ) from None
+            raise Stale() from None
 
     def warm(
         self,

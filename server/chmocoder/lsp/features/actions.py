@@ -14,7 +14,7 @@ from lsprotocol import types
 from chmocoder.analysis.document import Document
 from chmocoder.assist.offers import Reported, offers
 from chmocoder.assist.results import Edit
-from chmocoder.engine.errors import EngineError
+from chmocoder.engine.errors import Failure
 from chmocoder.lsp.convert import byte_range, to_offsets
 from chmocoder.lsp.diagnostics import SOURCE
 from chmocoder.lsp.features.hover import warm_ahead
@@ -120,7 +120,7 @@ async def resolve_action(ls: ChmoServer, action: types.CodeAction) -> types.Code
                     on_token=progress.token,
                 ),
             )
-    except EngineError as exc:
+    except Failure as exc:
         ls.tell_failure(title, exc)
         action.disabled = types.CodeActionDisabled(reason=exc.message)
         return action

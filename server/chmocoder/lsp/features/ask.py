@@ -13,7 +13,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 
 from chmocoder.analysis.context import Focus
 from chmocoder.analysis.document import Document
-from chmocoder.engine.errors import EngineError
+from chmocoder.engine.errors import Failure
 from chmocoder.lsp.convert import to_offset, to_offsets
 from chmocoder.lsp.features.review import run_review
 from chmocoder.lsp.panel import new_answer_id, show_markdown
@@ -91,7 +91,7 @@ def register(server: ChmoServer) -> None:
                                        scope=doc.uri, on_token=stream,
                                        on_progress=progress.token),
                 )  # fmt: skip
-            except EngineError as exc:
+            except Failure as exc:
                 ls.tell_failure("The question", exc)
                 return stream.finish(f"*No answer: {exc.message}*")
         return {**stream.finish(answer.markdown), "turn": len(answer.history) + 1}
@@ -120,7 +120,7 @@ def register(server: ChmoServer) -> None:
                         on_progress=progress.token,
                     ),
                 )
-            except EngineError as exc:
+            except Failure as exc:
                 ls.tell_failure(title, exc)
                 return stream.finish(f"{facts}\n\n*No explanation: {exc.message}*")
         return stream.finish(

@@ -17,10 +17,10 @@ import logging
 from lsprotocol import types
 
 from chmocoder.analysis.document import Document
-from chmocoder.engine.errors import EngineError
+from chmocoder.engine.errors import ErrorKind, Failure
 from chmocoder.lsp.convert import to_offset
 from chmocoder.lsp.features.hover import warming
-from chmocoder.lsp.server import SETUP_ERRORS, ChmoServer
+from chmocoder.lsp.server import ChmoServer
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ async def _warm(ls: ChmoServer, doc: Document, offset: int) -> None:
     """The start of this line's completion prompt, evaluated ahead (Completer.warm)."""
     try:
         await ls.completer().warm(doc, offset, ls.relative_path(doc.uri))
-    except EngineError as exc:
+    except Failure as exc:
         log.debug("warming completion ahead for %s: %s", doc.uri, exc.message)
 
 
@@ -43,7 +43,7 @@ async def _follow(ls: ChmoServer, doc: Document, offset: int, text: str) -> None
     """The suggestion after this one is accepted, computed ahead (Completer.follow)."""
     try:
         await ls.completer().follow(doc, offset, text, ls.relative_path(doc.uri))
-    except EngineError as exc:
+    except Failure as exc:
         log.debug("the suggestion after this one, for %s: %s", doc.uri, exc.message)
 
 
@@ -79,10 +79,10 @@ def register(server: ChmoServer) -> None:
                 completion = await ls.work.run(
                     uri, completer.fill(doc, offset, ls.relative_path(uri)), kind=KIND
                 )
-            except EngineError as exc:  # "stale": an edit or a newer request stopped it
-                if exc.code.startswith(SETUP_ERRORS):
+            except Failure as exc:  # "stale": an edit or a newer request stopped it
+                if exc.kind is ErrorKind.SETUP:
                     ls.tell_failure("Inline completion", exc)
-                elif exc.code != "stale":
+                elif exc.kind is not ErrorKind.STALE:
                     log.info("no inline completion: %s", exc.message)
                 return None
         if not completion.text:

@@ -25,7 +25,7 @@ from chmocoder.analysis.context import Focus
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.symbols import Definition
 from chmocoder.assist.results import Explanation
-from chmocoder.engine.errors import EngineError
+from chmocoder.engine.errors import Failure
 from chmocoder.lsp.convert import to_offset, to_range
 from chmocoder.lsp.progress import ModelProgress
 from chmocoder.lsp.server import ChmoServer
@@ -108,7 +108,7 @@ def warm_ahead(ls: ChmoServer, doc: Document, offset: int, *, file_only: bool = 
     async def warm() -> None:
         try:
             await ls.assistant().warm(focus, path=ls.relative_path(doc.uri), file_only=file_only)
-        except EngineError as exc:
+        except Failure as exc:
             log.debug("warming ahead for %s: %s", doc.uri, exc.message)
 
     inner = None if file_only or focus.inner is None else focus.inner
@@ -161,7 +161,7 @@ def register(server: ChmoServer) -> None:
                 task.cancel()  # $/cancelRequest, and nobody else waits for it
             raise
 
-        except EngineError as exc:
+        except Failure as exc:
             ls.tell_failure(f"Explaining `{inner.name}`", exc)
             return _hover(
                 f"{facts}\n\n---\n\n*No explanation: {exc.message}*", doc, inner, ls.encoding

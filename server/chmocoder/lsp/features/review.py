@@ -13,7 +13,7 @@ import asyncio
 import logging
 
 from chmocoder.analysis.document import Document
-from chmocoder.engine.errors import EngineError
+from chmocoder.engine.errors import Failure
 from chmocoder.lsp.diagnostics import publish
 from chmocoder.lsp.progress import ModelProgress
 from chmocoder.lsp.server import ChmoServer
@@ -56,7 +56,7 @@ async def run_review(ls: ChmoServer, doc: Document) -> int:
                 path=ls.relative_path(doc.uri),
                 is_current=lambda: doc.version == version,
             )
-    except EngineError as exc:
+    except Failure as exc:
         ls.tell_failure("The review", exc)
         return 0
     if doc.version != version or ls.document(doc.uri) is not doc:
