@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types
 
-if TYPE_CHECKING:  # the server imports this module, not the other way
-    from chmocoder.lsp.server import ChmoServer
-
+from chmocoder.lsp.connection import Connection
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +21,7 @@ MARKDOWN_NOTIFICATION = "chmocoder/markdown"
 STATUS_NOTIFICATION = "chmocoder/status"
 
 
-def has_panel(ls: ChmoServer) -> bool:
+def has_panel(ls: Connection) -> bool:
     experimental = ls.client_capabilities.experimental
     if isinstance(experimental, dict):
         own = experimental.get("chmocoder")
@@ -31,7 +29,7 @@ def has_panel(ls: ChmoServer) -> bool:
     return False
 
 
-def show_markdown(ls: ChmoServer, answer_id: str, title: str, markdown: str, done: bool) -> None:
+def show_markdown(ls: Connection, answer_id: str, title: str, markdown: str, done: bool) -> None:
     """Stream markdown to the client's panel; clients without one get a file at the end."""
     if has_panel(ls):
         ls.protocol.notify(
@@ -68,7 +66,7 @@ def show_markdown(ls: ChmoServer, answer_id: str, title: str, markdown: str, don
 
 
 def notify_status(
-    ls: ChmoServer, state: str, detail: str = "", tokens_per_second: float | None = None
+    ls: Connection, state: str, detail: str = "", tokens_per_second: float | None = None
 ) -> None:
     """`chmocoder/status` {state: loading|generating|ready|error, detail, tokensPerSecond},
     for clients that show it in a status bar (the same capability as the panel)."""

@@ -7,14 +7,11 @@ import contextlib
 import time
 import uuid
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from chmocoder.lsp.connection import Connection
 from chmocoder.lsp.panel import notify_status
-
-if TYPE_CHECKING:  # the server imports this module, not the other way
-    from chmocoder.lsp.server import ChmoServer
 
 REPORT_EVERY_S = 0.25
 
@@ -22,7 +19,7 @@ REPORT_EVERY_S = 0.25
 class ModelProgress:
     """`async with ModelProgress(ls, "Explaining `f`") as p:` then `p.token(text)` per piece."""
 
-    def __init__(self, ls: ChmoServer, title: str) -> None:
+    def __init__(self, ls: Connection, title: str) -> None:
         self.ls = ls
         self.title = title
         self.token_id: str | None = None
@@ -84,7 +81,7 @@ class AssemblyProgress:
     """`$/progress` while a catalogue model is assembled or downloaded (the first request after
     installing one). Called from the engine's worker thread with (bytes done, bytes in all)."""
 
-    def __init__(self, ls: ChmoServer) -> None:
+    def __init__(self, ls: Connection) -> None:
         self.ls = ls
         self.loop = ls.loop
         self._token: str | None = None
