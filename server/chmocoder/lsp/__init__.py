@@ -8,10 +8,15 @@ from chmocoder.lsp.server import ChmoServer
 def create_server() -> ChmoServer:
     """A server with every feature registered (the features import the server's module, not
     this one: the arrows point one way)."""
-    from chmocoder.lsp import diagnostics
-    from chmocoder.lsp.features import actions, ask, completion, documents, hover, lifecycle
+    from chmocoder.lsp.features import actions, commands, completion, documents, hover, lifecycle
+    from chmocoder.lsp.features.diagnostics import Diagnostics
 
     server = ChmoServer()
-    for feature in (lifecycle, documents, diagnostics, hover, actions, ask, completion):
+    diagnostics = Diagnostics()  # its state is this connection's
+    server.on_stop.append(diagnostics.stop)
+    diagnostics.register(server)
+    documents.register(server, diagnostics)
+    commands.register(server, diagnostics)
+    for feature in (lifecycle, hover, actions, completion):
         feature.register(server)
     return server

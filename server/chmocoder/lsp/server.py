@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from chmocoder.analysis.index import WorkspaceIndex
     from chmocoder.assist.assistant import Assistant
     from chmocoder.assist.completion import Completer
-    from chmocoder.assist.review import ReviewState
     from chmocoder.compose import Parts
     from chmocoder.config import Settings
     from chmocoder.engine.engine import CallRecord, EngineConfig
@@ -201,9 +200,8 @@ class ChmoServer(LanguageServer):
         self.initialization_options: Any = None
         """The client's options from `initialize`, read into the settings by `initialized`."""
         self.index: WorkspaceIndex | None = None
-        self.reviews: dict[str, ReviewState] = {}
-        self.pending_reviews: dict[str, asyncio.Task[None]] = {}
-        """Debounced reviews waiting to run, by document."""
+        self.on_stop: list[Callable[[], None]] = []
+        """What features stop when the session ends (lsp/__init__.py adds them)."""
         self.work = DocumentWork(lambda: self.loop)
         """Work in flight per document, and the rule that stops it (lsp/work.py)."""
         self._parts: Parts | None = None
@@ -259,7 +257,6 @@ class ChmoServer(LanguageServer):
 
     def forget(self, uri: str) -> Document | None:
         """The document was closed: drop what is kept for it; returns it if it was open."""
-        self.reviews.pop(uri, None)
         self._relative_paths.pop(uri, None)
         if self._parts is not None:
             self._parts.completer.forget(uri)
@@ -354,8 +351,8 @@ class ChmoServer(LanguageServer):
             logging.getLogger("chmocoder").removeHandler(self.log_handler)
         if self.index is not None:
             self.index.stop()
-        for task in self.pending_reviews.values():
-            task.cancel()
+        for stop in self.on_stop:
+            stop()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.shutdown_engine(), 2.0)
         await asyncio.to_thread(self.flush_statistics)

@@ -16,7 +16,7 @@ from chmocoder.assist.offers import Reported, offers
 from chmocoder.assist.results import Edit
 from chmocoder.engine.errors import Failure
 from chmocoder.lsp.convert import byte_range, to_offsets
-from chmocoder.lsp.diagnostics import SOURCE
+from chmocoder.lsp.features.diagnostics import SOURCE
 from chmocoder.lsp.features.hover import warm_ahead
 from chmocoder.lsp.progress import ModelProgress
 from chmocoder.lsp.server import ChmoServer

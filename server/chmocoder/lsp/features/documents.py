@@ -1,5 +1,6 @@
 """Document sync (incremental): every change is applied, parsed and its diagnostics published
-at once (lsp/diagnostics.py); with review.mode onChange or onSave, a review is scheduled."""
+at once (features/diagnostics.py); with review.mode onChange or onSave, a review is
+scheduled there."""
 
 from __future__ import annotations
 
@@ -11,9 +12,8 @@ from pygls.uris import to_fs_path
 
 from chmocoder.analysis.document import Document
 from chmocoder.lsp.convert import to_offsets
-from chmocoder.lsp.diagnostics import publish, pulls_diagnostics
+from chmocoder.lsp.features.diagnostics import Diagnostics
 from chmocoder.lsp.features.hover import warm_ahead
-from chmocoder.lsp.features.review import schedule_review
 from chmocoder.lsp.server import ChmoServer
 
 log = logging.getLogger(__name__)
@@ -23,14 +23,14 @@ def _path_of(uri: str) -> str | None:
     return to_fs_path(uri) if uri.startswith("file:") else None
 
 
-def register(server: ChmoServer) -> None:
+def register(server: ChmoServer, diagnostics: Diagnostics) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: ChmoServer, params: types.DidOpenTextDocumentParams) -> None:
         item = params.text_document
         support = ls.registry.lookup(language_id=item.language_id, path=_path_of(item.uri))
         doc = Document(item.uri, item.text.encode("utf-8"), version=item.version, language=support)
         ls.documents[item.uri] = doc
-        publish(ls, doc)
+        diagnostics.publish(ls, doc)
         warm_ahead(ls, doc, 0, file_only=True)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
@@ -48,9 +48,9 @@ def register(server: ChmoServer) -> None:
         doc.version = params.text_document.version
         doc.reparse()
         ls.work.cancel(doc.uri)  # answers about the old text are stale
-        publish(ls, doc)
+        diagnostics.publish(ls, doc)
         if ls.settings.review.mode == "onChange":
-            schedule_review(ls, doc, ls.settings.review.debounce_ms)
+            diagnostics.schedule_review(ls, doc, ls.settings.review.debounce_ms)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: ChmoServer, params: types.DidSaveTextDocumentParams) -> None:
@@ -59,15 +59,13 @@ def register(server: ChmoServer) -> None:
         if doc is not None and path and ls.index is not None:
             ls.index.update_file(Path(path), doc.source)
         if doc is not None and ls.settings.review.mode == "onSave":
-            schedule_review(ls, doc, 0)
+            diagnostics.schedule_review(ls, doc, 0)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: ChmoServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.work.close(params.text_document.uri)
-        if ls.forget(params.text_document.uri) is not None and not pulls_diagnostics(ls):
-            ls.text_document_publish_diagnostics(
-                types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[])
-            )
+        if ls.forget(params.text_document.uri) is not None:
+            diagnostics.closed(ls, params.text_document.uri)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched_files(ls: ChmoServer, params: types.DidChangeWatchedFilesParams) -> None:

@@ -15,7 +15,7 @@ from chmocoder.analysis.context import Focus
 from chmocoder.analysis.document import Document
 from chmocoder.engine.errors import Failure
 from chmocoder.lsp.convert import to_offset, to_offsets
-from chmocoder.lsp.features.review import run_review
+from chmocoder.lsp.features.diagnostics import Diagnostics
 from chmocoder.lsp.panel import new_answer_id, show_markdown
 from chmocoder.lsp.progress import ModelProgress
 from chmocoder.lsp.server import ChmoServer
@@ -75,7 +75,7 @@ class _Stream:
         return {"id": self.id, "title": self.title, "markdown": markdown}
 
 
-def register(server: ChmoServer) -> None:
+def register(server: ChmoServer, diagnostics: Diagnostics) -> None:
     @server.command("chmocoder.ask")
     async def ask(ls: ChmoServer, *args: Any) -> dict[str, Any]:
         target = _target(args, needs_question=True)
@@ -131,8 +131,8 @@ def register(server: ChmoServer) -> None:
     async def review(ls: ChmoServer, *args: Any) -> dict[str, int]:
         target = _target(args)
         doc = _document(ls, target)
-        calls = await run_review(ls, doc)
-        return {"modelCalls": calls, "findings": len(ls.reviews[doc.uri].findings(doc))}
+        calls, findings = await diagnostics.run_review(ls, doc)
+        return {"modelCalls": calls, "findings": findings}
 
     @server.command("chmocoder.clearHistory")
     def clear_history(ls: ChmoServer, *args: Any) -> dict[str, int]:
