@@ -64,12 +64,10 @@ class Session:
         self.settings = settings_from(args)
         self.path = path
         self.doc, self.notes, lookup = load_file(path, index=not getattr(args, "no_index", False))
-        parts = compose.build(self.settings, workspace=lookup)
+        self.progress = ProgressBar("assembling the model (once)")
+        parts = compose.build(self.settings, workspace=lookup, on_progress=lambda: self.progress)
         self.stats, self.engine, self.assistant = parts.stats, parts.engine, parts.assistant
         self.completer, self.engines = parts.completer, parts.engines()
-        self.progress = ProgressBar("assembling the model (once)")
-        for engine in self.engines:
-            engine.on_progress = self.progress
 
 
 async def _close(session: Session) -> None:

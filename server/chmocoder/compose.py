@@ -1,6 +1,7 @@
 """The composition root: Settings -> the engine, the assistant, its history and statistics.
 Both front ends (the language server and the command line) build their parts here, so a
-setting reaches the engine the same way from either."""
+setting reaches the engine the same way from either; the language server, whose settings
+change, brings them up to date here too (`refresh`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from chmocoder.assist.assistant import Assistant, AssistSettings
 from chmocoder.assist.completion import Completer, CompleterSettings
 from chmocoder.assist.history import History
 from chmocoder.config import Settings
+from chmocoder.engine.catalogue import Progress
 from chmocoder.engine.engine import CallRecord, Engine, EngineConfig
 from chmocoder.engine.stats import StatsStore
 
@@ -76,6 +78,8 @@ class Parts:
     stats: StatsStore
     completion_engine: Engine | None = None
     """The completer's own engine (completion.model), else None: it uses `engine`."""
+    built_for: tuple[EngineConfig, EngineConfig | None] | None = None
+    """The engines' configs: parts whose configs still hold are refreshed, not rebuilt."""
 
     def engines(self) -> list[Engine]:
         """Every engine these parts hold (to close, or to report progress from)."""
@@ -87,9 +91,11 @@ def build(
     *,
     workspace: DefinitionLookup | None = None,
     on_record: Callable[[CallRecord], None] | None = None,
+    on_progress: Callable[[], Progress] | None = None,
 ) -> Parts:
-    """The assistant and the completer for `s`: their engine (model calls recorded into the statistics, after
-    `on_record`), its answer history, and the statistics store."""
+    """The assistant and the completer for `s`: their engine (model calls recorded into the
+    statistics, after `on_record`; a model's assembly reported to a new `on_progress()`
+    per engine), its answer history, and the statistics store."""
     stats = StatsStore(s.cache_dir / "stats.sqlite3")
 
     def record(call: CallRecord) -> None:
@@ -114,4 +120,36 @@ def build(
         on_outcome=stats.record_outcome,
     )
     completer = Completer(completion_engine or engine, completer_settings(s), workspace)
-    return Parts(assistant, completer, engine, stats, completion_engine)
+    parts = Parts(assistant, completer, engine, stats, completion_engine, _engine_configs(s))
+    if on_progress is not None:
+        for each in parts.engines():
+            each.on_progress = on_progress()
+    return parts
+
+
+def _engine_configs(s: Settings) -> tuple[EngineConfig, EngineConfig | None]:
+    return engine_config(s), completion_engine_config(s)
+
+
+def refresh(
+    parts: Parts | None,
+    s: Settings,
+    *,
+    workspace: DefinitionLookup | None = None,
+    on_record: Callable[[CallRecord], None] | None = None,
+    on_progress: Callable[[], Progress] | None = None,
+) -> tuple[Parts, list[Engine]]:
+    """The parts for new settings (or a new workspace): `parts` brought up to date where
+    their engines' configs still hold, else built anew (`build`). Also returns the engines
+    no longer used, for the caller to close (closing is asynchronous)."""
+    retired: list[Engine] = []
+    if parts is None or parts.built_for != _engine_configs(s):
+        retired = parts.engines() if parts is not None else []
+        parts = build(s, workspace=workspace, on_record=on_record, on_progress=on_progress)
+    parts.assistant.settings = assist_settings(s)
+    parts.completer.settings = completer_settings(s)
+    for engine in parts.engines():
+        engine.log_prompts = s.log_prompts
+    if workspace is not None:
+        parts.assistant.workspace = parts.completer.workspace = workspace
+    return parts, retired

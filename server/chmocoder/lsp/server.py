@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from chmocoder.assist.completion import Completer
     from chmocoder.compose import Parts
     from chmocoder.config import Settings
-    from chmocoder.engine.engine import CallRecord, EngineConfig
+    from chmocoder.engine.engine import CallRecord
 
 log = logging.getLogger(__name__)
 
@@ -210,7 +210,6 @@ class ChmoServer(LanguageServer):
         self._parts_for: tuple[object, object] = (None, None)
         """The settings and the index the parts were last brought up to date with
         (settings are replaced, never changed in place)."""
-        self._engine_key: tuple[EngineConfig, EngineConfig | None] | None = None
         self._told: set[str] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.tcp_token: str | None = None
@@ -301,23 +300,16 @@ class ChmoServer(LanguageServer):
             return parts  # the same settings object and index: nothing to redo
         from chmocoder import compose  # the model's side, at first use (see the imports)
 
-        key = (compose.engine_config(s), compose.completion_engine_config(s))
-        if parts is None or key != self._engine_key:
-            if parts is not None:
-                for engine in parts.engines():
-                    self.loop.create_task(engine.close())
-            parts = compose.build(
-                s, workspace=self.index.lookup if self.index else None, on_record=self._log_call
-            )
-            for engine in parts.engines():
-                engine.on_progress = AssemblyProgress(self)
-            self._parts, self._engine_key = parts, key
-        parts.assistant.settings = compose.assist_settings(s)
-        parts.completer.settings = compose.completer_settings(s)
-        for engine in parts.engines():
-            engine.log_prompts = s.log_prompts
-        if self.index is not None:
-            parts.assistant.workspace = parts.completer.workspace = self.index.lookup
+        parts, retired = compose.refresh(
+            parts,
+            s,
+            workspace=self.index.lookup if self.index else None,
+            on_record=self._log_call,
+            on_progress=lambda: AssemblyProgress(self),
+        )
+        for engine in retired:
+            self.loop.create_task(engine.close())
+        self._parts = parts
         self._parts_for = (s, self.index)
         return parts
 
