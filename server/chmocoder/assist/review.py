@@ -6,14 +6,16 @@ How a unit is reviewed (decided on bench/quality; see the README): a small model
 clean and buggy code alike. What it does well is fix a bug it is told exists, and what
 separates real bugs from invented ones is agreement: independent fixes of a real bug change
 the same line, invented ones scatter. So a review asks for several sampled fixes (the
-assistant's REVIEW_SAMPLES) and reports the line enough of them change (MIN_CONFIDENCE),
+REVIEW_SAMPLES) and reports the line enough of them change (MIN_CONFIDENCE),
 with a fix's diagnosis as the message."""
 
 from __future__ import annotations
 
 import difflib
 import hashlib
+import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -21,7 +23,14 @@ from pydantic import BaseModel, Field
 
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.symbols import definitions
+from chmocoder.assist import prompts
+from chmocoder.assist.edits import extract_code, extract_description, line_span
+from chmocoder.assist.generation import Generation
+from chmocoder.assist.prompts import PromptSpec
 from chmocoder.assist.results import Finding
+from chmocoder.engine.types import EngineError, GenerationParams, Priority
+
+log = logging.getLogger(__name__)
 
 MIN_CONFIDENCE = 100
 """Findings with less agreement (confidence = votes / samples, in %) are dropped. Chosen on
@@ -229,3 +238,112 @@ class ReviewState:
         for key in list(self.by_key):
             if key not in present:
                 del self.by_key[key]
+
+
+REVIEW_SAMPLES = (
+    GenerationParams(temperature=0.1, repeat_penalty=1.0, seed=1),
+    GenerationParams(temperature=0.7, repeat_penalty=1.0, seed=2),
+    GenerationParams(temperature=0.7, repeat_penalty=1.0, seed=3),
+)
+"""Independent fixes per reviewed unit: the line they agree on is the finding."""
+
+
+class Review:
+    """The review task: findings for a document, asking the model only about changed units."""
+
+    def __init__(self, gen: Generation) -> None:
+        self.gen = gen
+
+    async def review(
+        self,
+        doc: Document,
+        state: ReviewState,
+        *,
+        path: str | None = None,
+        is_current: Callable[[], bool] = lambda: True,
+    ) -> tuple[list[Finding], int]:
+        """Findings for the document, asking the model only about changed units.
+
+        Returns (findings, model calls made). Stops early when `is_current` turns
+        False (the document moved on): what was reviewed so far is kept.
+        """
+        calls = 0
+        for unit in state.plan(doc):
+            if not is_current():
+                break
+            calls += 1
+            try:
+                found = await self._review_unit(doc, unit, path)
+            except EngineError as exc:  # one bad answer must not stop the review of the rest
+                log.warning("review of %s %s failed: %s", unit.kind, unit.name, exc.message)
+                continue
+            kept = filter_findings(doc, unit, found)
+            if len(kept) < len(found):
+                log.info(
+                    "review of %s %s: %d of %d findings kept",
+                    unit.kind, unit.name, len(kept), len(found),
+                )  # fmt: skip
+            state.store(unit, kept)
+        state.forget_missing(doc)
+        return state.findings(doc), calls
+
+    async def _review_unit(
+        self, doc: Document, unit: ReviewUnit, path: str | None
+    ) -> list[ReviewFinding]:
+        """At most one finding: the line most of the sampled fixes change."""
+        gen = self.gen
+        rows, lines = _unit_lines(doc, unit)
+
+        def make(budget: int) -> PromptSpec:
+            if unit.kind == "module":
+                ctx = f"File: {path or doc.uri}" + (
+                    f" ({doc.language_name})\n" if doc.language_name else "\n"
+                )
+            else:
+                ctx = gen.context(doc, unit.start_byte, path, budget).render()
+            return prompts.edit_prompt(
+                ctx, doc.language_name or "", "\n".join(lines), "fix", gen.settings.audience
+            )
+
+        request = await gen.fit("review", make, gen.code_budget("\n".join(lines)))
+        votes: dict[int, int] = {}
+        said: dict[int, tuple[str, str]] = {}
+        needed = -(-MIN_CONFIDENCE * len(REVIEW_SAMPLES) // 100)  # votes a finding needs
+        for number, sample in enumerate(REVIEW_SAMPLES, 1):
+            result = await gen.generate(request, sample, priority=Priority.BACKGROUND)
+            if "```" in result.text:  # no code: the model found nothing to change ("No bug.")
+                new = extract_code(result.text).split("\n")
+                for index, replacement in changed_rows(lines, new).items():
+                    votes[index] = votes.get(index, 0) + 1
+                    said.setdefault(index, (extract_description(result.text), replacement))
+            left = len(REVIEW_SAMPLES) - number
+            if max(votes.values(), default=0) + left < needed:
+                # no line can be agreed on any more: the rest cannot change the outcome
+                gen.outcome("review", f"stopped after {number} of {len(REVIEW_SAMPLES)}")
+                return []
+        if not votes:
+            return []
+        index, count = max(votes.items(), key=lambda kv: (kv[1], -kv[0]))
+        message, replacement = said[index]
+        if not is_sentence(message):
+            message = "This line does not seem to do what the code is meant to do."
+        return [
+            ReviewFinding(
+                line=rows[index] + 1,
+                quote=lines[index].strip()[:300] or "?",
+                severity="warning",
+                message=message[:300],
+                suggestion=f"`{replacement[:200]}`" if replacement else "remove this line",
+                confidence=count * 100 // len(REVIEW_SAMPLES),
+            )
+        ]
+
+
+def _unit_lines(doc: Document, unit: ReviewUnit) -> tuple[list[int], list[str]]:
+    """(row of each line, the lines) a unit's review shows the model."""
+    if unit.kind == "module":
+        numbered = [line.split("| ", 1) for line in unit.text.split("\n")]
+        return [int(n) - 1 for n, _ in numbered], [text for _, text in numbered]
+    start, end = line_span(doc, unit.start_byte, unit.end_byte)
+    lines = doc.text(start, end).split("\n")
+    return [unit.start_row + i for i in range(len(lines))], lines

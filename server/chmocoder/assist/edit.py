@@ -1,0 +1,125 @@
+"""The edit tasks (fix, docstring, simplify): a new version of the target, checked
+(re-parse, confinement, risks: edits.verify) before it is offered."""
+
+from __future__ import annotations
+
+import logging
+
+from chmocoder.analysis.context import Focus
+from chmocoder.analysis.document import Document
+from chmocoder.analysis.symbols import Definition
+from chmocoder.analysis.syntax import syntax_problems
+from chmocoder.assist import prompts
+from chmocoder.assist.edits import (
+    extract_code,
+    extract_description,
+    indentation_of,
+    line_span,
+    reindent,
+    verify,
+)
+from chmocoder.assist.generation import Generation
+from chmocoder.assist.prompts import EditTask, PromptSpec
+from chmocoder.assist.results import Edit, Fix
+from chmocoder.engine.types import GenerationParams, TokenCallback
+
+log = logging.getLogger(__name__)
+
+EDIT_CANDIDATES = (
+    GenerationParams(temperature=0.1, repeat_penalty=1.0, seed=1),
+    GenerationParams(temperature=0.6, repeat_penalty=1.0, seed=2),
+    GenerationParams(temperature=0.9, repeat_penalty=1.0, seed=3),
+)
+"""A fix, docstring or simplify edit: the first candidate that passes verification with a
+change is offered. Edits copy most of their input, so no repeat penalty."""
+
+
+class EditCode:
+    def __init__(self, gen: Generation) -> None:
+        self.gen = gen
+
+    async def edit(
+        self,
+        doc: Document,
+        task: EditTask,
+        start: int,
+        end: int,
+        *,
+        detail: str = "",
+        path: str | None = None,
+        on_token: TokenCallback | None = None,
+    ) -> Fix:
+        """A new version of the target, checked (re-parse, confinement) before it is offered.
+        Up to three candidates: the first that changes the code and passes is the answer."""
+        gen = self.gen
+        focus = Focus.at(doc, start)
+        chain = focus.chain
+        target_start, target_end = edit_target(focus, end)
+        target = doc.text(target_start, target_end)
+        problems = [detail] if detail.strip() else []
+        for p in syntax_problems(doc):
+            if target_start <= p.span.start_byte <= target_end:
+                problems.append(f"line {p.span.start[0] + 1}: {p.message}")
+        cursor = ""
+        if chain and doc.source.count(b"\n", 0, start) > chain[0].span.start[0]:
+            cursor = doc.text(*line_span(doc, start, start))
+        callers = _callers(doc, chain[0], target_start, target_end) if chain else ()
+
+        def make(budget: int) -> PromptSpec:
+            ctx = gen.context(doc, start, path, budget, chain)
+            return prompts.edit_prompt(
+                ctx.render(),
+                doc.language_name or "",
+                target,
+                task,
+                gen.settings.audience,
+                problems=tuple(problems),
+                cursor=cursor if task == "fix" else "",
+                callers=callers if task == "fix" else (),
+            )
+
+        request = await gen.fit(task, make, gen.code_budget(target))
+        title = prompts.EDIT_TITLES[task]
+        indentation = indentation_of(doc, target_start)
+        reasons: list[str] = []
+        for number, candidate in enumerate(EDIT_CANDIDATES, 1):
+            result = await gen.generate(
+                request, candidate, on_token=on_token if number == 1 else None
+            )
+            code = reindent(extract_code(result.text), indentation)
+            edit = Edit(target_start, target_end, code)
+            reason = verify(doc, edit, allow_risky=gen.settings.allow_risky)
+            if reason is None:
+                gen.outcome(task, f"verified on candidate {number}")
+                return Fix(title=title, edit=edit, description=extract_description(result.text))
+            log.info("%s candidate %d rejected: %s", task, number, reason)
+            reasons.append(reason)
+        unchanged = all(r == "the model suggested no change" for r in reasons)
+        gen.outcome(task, "no change" if unchanged else "rejected")
+        reason = reasons[-1] if unchanged else next(r for r in reasons if "no change" not in r)
+        return Fix(title=title, edit=None, rejected=reason)
+
+
+def edit_target(focus: Focus, end: int) -> tuple[int, int]:
+    """The whole lines of the innermost definition around [focus, end), else the lines."""
+    inner, doc = focus.inner, focus.doc
+    if inner is not None and inner.span.end_byte >= end:
+        return line_span(doc, inner.span.start_byte, inner.span.end_byte)
+    return line_span(doc, focus.offset, end)
+
+
+def _callers(
+    doc: Document, definition: Definition, start: int, end: int, limit: int = 3
+) -> tuple[str, ...]:
+    """Lines of this file outside the target that call it, as the model's evidence of intent."""
+    needle = f"{definition.name}(".encode()
+    found: list[str] = []
+    position = doc.source.find(needle)
+    while position >= 0 and len(found) < limit:
+        if not start <= position < end:
+            a, b = line_span(doc, position, position)
+            line = doc.text(a, b).strip()
+            if line and line not in found:
+                found.append(line)
+        position = doc.source.find(needle, position + 1)
+    return tuple(found)
