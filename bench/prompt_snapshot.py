@@ -17,13 +17,13 @@ sys.path.insert(0, str(HERE / "quality"))
 sys.path.insert(0, str(HERE.parent))
 
 from run import load_cases  # noqa: E402
+from tests.support.recorded import RecordedEngine  # noqa: E402
 
 from chmocoder.analysis.context import Focus  # noqa: E402
 from chmocoder.analysis.document import Document  # noqa: E402
 from chmocoder.analysis.languages import LanguageRegistry  # noqa: E402
 from chmocoder.assist.assistant import Assistant, AssistSettings  # noqa: E402
 from chmocoder.assist.review import ReviewState  # noqa: E402
-from tests.support.recorded import RecordedEngine  # noqa: E402
 
 ANSWERS = ["The bug is here.\n```\nx = 1\n```", "No bug.", "It adds numbers."]
 
