@@ -249,3 +249,27 @@ async def test_warming_evaluates_the_start_of_the_hover_prompt_once() -> None:
     assert definition_start.endswith("return total / (len(values) - 1)\n\n")
     assert "Cursor:" in hover[len(definition_start) :]
     assert [p.max_tokens for p in engine.params[:2]] == [1, 1]
+
+
+async def test_an_editors_error_is_explained_with_the_message_at_the_readers_level() -> None:
+    from chmocoder.assist.results import ReportedError
+
+    doc = doc_of(MEAN)
+    at = MEAN.index("return total")
+    error = ReportedError(
+        6, 'Unsupported operand types for / ("int" and "str")', "mypy", "operator"
+    )
+    prompts = {}
+    for audience in ("beginner", "expert"):
+        engine = RecordedEngine(["The divisor is a string here. Convert it."])
+        helper, _ = assistant(engine, audience=audience)
+        answer = await helper.explain_error(Focus.at(doc, at), [error], path="stats.py")
+        assert answer.markdown.startswith("The divisor is a string")
+        assert answer.title.startswith("Explain: Unsupported operand")
+        prompts[audience] = engine.prompts[0]
+    for prompt in prompts.values():
+        assert (
+            'line 6: mypy [operator]: Unsupported operand types for / ("int" and "str")' in prompt
+        )
+        assert "def mean(values):" in prompt and "Explain this error." in prompt
+    assert "the idea behind it" in prompts["beginner"] and "One line" in prompts["expert"]

@@ -3,6 +3,7 @@ client capabilities."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import sqlite3
 from pathlib import Path
@@ -439,3 +440,62 @@ async def test_opening_a_document_and_asking_for_actions_warm_the_hover_prompt(
     )  # fmt: skip
     await asyncio.sleep(1.5)
     assert [task for task, _ in model_calls(client)] == ["warm", "warm"]
+
+
+async def test_any_tools_errors_get_one_fix_and_an_explanation(
+    client: LanguageClient, workspace: Path, tiny_model: Path
+) -> None:
+    """Errors and warnings of another tool (here as mypy and pyright report them) on one
+    line: one fix that is told them all, and "Explain these errors", which the model
+    answers with the messages in its prompt. A hint is left alone."""
+    settings = options(tiny_model, client.cache, logPrompts=True)  # type: ignore[attr-defined]
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings))
+    uri = open_doc(client, workspace / "main.py")
+    line = 5  # r = clamp(radius, 0, 100)
+    at = types.Range(types.Position(line, 4), types.Position(line, 29))
+    found = [
+        types.Diagnostic(range=at, message='Argument 1 to "clamp" has incompatible type "str"',
+                         severity=types.DiagnosticSeverity.Error, source="mypy", code="arg-type"),
+        types.Diagnostic(range=at, message='"r" is not accessed',
+                         severity=types.DiagnosticSeverity.Warning, source="Pyright"),
+        types.Diagnostic(range=at, message="a hint", severity=types.DiagnosticSeverity.Hint,
+                         source="Pyright"),
+    ]  # fmt: skip
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri),
+            range=at,
+            context=types.CodeActionContext(diagnostics=found),
+        )
+    )
+    assert actions is not None
+    by_title = {a.title: a for a in actions}
+    fix = by_title['ChMOCoder: Fix “Argument 1 to "clamp" has incompatible type "str"” and 1 more']
+    assert isinstance(fix, types.CodeAction)
+    assert list(fix.diagnostics or ()) == found[:2]
+    assert isinstance(fix.data, dict)
+    assert "line 6: mypy [arg-type]: Argument 1" in fix.data["detail"]
+    assert 'line 6: Pyright: "r" is not accessed' in fix.data["detail"]
+    explain = by_title["ChMOCoder: Explain these errors"]
+    # pygls's client reads a CodeAction that has a command and no edit as a Command, with
+    # the action's command object, printed, as its command: read it back
+    assert isinstance(explain, types.Command)
+    arguments = ast.literal_eval(explain.command)["arguments"]
+    assert [e["source"] for e in arguments[0]["errors"]] == ["mypy", "Pyright"]
+    assert not any("a hint" in title for title in by_title)
+
+    result = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="chmocoder.explain", arguments=arguments)
+    )
+    assert result["markdown"].startswith("> line 6: mypy [arg-type]: Argument 1")
+    assert ("explain-error", 0) in model_calls(client, at_least=1)
+    prompts = [m.message for m in client.log_messages if "task=explain-error" in m.message]
+    assert (
+        prompts
+        and 'The editor reports:\\nline 6: mypy [arg-type]: Argument 1 to "clamp"' in prompts[0]
+    )
+
+    resolved = await client.code_action_resolve_async(fix)
+    assert resolved.edit is not None or resolved.disabled is not None  # the tiny model's text
+    fixes = [m.message for m in client.log_messages if "task=fix" in m.message]
+    assert fixes and "Problems the editor reports:\\nline 6: mypy [arg-type]" in fixes[0]

@@ -11,11 +11,12 @@ from chmocoder.analysis.document import Document
 from chmocoder.assist.ask import Ask
 from chmocoder.assist.edit import EditCode
 from chmocoder.assist.explain import Explain, facts
+from chmocoder.assist.explain_error import ExplainError
 from chmocoder.assist.generation import AssistSettings, Generation, OutcomeSink
 from chmocoder.assist.history import History
 from chmocoder.assist.model import Model
 from chmocoder.assist.prompts import EditTask
-from chmocoder.assist.results import Answer, Explanation, Finding, Fix
+from chmocoder.assist.results import Answer, Explanation, Finding, Fix, ReportedError
 from chmocoder.assist.review import Review, ReviewState
 from chmocoder.engine.types import Priority, TokenCallback
 
@@ -34,6 +35,7 @@ class Assistant:
         self.gen = Generation(engine, settings, workspace, on_outcome)
         self.history = history
         self._explain = Explain(self.gen)
+        self._explain_error = ExplainError(self.gen)
         self._edit = EditCode(self.gen)
         self._review = Review(self.gen)
         self._ask = Ask(self.gen, history)
@@ -72,6 +74,19 @@ class Assistant:
     ) -> Explanation:
         return await self._explain.explain(
             focus, path=path, on_token=on_token, on_progress=on_progress, priority=priority
+        )
+
+    async def explain_error(
+        self,
+        focus: Focus,
+        errors: list[ReportedError],
+        *,
+        path: str | None = None,
+        on_token: TokenCallback | None = None,
+        on_progress: TokenCallback | None = None,
+    ) -> Explanation:
+        return await self._explain_error.explain(
+            focus, errors, path=path, on_token=on_token, on_progress=on_progress
         )
 
     async def warm(self, focus: Focus, *, path: str | None = None, file_only: bool = False) -> bool:

@@ -107,7 +107,7 @@ def explain_prompt(
 
 
 EditTask = Literal["fix", "docstring", "simplify"]
-Task = Literal["explain", "ask", "review", "fix", "docstring", "simplify"]
+Task = Literal["explain", "explain-error", "ask", "review", "fix", "docstring", "simplify"]
 """Every task the assistant runs (the engine gets it as a label for its statistics)."""
 
 EDIT_TITLES: dict[EditTask, str] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -45,3 +46,26 @@ class Answer:
     question: str
     markdown: str
     history: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReportedError:
+    """An error or warning as a tool reported it."""
+
+    line: int
+    """1-based."""
+    message: str
+    source: str = ""
+    code: str = ""
+    related: tuple[str, ...] = ()
+    """The related information's messages ("defined here", ...)."""
+
+    def describe(self) -> str:
+        tool = " ".join(p for p in (self.source, f"[{self.code}]" if self.code else "") if p)
+        text = f"line {self.line}: {tool + ': ' if tool else ''}{self.message.strip()}"
+        return text + "".join(f"\n  related: {r.strip()}" for r in self.related if r.strip())
+
+
+def describe_all(errors: Sequence[ReportedError]) -> str:
+    """The errors as the model (and a fix's known problems) are told them, one a line."""
+    return "\n".join(error.describe() for error in errors)

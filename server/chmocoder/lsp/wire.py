@@ -33,11 +33,21 @@ class _Range(BaseModel):
     end: _Position
 
 
+class _Error(BaseModel):
+    line: int = Field(ge=1)
+    message: str = Field(min_length=1, max_length=10_000)
+    source: str = ""
+    code: str = ""
+    related: list[str] = Field(default_factory=list, max_length=20)
+
+
 class Target(BaseModel):
     uri: str
     range: _Range | None = None
     position: _Position | None = None
     question: str = ""
+    errors: list[_Error] = Field(default_factory=list, max_length=50)
+    """chmocoder.explain: the editor's errors to explain (else the code is explained)."""
 
 
 def parse_target(args: tuple[Any, ...], *, needs_question: bool = False) -> Target:

@@ -1,6 +1,7 @@
 """Code actions: listed instantly (no model); the model runs in codeAction/resolve.
 
-Fix (per syntax error or finding, and "fix this function"), Add docstring,
+Fix (per syntax error or finding, per line of other tools' errors and warnings, with
+"Explain this error" beside it, and "fix this function"), Add docstring,
 Simplify: each resolves to a WorkspaceEdit on its target range, checked by
 re-parsing before it is offered. Explain runs as a command and answers in the
 client's panel. Syntax errors whose fix is certain (a missing token, an
@@ -9,11 +10,14 @@ unclosed bracket) get an instant fix that needs no model.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
+
 from lsprotocol import types
 
 from chmocoder.analysis.document import Document
 from chmocoder.assist.offers import Reported, offers
-from chmocoder.assist.results import Edit
+from chmocoder.assist.results import Edit, ReportedError
 from chmocoder.engine.errors import Failure
 from chmocoder.lsp.convert import byte_range, to_offsets
 from chmocoder.lsp.features.diagnostics import SOURCE
@@ -57,26 +61,36 @@ def list_actions(
     from chmocoder.lsp.wire import ActionData  # pydantic: after start-up (see lsp/__init__)
 
     start, end = to_offsets(doc, params.range, ls.encoding)
-    ours = [d for d in params.context.diagnostics if d.source == SOURCE]
-    reported = []
-    for diagnostic in ours:
+    reported: list[Reported] = []
+    covers: list[list[types.Diagnostic]] = []
+    for diagnostic in params.context.diagnostics:
+        if diagnostic.source != SOURCE:
+            continue
         a, b = to_offsets(doc, diagnostic.range, ls.encoding)
         data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
         reported.append(Reported(a, b, diagnostic.message, diagnostic.code == "syntax",
                                  str(data.get("suggestion") or "")))  # fmt: skip
+        covers.append([diagnostic])
+    for line, group in _others_by_line(params.context.diagnostics).items():
+        spans = [to_offsets(doc, d.range, ls.encoding) for d in group]
+        errors = tuple(_reported_error(line, d) for d in group)
+        reported.append(Reported(min(a for a, _ in spans), max(b for _, b in spans),
+                                 group[0].message, False, errors=errors))  # fmt: skip
+        covers.append(group)
     actions: list[types.CodeAction] = []
     for offer in offers(doc, start, end, reported):
         action = types.CodeAction(title=f"ChMOCoder: {offer.title}", kind=_KINDS[offer.kind])
         if offer.answers is not None:
-            action.diagnostics = [ours[reported.index(offer.answers)]]
+            action.diagnostics = covers[reported.index(offer.answers)]
         if offer.edit is not None:
             action.edit = workspace_edit(ls, doc, offer.edit)
             action.is_preferred = True
         elif offer.task is None:
+            argument: dict[str, object] = {"uri": doc.uri, "range": params.range}
+            if offer.answers is not None and offer.answers.errors:
+                argument["errors"] = [dataclasses.asdict(e) for e in offer.answers.errors]
             action.command = types.Command(
-                title=offer.title,
-                command="chmocoder.explain",
-                arguments=[{"uri": doc.uri, "range": params.range}],
+                title=offer.title, command="chmocoder.explain", arguments=[argument]
             )
         else:
             carried = ActionData(uri=doc.uri, version=doc.version, task=offer.task,
@@ -87,6 +101,28 @@ def list_actions(
     if only:
         actions = [a for a in actions if any((a.kind or "").startswith(k) for k in only)]
     return actions
+
+
+_SHOWN = (None, types.DiagnosticSeverity.Error, types.DiagnosticSeverity.Warning)
+"""Other tools' diagnostics that get a fix and an explanation (not hints and information)."""
+
+
+def _others_by_line(
+    diagnostics: Sequence[types.Diagnostic],
+) -> dict[int, list[types.Diagnostic]]:
+    """Other tools' errors and warnings by the (0-based) line they start on: several on one
+    line are one fix that addresses them all."""
+    by_line: dict[int, list[types.Diagnostic]] = {}
+    for diagnostic in diagnostics:
+        if diagnostic.source != SOURCE and diagnostic.severity in _SHOWN:
+            by_line.setdefault(diagnostic.range.start.line, []).append(diagnostic)
+    return by_line
+
+
+def _reported_error(line: int, diagnostic: types.Diagnostic) -> ReportedError:
+    related = tuple(r.message for r in diagnostic.related_information or ())
+    code = "" if diagnostic.code is None else str(diagnostic.code)
+    return ReportedError(line + 1, diagnostic.message, diagnostic.source or "", code, related)
 
 
 async def resolve_action(ls: ChmoServer, action: types.CodeAction) -> types.CodeAction:

@@ -75,6 +75,31 @@ class _Stream:
         return {"id": self.id, "title": self.title, "markdown": markdown}
 
 
+async def _explain_errors(
+    ls: ChmoServer, doc: Document, focus: Focus, target: Target
+) -> dict[str, str]:
+    """chmocoder.explain with `errors`: what they mean here and what to change."""
+    from chmocoder.assist.results import ReportedError
+
+    errors = [
+        ReportedError(e.line, e.message, e.source, e.code, tuple(e.related)) for e in target.errors
+    ]
+    title = "Explain: " + errors[0].message.strip().split("\n", 1)[0][:80]
+    async with ModelProgress(ls, "ChMOCoder: explaining the error") as progress:
+        stream = _Stream(ls, title)
+        try:
+            explanation = await ls.work.run(
+                doc.uri,
+                ls.assistant().explain_error(focus, errors, path=ls.relative_path(doc.uri),
+                                             on_token=stream, on_progress=progress.token),
+            )  # fmt: skip
+        except Failure as exc:
+            ls.tell_failure(title, exc)
+            return stream.finish(f"*No explanation: {exc.message}*")
+    quoted = "\n".join(f"> {e.describe()}" for e in errors)
+    return stream.finish(f"{quoted}\n\n---\n\n{explanation.markdown}")
+
+
 def register(server: ChmoServer, diagnostics: Diagnostics) -> None:
     @server.command("chmocoder.ask")
     async def ask(ls: ChmoServer, *args: Any) -> dict[str, Any]:
@@ -105,6 +130,8 @@ def register(server: ChmoServer, diagnostics: Diagnostics) -> None:
         inner = focus.inner
         if inner is None:  # no definition at the cursor: the selection is explained
             focus = Focus.at(doc, start, (start, end))
+        if target.errors:
+            return await _explain_errors(ls, doc, focus, target)
         facts = ls.assistant().facts(focus)
         title = f"Explain {inner.name}" if inner else "Explain selection"
 
