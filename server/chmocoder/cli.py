@@ -62,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
 
     explain = commands.add_parser("explain", help="explain the code at FILE:LINE[:COL]")
     explain.add_argument("location", metavar="FILE:LINE[:COL]")
+    explain.add_argument(
+        "--error",
+        action="append",
+        metavar="MESSAGE",
+        help="explain this error a tool reports at FILE:LINE instead (repeatable)",
+    )
     add_model_flags(explain)
     explain.set_defaults(run=_task("explain"))
 
@@ -73,8 +79,18 @@ def _parser() -> argparse.ArgumentParser:
     add_model_flags(complete)
     complete.set_defaults(run=_task("complete"))
 
-    fix = commands.add_parser("fix", help="fix the code at FILE:LINE (prints a unified diff)")
-    fix.add_argument("location", metavar="FILE:LINE[:COL]")
+    fix = commands.add_parser(
+        "fix",
+        help="fix the code at FILE:LINE, or what a checker reports (--errors); prints a "
+        "unified diff",
+    )
+    fix.add_argument("location", metavar="FILE:LINE[:COL]", nargs="?")
+    fix.add_argument(
+        "--errors",
+        metavar="FILE|-",
+        help="a checker's output (path:line[:col]: message lines: ruff, mypy, pyright, gcc, "
+        "clang, go vet, rustc's short format, tsc --pretty false): a fix per definition",
+    )
     fix.add_argument("--problem", help="what is wrong, if you know")
     fix.add_argument(
         "--apply", action="store_true", help="write the fix (atomically; FILE.orig keeps the old)"

@@ -18,9 +18,12 @@ from typing import Any
 
 from chmocoder import compose
 from chmocoder.analysis.context import Focus
+from chmocoder.analysis.document import Document
 from chmocoder.analysis.syntax import syntax_problems
 from chmocoder.assist.edits import apply, syntax_fix
+from chmocoder.assist.results import ReportedError, describe_all
 from chmocoder.assist.review import ReviewState
+from chmocoder.cli_errors import ToolError
 from chmocoder.cli_files import (
     LocationError,
     ProgressBar,
@@ -176,11 +179,30 @@ async def explain(args: argparse.Namespace) -> int:
     session, offset = opened
     path = session.path
     focus = Focus.at(session.doc, offset)
+    if args.error:
+        return await _explain_errors(session, focus, args.error)
     facts = session.assistant.facts(focus)
     if facts:
         print(facts + "\n")
     async with Printer() as printer:
         result = await session.assistant.explain(focus, path=str(path), on_token=printer)
+    if not printer.started:
+        print(result.markdown, end="")
+    print()
+    await _close(session)
+    return 0
+
+
+async def _explain_errors(session: Session, focus: Focus, messages: list[str]) -> int:
+    line = session.doc.source.count(b"\n", 0, focus.offset) + 1
+    errors = [ReportedError(line, m) for m in messages if m.strip()]
+    if not errors:
+        print("chmocoder: --error needs a message", file=sys.stderr)
+        return 2
+    async with Printer() as printer:
+        result = await session.assistant.explain_error(
+            focus, errors, path=str(session.path), on_token=printer
+        )
     if not printer.started:
         print(result.markdown, end="")
     print()
@@ -233,6 +255,11 @@ async def ask(args: argparse.Namespace) -> int:
 
 
 async def fix(args: argparse.Namespace) -> int:
+    if args.errors is not None:
+        return await _fix_errors(args)
+    if args.location is None:
+        print("chmocoder: fix needs FILE:LINE, or --errors FILE|-", file=sys.stderr)
+        return 2
     opened = _open(args)
     if opened is None:
         return 2
@@ -274,6 +301,97 @@ async def fix(args: argparse.Namespace) -> int:
             return EXIT_NOT_APPLIED
         moved = " (re-anchored: the file had changed)" if applied.reanchored else ""
         print(f"chmocoder: applied to {path}{moved} (backup: {applied.backup})", file=sys.stderr)
+    return 0
+
+
+async def _fix_errors(args: argparse.Namespace) -> int:
+    """A verified fix per definition (per line outside any) for the errors a checker
+    printed, told every error there; each file's fixes are worked from its end up, so that
+    a fix applied (--apply) leaves the lines of the next where the checker saw them.
+    Exit 0: every group fixed; 1: some not; 2: nothing to read; 4: a fix not applied."""
+    from chmocoder.analysis.symbols import definitions_at
+    from chmocoder.cli_errors import parse_errors
+
+    if args.location is not None:
+        print("chmocoder: give FILE:LINE or --errors, not both", file=sys.stderr)
+        return 2
+    try:
+        text = sys.stdin.read() if args.errors == "-" else Path(args.errors).read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"chmocoder: cannot read {args.errors}: {exc}", file=sys.stderr)
+        return 2
+    errors = parse_errors(text)
+    if not errors:
+        print("chmocoder: no path:line: message lines in the checker's output", file=sys.stderr)
+        return 2
+    by_file: dict[Path, list[ToolError]] = {}
+    for error in errors:
+        by_file.setdefault(error.path, []).append(error)
+    status = 0
+    for path, found in by_file.items():
+        try:
+            read_checked(path)
+        except LocationError as exc:
+            print(f"chmocoder: {exc}", file=sys.stderr)
+            status = max(status, 1)
+            continue
+        session = Session(args, path)
+        try:
+            doc = session.doc
+            lines = doc.source.count(b"\n") + 1
+            groups: dict[tuple[int, int], list[ToolError]] = {}
+            for error in found:
+                if error.line > lines:
+                    print(f"chmocoder: {path}:{error.line}: past the end ({lines} lines)",
+                          file=sys.stderr)  # fmt: skip
+                    status = max(status, 1)
+                    continue
+                at = offset_of(doc.source, error.line, None)
+                chain = definitions_at(doc, at)
+                span = (chain[0].span.start_byte, chain[0].span.end_byte) if chain else (at, at)
+                groups.setdefault(span, []).append(error)
+            for span in sorted(groups, reverse=True):
+                group = groups[span]
+                outcome = await _fix_group(args, session, path, group)
+                status = max(status, outcome)
+        finally:
+            await _close(session)
+    return status
+
+
+async def _fix_group(
+    args: argparse.Namespace, session: Session, path: Path, group: list[ToolError]
+) -> int:
+    doc = session.doc
+    reported = [ReportedError(e.line, e.message, "", e.code, tuple(e.notes)) for e in group]
+    first, last = min(e.line for e in group), max(e.line for e in group)
+    start = offset_of(doc.source, first, None)
+    end = doc.row_span(last - 1)[1]
+    where = f"{path}:{first}" + (f"-{last}" if last != first else "")
+    count = f"{len(group)} error{'s' if len(group) > 1 else ''}"
+    print(f"chmocoder: {where}: fixing {count}", file=sys.stderr)
+    detail = "Problems the checker reports:\n" + describe_all(reported)
+    result = await session.assistant.edit(doc, "fix", start, end, detail=detail, path=str(path))
+    if result.edit is None:
+        print(f"chmocoder: {where}: no fix offered: {result.rejected}", file=sys.stderr)
+        return 1
+    if result.description:
+        print(f"chmocoder: {where}: {result.description}", file=sys.stderr)
+    patched = apply(doc, result.edit)
+    old = doc.source.decode("utf-8", errors="replace").splitlines(keepends=True)
+    new = patched.decode("utf-8", errors="replace").splitlines(keepends=True)
+    sys.stdout.writelines(difflib.unified_diff(old, new, f"a/{path}", f"b/{path}"))
+    if not args.apply:
+        return 0
+    from chmocoder.cli_apply import EXIT_NOT_APPLIED, ApplyError, apply_fix
+
+    try:
+        applied = apply_fix(path, doc, result.edit)
+    except ApplyError as exc:
+        print(f"chmocoder: {where}: {exc}", file=sys.stderr)
+        return EXIT_NOT_APPLIED
+    print(f"chmocoder: applied to {path} (backup: {applied.backup})", file=sys.stderr)
+    session.doc = Document(doc.uri, read_checked(path), language=doc.language)
     return 0
 
 

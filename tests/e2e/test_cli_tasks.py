@@ -152,3 +152,45 @@ def test_complete_prints_the_insertion_and_says_why_there_is_none(
     assert "no completion: chmocoder-tiny-llama cannot fill in the middle" in none.stderr
     bad = run(env, "complete", f"{notes}:99")
     assert bad.returncode == 2 and "past the end" in bad.stderr
+
+
+def test_fix_errors_reads_a_checkers_output_and_fixes_per_definition(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """Two errors in one function are one fix, the other function's its own, worked from the
+    file's end up; the tiny model's fixes are noise, so none is offered (exit 1)."""
+    code = tmp_path / "calc.py"
+    code.write_text(
+        "def add(a, b):\n    total = a + b\n    return totl\n\n\ndef neg(x):\n    return -y\n"
+    )
+    output = tmp_path / "mypy.txt"
+    output.write_text(
+        f'{code}:2: error: Unsupported operand types for + ("int" and "str")  [operator]\n'
+        f'{code}:3: error: Name "totl" is not defined  [name-defined]\n'
+        f"{code}(7,13): error TS2304: Cannot find name 'y'.\n"
+        "Found 3 errors in 1 file (checked 1 source file)\n"
+    )
+    result = run(env, "fix", "--errors", str(output), "--no-index")
+    assert result.returncode == 1, result.stderr
+    said = [line for line in result.stderr.splitlines() if "fixing" in line]
+    assert said == [
+        f"chmocoder: {code}:7: fixing 1 error",
+        f"chmocoder: {code}:2-3: fixing 2 errors",
+    ]
+    assert result.stderr.count("no fix offered") == 2
+    assert code.read_text().endswith("return -y\n")  # nothing written
+
+    nothing = tmp_path / "empty.txt"
+    nothing.write_text("All checks passed!\n")
+    empty = run(env, "fix", "--errors", str(nothing))
+    assert empty.returncode == 2 and "no path:line: message lines" in empty.stderr
+    both = run(env, "fix", f"{code}:2", "--errors", str(output))
+    assert both.returncode == 2 and "not both" in both.stderr
+
+
+def test_explain_error_explains_what_a_tool_reported(env: dict[str, str]) -> None:
+    result = run(env, "explain", "examples/shapes.py:19", "--no-index",
+                 "--error", "Missing return statement  [return]")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("This error")  # the base-model lead, then the noise
+    assert "**method**" not in result.stdout  # the error is explained, not the method

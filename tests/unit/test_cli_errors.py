@@ -1,0 +1,42 @@
+"""cli_errors.parse_errors: the checkers' output formats `fix --errors` reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from chmocoder.cli_errors import parse_errors
+
+BASE = Path("/work")
+
+
+def test_each_checkers_format_gives_path_line_message_and_code() -> None:
+    output = "\n".join([
+        'app.py:12: error: Argument 1 to "f" has incompatible type "str"  [arg-type]',
+        'app.py:12: note: "f" defined here',
+        "Found 1 error in 1 file (checked 1 source file)",
+        "app.py:3:8: F401 [*] `os` imported but unused",
+        '  /abs/app.py:14:5 - error: Argument of type "str" cannot be assigned (reportArgumentType)',
+        "src/main.rs:4:18: error[E0308]: mismatched types",
+        "main.c:5:12: error: use of undeclared identifier 'y'",
+        "main.c:6:9: warning: unused variable 'z' [-Wunused-variable]",
+        "src/app.ts(7,3): error TS2322: Type 'string' is not assignable to type 'number'.",
+        "./vet.go:9:2: fmt.Printf format %d has arg s of wrong type string",
+        "   12 |     x = f('a')",
+        "",
+    ])  # fmt: skip
+    got = [(e.path, e.line, e.code, e.message, e.notes) for e in parse_errors(output, BASE)]
+    assert got == [
+        (BASE / "app.py", 12, "arg-type", 'Argument 1 to "f" has incompatible type "str"',
+         ['"f" defined here']),
+        (BASE / "app.py", 3, "F401", "`os` imported but unused", []),
+        (Path("/abs/app.py"), 14, "reportArgumentType", 'Argument of type "str" cannot be assigned', []),
+        (BASE / "src/main.rs", 4, "E0308", "mismatched types", []),
+        (BASE / "main.c", 5, "", "use of undeclared identifier 'y'", []),
+        (BASE / "main.c", 6, "-Wunused-variable", "unused variable 'z'", []),
+        (BASE / "src/app.ts", 7, "TS2322", "Type 'string' is not assignable to type 'number'.", []),
+        (BASE / "vet.go", 9, "", "fmt.Printf format %d has arg s of wrong type string", []),
+    ]  # fmt: skip
+
+
+def test_a_note_without_its_error_and_text_without_locations_are_skipped() -> None:
+    assert parse_errors("app.py:3: note: see here\nAll checks passed!\n", BASE) == []
