@@ -1,0 +1,122 @@
+"""Fixing real checker errors: `chmocoder fix --errors - --apply` on small programs whose
+errors mypy (--strict) or gcc (-Wall -Wextra -Werror) report (bench/errors/cases.toml).
+A case is mended when the checker is quiet afterwards and the program's test passes.
+
+The baseline in the same run is the checker's own verdict on the untouched file (every
+case has at least one error) and the test on it; the time is the whole command's, as a
+person waits for it (default model, default settings).
+
+    .venv/bin/python bench/bench_errors.py [--model NAME] [--only NAME]
+
+Writes bench/results/errors.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import RESULTS, report
+
+HERE = Path(__file__).resolve().parent
+PYTHON = sys.executable
+GCC = ["gcc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-O1", "-fdiagnostics-plain-output"]
+
+
+def _run(
+    command: list[str], folder: Path, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command, cwd=folder, input=stdin, capture_output=True, text=True, timeout=600
+    )
+
+
+def check(case: dict[str, Any], folder: Path) -> subprocess.CompletedProcess[str]:
+    if case["lang"] == "python":
+        return _run([PYTHON, "-m", "mypy", "--strict", "--no-error-summary", "mod.py"], folder)
+    return _run([*GCC, "-c", "code.c", "-o", "/dev/null"], folder)
+
+
+def test(case: dict[str, Any], folder: Path) -> bool:
+    if case["lang"] == "python":
+        return _run([PYTHON, "-c", f"from mod import *\n{case['test']}"], folder).returncode == 0
+    (folder / "test.c").write_text(
+        f'#include <assert.h>\n#include "code.c"\nint main(void) {{ {case["test"]} return 0; }}\n'
+    )
+    built = _run(["gcc", "-std=c11", "-O1", "-w", "test.c", "-o", "test"], folder)
+    return built.returncode == 0 and _run(["./test"], folder).returncode == 0
+
+
+def one(case: dict[str, Any], model: str) -> dict[str, Any]:
+    folder = Path(tempfile.mkdtemp(prefix=f"chmo-errors-{case['name']}-"))
+    name = "mod.py" if case["lang"] == "python" else "code.c"
+    (folder / name).write_text(case["code"].lstrip("\n"))
+    before = check(case, folder)
+    output = before.stdout + before.stderr
+    started = time.perf_counter()
+    fixed = _run([PYTHON, "-m", "chmocoder", "fix", "--errors", "-", "--apply", "--no-index",
+                  "--model", model], folder, stdin=output)  # fmt: skip
+    seconds = time.perf_counter() - started
+    after = check(case, folder)
+    return {
+        "case": case["name"],
+        "lang": case["lang"],
+        "errors_before": output.strip().splitlines(),
+        "checker_quiet_before": before.returncode == 0,
+        "test_before": test(case, folder) if before.returncode == 0 else False,
+        "exit": fixed.returncode,
+        "said": fixed.stderr.strip().splitlines()[-3:],
+        "seconds": seconds,
+        "checker_quiet": after.returncode == 0,
+        "errors_after": (after.stdout + after.stderr).strip().splitlines()[:3],
+        "test_passes": after.returncode == 0 and test(case, folder),
+        "diff": fixed.stdout,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", default="default")
+    parser.add_argument("--only")
+    args = parser.parse_args()
+    cases = tomllib.loads((HERE / "errors" / "cases.toml").read_text())["case"]
+    cases = [c for c in cases if not args.only or c["name"] == args.only]
+    results = []
+    for case in cases:
+        result = one(case, args.model)
+        results.append(result)
+        print(json.dumps({k: result[k] for k in ("case", "exit", "seconds", "checker_quiet",
+                                                  "test_passes")}), flush=True)  # fmt: skip
+    valid = [r for r in results if not r["checker_quiet_before"]]
+    mended = [r for r in valid if r["checker_quiet"] and r["test_passes"]]
+    quiet_broken = [r for r in valid if r["checker_quiet"] and not r["test_passes"]]
+    seconds = sorted(r["seconds"] for r in valid)
+    rows = [
+        {
+            "metric": "checker errors mended (checker quiet and test passing) / cases",
+            "ratio": len(mended) / max(1, len(valid)),
+            "detail": f"{len(mended)} of {len(valid)} ({sum(r['lang'] == 'python' for r in mended)}"
+            f" mypy, {sum(r['lang'] == 'c' for r in mended)} gcc); checker quiet but the test "
+            f"failing: {len(quiet_broken)}; before: 0 of {len(valid)} quiet",
+        },
+        {
+            "metric": "seconds per case (fix --errors --apply, the whole command), p50",
+            "ratio": seconds[len(seconds) // 2] if seconds else 0.0,
+            "detail": f"max {seconds[-1]:.1f} s" if seconds else "",
+        },
+    ]
+    report("errors", rows)
+    (RESULTS / "errors-runs.json").write_text(json.dumps(results, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
