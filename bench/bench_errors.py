@@ -2,9 +2,10 @@
 errors mypy (--strict) or gcc (-Wall -Wextra -Werror) report (bench/errors/cases.toml).
 A case is mended when the checker is quiet afterwards and the program's test passes.
 
-The baseline in the same run is the checker's own verdict on the untouched file (every
-case has at least one error) and the test on it; the time is the whole command's, as a
-person waits for it (default model, default settings).
+Each case runs twice: plainly, and with `--check` (the checker run on each candidate fix,
+which is kept only if it silences the errors and adds none). The baseline is the checker's
+verdict on the untouched file (every case has at least one error); the time is the whole
+command's, as a person waits for it (default model, default settings).
 
     .venv/bin/python bench/bench_errors.py [--model NAME] [--only NAME]
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -40,10 +42,14 @@ def _run(
     )
 
 
-def check(case: dict[str, Any], folder: Path) -> subprocess.CompletedProcess[str]:
+def checker(case: dict[str, Any], file: str) -> list[str]:
     if case["lang"] == "python":
-        return _run([PYTHON, "-m", "mypy", "--strict", "--no-error-summary", "mod.py"], folder)
-    return _run([*GCC, "-c", "code.c", "-o", "/dev/null"], folder)
+        return [PYTHON, "-m", "mypy", "--strict", "--no-error-summary", file]
+    return [*GCC, "-c", file, "-o", "/dev/null"]
+
+
+def check(case: dict[str, Any], folder: Path) -> subprocess.CompletedProcess[str]:
+    return _run(checker(case, "mod.py" if case["lang"] == "python" else "code.c"), folder)
 
 
 def test(case: dict[str, Any], folder: Path) -> bool:
@@ -56,15 +62,18 @@ def test(case: dict[str, Any], folder: Path) -> bool:
     return built.returncode == 0 and _run(["./test"], folder).returncode == 0
 
 
-def one(case: dict[str, Any], model: str) -> dict[str, Any]:
+def one(case: dict[str, Any], model: str, checked: bool) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix=f"chmo-errors-{case['name']}-"))
     name = "mod.py" if case["lang"] == "python" else "code.c"
     (folder / name).write_text(case["code"].lstrip("\n"))
     before = check(case, folder)
     output = before.stdout + before.stderr
     started = time.perf_counter()
-    fixed = _run([PYTHON, "-m", "chmocoder", "fix", "--errors", "-", "--apply", "--no-index",
-                  "--model", model], folder, stdin=output)  # fmt: skip
+    command = [PYTHON, "-m", "chmocoder", "fix", "--errors", "-", "--apply", "--no-index",
+               "--model", model]  # fmt: skip
+    if checked:
+        command += ["--check", shlex.join(checker(case, "{file}"))]
+    fixed = _run(command, folder, stdin=output)
     seconds = time.perf_counter() - started
     after = check(case, folder)
     return {
@@ -90,32 +99,32 @@ def main() -> None:
     args = parser.parse_args()
     cases = tomllib.loads((HERE / "errors" / "cases.toml").read_text())["case"]
     cases = [c for c in cases if not args.only or c["name"] == args.only]
-    results = []
+    runs: dict[str, list[dict[str, Any]]] = {"plain": [], "--check": []}
     for case in cases:
-        result = one(case, args.model)
-        results.append(result)
-        print(json.dumps({k: result[k] for k in ("case", "exit", "seconds", "checker_quiet",
-                                                  "test_passes")}), flush=True)  # fmt: skip
-    valid = [r for r in results if not r["checker_quiet_before"]]
-    mended = [r for r in valid if r["checker_quiet"] and r["test_passes"]]
-    quiet_broken = [r for r in valid if r["checker_quiet"] and not r["test_passes"]]
-    seconds = sorted(r["seconds"] for r in valid)
-    rows = [
-        {
-            "metric": "checker errors mended (checker quiet and test passing) / cases",
-            "ratio": len(mended) / max(1, len(valid)),
-            "detail": f"{len(mended)} of {len(valid)} ({sum(r['lang'] == 'python' for r in mended)}"
-            f" mypy, {sum(r['lang'] == 'c' for r in mended)} gcc); checker quiet but the test "
-            f"failing: {len(quiet_broken)}; before: 0 of {len(valid)} quiet",
-        },
-        {
-            "metric": "seconds per case (fix --errors --apply, the whole command), p50",
-            "ratio": seconds[len(seconds) // 2] if seconds else 0.0,
-            "detail": f"max {seconds[-1]:.1f} s" if seconds else "",
-        },
-    ]
+        for label in runs:
+            result = one(case, args.model, checked=label == "--check")
+            runs[label].append(result)
+            print(label, json.dumps({k: result[k] for k in ("case", "exit", "seconds",
+                  "checker_quiet", "test_passes")}), flush=True)  # fmt: skip
+    rows = []
+    for label, results in runs.items():
+        valid = [r for r in results if not r["checker_quiet_before"]]
+        mended = [r for r in valid if r["checker_quiet"] and r["test_passes"]]
+        quiet_broken = [r for r in valid if r["checker_quiet"] and not r["test_passes"]]
+        seconds = sorted(r["seconds"] for r in valid)
+        rows.append(
+            {
+                "metric": f"{label}: checker errors mended (checker quiet, test passing) / cases",
+                "ratio": len(mended) / max(1, len(valid)),
+                "detail": f"{len(mended)} of {len(valid)} "
+                f"({sum(r['lang'] == 'python' for r in mended)} mypy, "
+                f"{sum(r['lang'] == 'c' for r in mended)} gcc); checker quiet but the test "
+                f"failing: {len(quiet_broken)}; before: 0 of {len(valid)} quiet; seconds per "
+                f"case p50 {seconds[len(seconds) // 2]:.1f}, max {seconds[-1]:.1f}",
+            }
+        )
     report("errors", rows)
-    (RESULTS / "errors-runs.json").write_text(json.dumps(results, indent=1) + "\n")
+    (RESULTS / "errors-runs.json").write_text(json.dumps(runs, indent=1) + "\n")
 
 
 if __name__ == "__main__":

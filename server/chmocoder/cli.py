@@ -91,6 +91,13 @@ def _parser() -> argparse.ArgumentParser:
         help="a checker's output (path:line[:col]: message lines: ruff, mypy, pyright, gcc, "
         "clang, go vet, rustc's short format, tsc --pretty false): a fix per definition",
     )
+    fix.add_argument(
+        "--check",
+        metavar="CMD",
+        help="with --errors: the checker's command, {file} where the file goes (as "
+        "'mypy --strict {file}'); a candidate fix is kept only if the checker, run on a "
+        "copy beside the file, no longer reports the errors and reports nothing new",
+    )
     fix.add_argument("--problem", help="what is wrong, if you know")
     fix.add_argument(
         "--apply", action="store_true", help="write the fix (atomically; FILE.orig keeps the old)"

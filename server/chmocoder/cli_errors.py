@@ -7,7 +7,10 @@ A `note:` line adds to the error before it on the same line (mypy, gcc); other l
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,3 +67,31 @@ def parse_errors(text: str, base: Path | None = None) -> list[ToolError]:
         if message:
             found.append(ToolError(path, number, message, code))
     return found
+
+
+def check_patched(
+    command: str, path: Path, patched: bytes, fixing: list[ToolError], known: list[ToolError]
+) -> str | None:
+    """Run the checker `command` ({file}: the file) on `patched`, written to a copy beside
+    `path` (so that its imports and includes resolve as they do for the file). None when
+    none of the errors being fixed is left and nothing is reported that was not before
+    (`known`: every error the checker reported for the file), else why not."""
+    copy = path.with_name(f".chmocoder-check-{os.getpid()}-{path.name}")
+    words = [word.replace("{file}", str(copy)) for word in shlex.split(command)]
+    try:
+        copy.write_bytes(patched)
+        done = subprocess.run(words, capture_output=True, text=True, timeout=300, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"the checker could not run: {exc}"
+    finally:
+        copy.unlink(missing_ok=True)
+    found = [e for e in parse_errors(done.stdout + done.stderr) if e.path.name == copy.name]
+    fixing_messages = {e.message for e in fixing}
+    left = [e for e in found if e.message in fixing_messages]
+    if left:
+        return f"the checker still reports: {left[0].message}"
+    known_messages = {e.message for e in known}
+    new = [e for e in found if e.message not in known_messages]
+    if new:
+        return f"the checker now reports: {new[0].message}"
+    return None

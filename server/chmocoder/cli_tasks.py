@@ -21,7 +21,7 @@ from chmocoder.analysis.context import Focus
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.syntax import syntax_problems
 from chmocoder.assist.edits import apply, syntax_fix
-from chmocoder.assist.results import ReportedError, describe_all
+from chmocoder.assist.results import Edit, ReportedError, describe_all
 from chmocoder.assist.review import ReviewState
 from chmocoder.cli_errors import ToolError
 from chmocoder.cli_files import (
@@ -321,6 +321,9 @@ async def _fix_errors(args: argparse.Namespace) -> int:
         print(f"chmocoder: cannot read {args.errors}: {exc}", file=sys.stderr)
         return 2
     errors = parse_errors(text)
+    if args.check is not None and "{file}" not in args.check:
+        print("chmocoder: --check needs {file} where the file goes", file=sys.stderr)
+        return 2
     if not errors:
         print("chmocoder: no path:line: message lines in the checker's output", file=sys.stderr)
         return 2
@@ -352,7 +355,7 @@ async def _fix_errors(args: argparse.Namespace) -> int:
                 groups.setdefault(span, []).append(error)
             for span in sorted(groups, reverse=True):
                 group = groups[span]
-                outcome = await _fix_group(args, session, path, group)
+                outcome = await _fix_group(args, session, path, group, found)
                 status = max(status, outcome)
         finally:
             await _close(session)
@@ -360,9 +363,23 @@ async def _fix_errors(args: argparse.Namespace) -> int:
 
 
 async def _fix_group(
-    args: argparse.Namespace, session: Session, path: Path, group: list[ToolError]
+    args: argparse.Namespace,
+    session: Session,
+    path: Path,
+    group: list[ToolError],
+    known: list[ToolError],
 ) -> int:
+    from chmocoder.cli_errors import check_patched
+
     doc = session.doc
+    accept = None
+    if args.check is not None:
+        command = args.check
+
+        async def accept(edit: Edit) -> str | None:
+            patched = apply(doc, edit)
+            return await asyncio.to_thread(check_patched, command, path, patched, group, known)
+
     reported = [ReportedError(e.line, e.message, "", e.code, tuple(e.notes)) for e in group]
     first, last = min(e.line for e in group), max(e.line for e in group)
     start = offset_of(doc.source, first, None)
@@ -371,7 +388,9 @@ async def _fix_group(
     count = f"{len(group)} error{'s' if len(group) > 1 else ''}"
     print(f"chmocoder: {where}: fixing {count}", file=sys.stderr)
     detail = "Problems the checker reports:\n" + describe_all(reported)
-    result = await session.assistant.edit(doc, "fix", start, end, detail=detail, path=str(path))
+    result = await session.assistant.edit(
+        doc, "fix", start, end, detail=detail, path=str(path), accept=accept
+    )
     if result.edit is None:
         print(f"chmocoder: {where}: no fix offered: {result.rejected}", file=sys.stderr)
         return 1

@@ -7,6 +7,7 @@ from chmocoder.analysis.context import Focus
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.languages import LanguageRegistry
 from chmocoder.assist.assistant import Assistant, AssistSettings
+from chmocoder.assist.results import Edit
 from chmocoder.assist.review import ReviewState
 from tests.support.recorded import RecordedEngine
 
@@ -273,3 +274,21 @@ async def test_an_editors_error_is_explained_with_the_message_at_the_readers_lev
         )
         assert "def mean(values):" in prompt and "Explain this error." in prompt
     assert "the idea behind it" in prompts["beginner"] and "One line" in prompts["expert"]
+
+
+async def test_a_further_check_can_refuse_a_verified_candidate() -> None:
+    """`accept` (the command line's --check runs the user's checker) sees each candidate
+    that passed verification; one it refuses is not offered, the next is tried."""
+    other = FIXED.replace("total / len(values)", "total / max(1, len(values))")
+    engine = RecordedEngine([FIXED, other])
+    a, outcomes = assistant(engine)
+    seen: list[str] = []
+
+    async def accept(edit: Edit) -> str | None:
+        seen.append(edit.new_text)
+        return "the checker still reports: X" if len(seen) == 1 else None
+
+    cursor = MEAN.index("return total")
+    fix = await a.edit(doc_of(MEAN), "fix", cursor, cursor, accept=accept)
+    assert fix.edit is not None and "max(1, len(values))" in fix.edit.new_text
+    assert len(seen) == 2 and outcomes == [("fix", "verified on candidate 2")]

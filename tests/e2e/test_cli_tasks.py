@@ -186,6 +186,8 @@ def test_fix_errors_reads_a_checkers_output_and_fixes_per_definition(
     assert empty.returncode == 2 and "no path:line: message lines" in empty.stderr
     both = run(env, "fix", f"{code}:2", "--errors", str(output))
     assert both.returncode == 2 and "not both" in both.stderr
+    unplaced = run(env, "fix", "--errors", str(output), "--check", "mypy --strict")
+    assert unplaced.returncode == 2 and "{file}" in unplaced.stderr
 
 
 def test_explain_error_explains_what_a_tool_reported(env: dict[str, str]) -> None:

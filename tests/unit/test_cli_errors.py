@@ -40,3 +40,37 @@ def test_each_checkers_format_gives_path_line_message_and_code() -> None:
 
 def test_a_note_without_its_error_and_text_without_locations_are_skipped() -> None:
     assert parse_errors("app.py:3: note: see here\nAll checks passed!\n", BASE) == []
+
+
+FAKE_CHECKER = (
+    "import sys; text = open(sys.argv[1]).read(); name = sys.argv[1]\n"
+    "if 'totl' in text: print(f'{name}:3: error: Name \"totl\" is not defined  [name-defined]')\n"
+    "if 'bad' in text: print(f'{name}:2: error: something new')\n"
+    "if 'old' in text: print(f'{name}:9: error: an older error')\n"
+    "sys.exit(1 if any(w in text for w in ('totl', 'bad', 'old')) else 0)\n"
+)
+
+
+def test_a_patched_file_is_checked_in_a_copy_beside_it(tmp_path: Path) -> None:
+    import shlex
+    import sys
+
+    from chmocoder.cli_errors import ToolError, check_patched
+
+    source = tmp_path / "calc.py"
+    source.write_text("def f():\n    return totl\n")
+    fixing = [ToolError(source, 3, 'Name "totl" is not defined', "name-defined")]
+    known = [*fixing, ToolError(source, 9, "an older error")]
+    command = shlex.join([sys.executable, "-c", FAKE_CHECKER, "{file}"])
+
+    def verdict(text: str) -> str | None:
+        return check_patched(command, source, text.encode(), fixing, known)
+
+    assert verdict("return total\n") is None
+    assert verdict("return total  # old\n") is None  # an error that was there before
+    assert verdict("return totl + 1\n") == 'the checker still reports: Name "totl" is not defined'
+    assert verdict("return bad\n") == "the checker now reports: something new"
+    assert source.read_text() == "def f():\n    return totl\n"  # the file itself untouched
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["calc.py"]  # the copy removed
+    broken = shlex.join(["/no/such/checker", "{file}"])
+    assert "could not run" in (check_patched(broken, source, b"", fixing, known) or "")

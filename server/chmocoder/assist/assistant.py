@@ -9,7 +9,7 @@ from collections.abc import Callable
 from chmocoder.analysis.context import DefinitionLookup, Focus
 from chmocoder.analysis.document import Document
 from chmocoder.assist.ask import Ask
-from chmocoder.assist.edit import EditCode
+from chmocoder.assist.edit import Acceptance, EditCode
 from chmocoder.assist.explain import Explain, facts
 from chmocoder.assist.explain_error import ExplainError
 from chmocoder.assist.generation import AssistSettings, Generation, OutcomeSink
@@ -105,9 +105,10 @@ class Assistant:
         detail: str = "",
         path: str | None = None,
         on_token: TokenCallback | None = None,
+        accept: Acceptance | None = None,
     ) -> Fix:
         return await self._edit.edit(
-            doc, task, start, end, detail=detail, path=path, on_token=on_token
+            doc, task, start, end, detail=detail, path=path, on_token=on_token, accept=accept
         )
 
     async def review(

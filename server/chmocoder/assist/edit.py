@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from chmocoder.analysis.context import Focus
 from chmocoder.analysis.document import Document
@@ -24,6 +25,9 @@ from chmocoder.assist.results import Edit, Fix
 from chmocoder.engine.types import GenerationParams, TokenCallback
 
 log = logging.getLogger(__name__)
+
+Acceptance = Callable[[Edit], Awaitable[str | None]]
+"""A further check of a candidate edit: why it is refused, or None."""
 
 EDIT_CANDIDATES = (
     GenerationParams(temperature=0.1, repeat_penalty=1.0, seed=1),
@@ -48,9 +52,12 @@ class EditCode:
         detail: str = "",
         path: str | None = None,
         on_token: TokenCallback | None = None,
+        accept: Acceptance | None = None,
     ) -> Fix:
         """A new version of the target, checked (re-parse, confinement) before it is offered.
-        Up to three candidates: the first that changes the code and passes is the answer."""
+        Up to three candidates: the first that changes the code and passes is the answer.
+        `accept`, if given, checks a candidate that passed further (the command line runs
+        the user's checker on it): the reason it refuses one, or None."""
         gen = self.gen
         focus = Focus.at(doc, start)
         chain = focus.chain
@@ -89,6 +96,8 @@ class EditCode:
             code = reindent(extract_code(result.text), indentation)
             edit = Edit(target_start, target_end, code)
             reason = verify(doc, edit, allow_risky=gen.settings.allow_risky)
+            if reason is None and accept is not None:
+                reason = await accept(edit)
             if reason is None:
                 gen.outcome(task, f"verified on candidate {number}")
                 return Fix(title=title, edit=edit, description=extract_description(result.text))
