@@ -21,7 +21,7 @@ from chmocoder.analysis.context import Focus
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.syntax import syntax_problems
 from chmocoder.assist.edits import apply, syntax_fix
-from chmocoder.assist.results import Edit, ReportedError, describe_all
+from chmocoder.assist.results import Edit, Fix, ReportedError, describe_all
 from chmocoder.assist.review import ReviewState
 from chmocoder.cli_errors import ToolError
 from chmocoder.cli_files import (
@@ -282,11 +282,20 @@ async def fix(args: argparse.Namespace) -> int:
             doc, "fix", start, line_end, detail=args.problem or "", path=str(path)
         )
         await _close(session)
+    return _offer(args, path, doc, result)
+
+
+def _offer(
+    args: argparse.Namespace, path: Path, doc: Document, result: Fix, where: str = ""
+) -> int:
+    """A fix's outcome: the reason there is none (exit 1), else its diagnosis (stderr), its
+    diff (stdout) and, with --apply, it written (exit 4 if it could not be)."""
+    said = f"chmocoder: {where}: " if where else "chmocoder: "
     if result.edit is None:
-        print(f"chmocoder: no fix offered: {result.rejected}", file=sys.stderr)
+        print(f"{said}no fix offered: {result.rejected}", file=sys.stderr)
         return 1
     if result.description:
-        print(f"chmocoder: {result.description}", file=sys.stderr)
+        print(f"{said}{result.description}", file=sys.stderr)
     patched = apply(doc, result.edit)
     old = doc.source.decode("utf-8", errors="replace").splitlines(keepends=True)
     new = patched.decode("utf-8", errors="replace").splitlines(keepends=True)
@@ -297,7 +306,7 @@ async def fix(args: argparse.Namespace) -> int:
         try:
             applied = apply_fix(path, doc, result.edit)
         except ApplyError as exc:
-            print(f"chmocoder: {exc}", file=sys.stderr)
+            print(f"{said}{exc}", file=sys.stderr)
             return EXIT_NOT_APPLIED
         moved = " (re-anchored: the file had changed)" if applied.reanchored else ""
         print(f"chmocoder: applied to {path}{moved} (backup: {applied.backup})", file=sys.stderr)
@@ -391,27 +400,10 @@ async def _fix_group(
     result = await session.assistant.edit(
         doc, "fix", start, end, detail=detail, path=str(path), accept=accept
     )
-    if result.edit is None:
-        print(f"chmocoder: {where}: no fix offered: {result.rejected}", file=sys.stderr)
-        return 1
-    if result.description:
-        print(f"chmocoder: {where}: {result.description}", file=sys.stderr)
-    patched = apply(doc, result.edit)
-    old = doc.source.decode("utf-8", errors="replace").splitlines(keepends=True)
-    new = patched.decode("utf-8", errors="replace").splitlines(keepends=True)
-    sys.stdout.writelines(difflib.unified_diff(old, new, f"a/{path}", f"b/{path}"))
-    if not args.apply:
-        return 0
-    from chmocoder.cli_apply import EXIT_NOT_APPLIED, ApplyError, apply_fix
-
-    try:
-        applied = apply_fix(path, doc, result.edit)
-    except ApplyError as exc:
-        print(f"chmocoder: {where}: {exc}", file=sys.stderr)
-        return EXIT_NOT_APPLIED
-    print(f"chmocoder: applied to {path} (backup: {applied.backup})", file=sys.stderr)
-    session.doc = Document(doc.uri, read_checked(path), language=doc.language)
-    return 0
+    outcome = _offer(args, path, doc, result, where)
+    if outcome == 0 and args.apply:  # the next fix is worked on the file as it now is
+        session.doc = Document(doc.uri, read_checked(path), language=doc.language)
+    return outcome
 
 
 async def review(args: argparse.Namespace) -> int:
