@@ -13,6 +13,13 @@ class Explanation:
     """The model's explanation; empty while it is still being written."""
 
 
+def facts_then(facts: str, body: str) -> str:
+    """What a hover, the panel and the explain command show: the facts known without a
+    model, a rule, then the model's text (or why there is none); the text alone without
+    facts."""
+    return f"{facts}\n\n---\n\n{body}" if facts else body
+
+
 @dataclass(frozen=True)
 class Edit:
     start: int

@@ -13,6 +13,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 
 from chmocoder.analysis.context import Focus
 from chmocoder.analysis.document import Document
+from chmocoder.assist.results import facts_then
 from chmocoder.engine.errors import Failure
 from chmocoder.lsp.convert import to_offset, to_offsets
 from chmocoder.lsp.features.diagnostics import Diagnostics
@@ -97,7 +98,7 @@ async def _explain_errors(
             ls.tell_failure(title, exc)
             return stream.finish(f"*No explanation: {exc.message}*")
     quoted = "\n".join(f"> {e.describe()}" for e in errors)
-    return stream.finish(f"{quoted}\n\n---\n\n{explanation.markdown}")
+    return stream.finish(facts_then(quoted, explanation.markdown))
 
 
 def register(server: ChmoServer, diagnostics: Diagnostics) -> None:
@@ -149,10 +150,8 @@ def register(server: ChmoServer, diagnostics: Diagnostics) -> None:
                 )
             except Failure as exc:
                 ls.tell_failure(title, exc)
-                return stream.finish(f"{facts}\n\n*No explanation: {exc.message}*")
-        return stream.finish(
-            f"{facts}\n\n---\n\n{explanation.markdown}" if facts else explanation.markdown
-        )
+                return stream.finish(facts_then(facts, f"*No explanation: {exc.message}*"))
+        return stream.finish(facts_then(facts, explanation.markdown))
 
     @server.command("chmocoder.review")
     async def review(ls: ChmoServer, *args: Any) -> dict[str, int]:

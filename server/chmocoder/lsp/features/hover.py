@@ -24,7 +24,7 @@ from lsprotocol import types
 from chmocoder.analysis.context import Focus
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.symbols import Definition
-from chmocoder.assist.results import Explanation
+from chmocoder.assist.results import Explanation, facts_then
 from chmocoder.engine.errors import Failure
 from chmocoder.lsp.convert import to_offset, to_range
 from chmocoder.lsp.progress import ModelProgress
@@ -141,7 +141,7 @@ def register(server: ChmoServer) -> None:
         if _key(ls, doc, inner) not in jobs.tasks:  # no job yet: maybe the cache knows it
             known = assistant.explain_cached(focus, path=ls.relative_path(doc.uri))
             if known is not None:
-                return _hover(f"{facts}\n\n---\n\n{known.markdown}", doc, inner, ls.encoding)
+                return _hover(facts_then(facts, known.markdown), doc, inner, ls.encoding)
         key, task = _job(ls, jobs, focus, inner)
         jobs.waiters[key] = jobs.waiters.get(key, 0) + 1
         try:
@@ -164,10 +164,10 @@ def register(server: ChmoServer) -> None:
         except Failure as exc:
             ls.tell_failure(f"Explaining `{inner.name}`", exc)
             return _hover(
-                f"{facts}\n\n---\n\n*No explanation: {exc.message}*", doc, inner, ls.encoding
+                facts_then(facts, f"*No explanation: {exc.message}*"), doc, inner, ls.encoding
             )
         finally:
             jobs.waiters[key] = jobs.waiters.get(key, 1) - 1
             if jobs.waiters[key] <= 0:
                 jobs.waiters.pop(key, None)
-        return _hover(f"{facts}\n\n---\n\n{explanation.markdown}", doc, inner, ls.encoding)
+        return _hover(facts_then(facts, explanation.markdown), doc, inner, ls.encoding)
