@@ -292,3 +292,26 @@ async def test_a_further_check_can_refuse_a_verified_candidate() -> None:
     fix = await a.edit(doc_of(MEAN), "fix", cursor, cursor, accept=accept)
     assert fix.edit is not None and "max(1, len(values))" in fix.edit.new_text
     assert len(seen) == 2 and outcomes == [("fix", "verified on candidate 2")]
+
+
+async def test_a_hover_finds_its_explanation_prompt_once() -> None:
+    """prepare, then the cache lookup, then (a miss) the explanation: one prompt built, the
+    same one the explanation builds on its own."""
+    engine = RecordedEngine(["It averages.", "It averages."])
+    a, _ = assistant(engine)
+    await engine.start()
+    focus = Focus.at(doc_of(MEAN), MEAN.index("total = 0"))
+    built: list[int] = []
+    make_prompt = a._explain.prompt
+
+    def counting(*args: object, **kwargs: object) -> object:
+        built.append(1)
+        return make_prompt(*args, **kwargs)  # type: ignore[arg-type]
+
+    a._explain.prompt = counting  # type: ignore[method-assign]
+    prepared = a.prepare_explanation(focus, path="stats.py")
+    assert a.explain_cached(focus, path="stats.py", prepared=prepared) is None
+    await a.explain(focus, path="stats.py", prepared=prepared)
+    assert len(built) == 1
+    await a.explain(focus, path="stats.py")  # on its own: builds it again, the same
+    assert len(built) == 2 and engine.prompts[0] == engine.prompts[1]

@@ -10,7 +10,7 @@ from chmocoder.analysis.context import DefinitionLookup, Focus
 from chmocoder.analysis.document import Document
 from chmocoder.assist.ask import Ask
 from chmocoder.assist.edit import Acceptance, EditCode
-from chmocoder.assist.explain import Explain, facts
+from chmocoder.assist.explain import Explain, Prepared, facts
 from chmocoder.assist.explain_error import ExplainError
 from chmocoder.assist.generation import AssistSettings, Generation, OutcomeSink
 from chmocoder.assist.history import History
@@ -71,10 +71,19 @@ class Assistant:
         on_token: TokenCallback | None = None,
         on_progress: TokenCallback | None = None,
         priority: Priority = Priority.INTERACTIVE,
+        prepared: Prepared | None = None,
     ) -> Explanation:
         return await self._explain.explain(
-            focus, path=path, on_token=on_token, on_progress=on_progress, priority=priority
+            focus,
+            path=path,
+            on_token=on_token,
+            on_progress=on_progress,
+            priority=priority,
+            prepared=prepared,
         )
+
+    def prepare_explanation(self, focus: Focus, *, path: str | None = None) -> Prepared:
+        return self._explain.prepare(focus, path=path)
 
     async def explain_error(
         self,
@@ -92,8 +101,10 @@ class Assistant:
     async def warm(self, focus: Focus, *, path: str | None = None, file_only: bool = False) -> bool:
         return await self._explain.warm(focus, path=path, file_only=file_only)
 
-    def explain_cached(self, focus: Focus, *, path: str | None = None) -> Explanation | None:
-        return self._explain.cached(focus, path=path)
+    def explain_cached(
+        self, focus: Focus, *, path: str | None = None, prepared: Prepared | None = None
+    ) -> Explanation | None:
+        return self._explain.cached(focus, path=path, prepared=prepared)
 
     async def edit(
         self,

@@ -4,13 +4,15 @@ the result cache without a wait when it is there."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from chmocoder.analysis.context import Focus
 from chmocoder.assist import prompts
-from chmocoder.assist.generation import Generation, MakePrompt, shaped_whole
+from chmocoder.assist.generation import Generation, MakePrompt, Request, shaped_whole
 from chmocoder.assist.prompts import PromptSpec
 from chmocoder.assist.results import Explanation
 from chmocoder.assist.warming import Warmer
-from chmocoder.engine.types import Infill, Priority, Prompt, TokenCallback
+from chmocoder.engine.types import Infill, ModelInfo, Priority, Prompt, TokenCallback
 
 _CURSOR_PART = "\n\nCursor: line "
 _FILE_PARTS = ("File: ", "Imports:\n")
@@ -31,6 +33,21 @@ def facts(focus: Focus) -> str:
     if inner.doc:
         parts.append(inner.doc)
     return "\n\n".join(parts)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An explanation's prompt, found once for a hover: looked up in the result cache, and
+    then, if it was not there, sent as it is."""
+
+    title: str
+    shown: str
+    make: MakePrompt
+    request: Request | None
+    """The prompt with the whole context budget, when it fits the window by the estimate
+    (what `fit` would return); None when the model is not started or it needs fitting."""
+    info: ModelInfo | None
+    """The model it was made for: another model (new settings) makes it anew."""
 
 
 class Explain:
@@ -54,6 +71,16 @@ class Explain:
 
         return title, shown, make
 
+    def prepare(self, focus: Focus, *, path: str | None = None) -> Prepared:
+        """The explanation's prompt, for `cached` and then `explain` (found once)."""
+        title, shown, make = self._parts(focus, path)
+        info = self.gen.engine.info
+        request = None
+        if info is not None:
+            full, fits = self.gen.full_budget(info, "explain", make, self._budget())
+            request = full if fits else None
+        return Prepared(title, shown, make, request, info)
+
     async def explain(
         self,
         focus: Focus,
@@ -62,10 +89,13 @@ class Explain:
         on_token: TokenCallback | None = None,
         on_progress: TokenCallback | None = None,
         priority: Priority = Priority.INTERACTIVE,
+        prepared: Prepared | None = None,
     ) -> Explanation:
         """`on_token` gets the explanation as it may be shown; `on_progress` every piece the
-        model writes."""
-        title, shown, make = self._parts(focus, path)
+        model writes; `prepared`: its prompt, found already (`prepare`)."""
+        if prepared is None or prepared.info is not self.gen.engine.info:
+            prepared = self.prepare(focus, path=path)
+        title, shown, make = prepared.title, prepared.shown, prepared.make
         text, _result = await self.gen.run_prose(
             "explain",
             make,
@@ -74,6 +104,7 @@ class Explain:
             priority,
             source=shown,
             on_progress=on_progress,
+            request=prepared.request,
         )
         return Explanation(title=title, markdown=text)
 
@@ -90,16 +121,16 @@ class Explain:
             return False
         return await self._warmer.warm(start)
 
-    def cached(self, focus: Focus, *, path: str | None = None) -> Explanation | None:
+    def cached(
+        self, focus: Focus, *, path: str | None = None, prepared: Prepared | None = None
+    ) -> Explanation | None:
         """The explanation `explain` would give, if the result cache has it: found at once
         (no task, no wait: a hover after an edit elsewhere asks the same again). None when
         the model would be needed, or the prompt needs the tokenizer to fit."""
-        info = self.gen.engine.info
-        if info is None:
-            return None
-        title, shown, make = self._parts(focus, path)
-        request, fits = self.gen.full_budget(info, "explain", make, self._budget())
-        if not fits:
+        if prepared is None or prepared.info is not self.gen.engine.info:
+            prepared = self.prepare(focus, path=path)
+        request, title, shown = prepared.request, prepared.title, prepared.shown
+        if request is None:
             return None
         hit = self.gen.engine.cached(request.task, request.prompt, request.params(self.gen.prose()))
         if hit is None:

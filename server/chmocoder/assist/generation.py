@@ -173,9 +173,12 @@ class Generation:
         priority: Priority,
         source: str = "",
         on_progress: TokenCallback | None = None,
+        request: Request | None = None,
     ) -> tuple[str, GenerationResult]:
-        """A prose answer, streamed through the shaper (see shaping.py)."""
-        request = await self.fit(task, make, self.prose_budget(max_tokens))
+        """A prose answer, streamed through the shaper (see shaping.py); `request`: the
+        prompt already fitted (else it is fitted here)."""
+        if request is None:
+            request = await self.fit(task, make, self.prose_budget(max_tokens))
         shaper = make_shaper(request.lead, source, on_token, on_progress)
         result = await self.generate(request, self.prose(), priority=priority, on_token=shaper)
         text = shaper.finish(complete=result.finish_reason == "stop")

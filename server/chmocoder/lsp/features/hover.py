@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
@@ -29,6 +29,9 @@ from chmocoder.engine.errors import Failure
 from chmocoder.lsp.convert import to_offset, to_range
 from chmocoder.lsp.progress import ModelProgress
 from chmocoder.lsp.server import ChmoServer
+
+if TYPE_CHECKING:  # the model's side (pydantic): not at start-up
+    from chmocoder.assist.explain import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +63,7 @@ def _key(ls: ChmoServer, doc: Document, inner: Definition) -> JobKey:
 
 
 def _job(
-    ls: ChmoServer, jobs: HoverJobs, focus: Focus, inner: Definition
+    ls: ChmoServer, jobs: HoverJobs, focus: Focus, inner: Definition, prepared: Prepared | None
 ) -> tuple[JobKey, asyncio.Task[Explanation]]:
     doc = focus.doc
     key = _key(ls, doc, inner)
@@ -68,7 +71,7 @@ def _job(
     if task is not None and not task.cancelled() and not (task.done() and task.exception()):
         jobs.tasks.move_to_end(key)
         return key, task
-    task = ls.work.start(doc.uri, _explain(ls, focus, inner))
+    task = ls.work.start(doc.uri, _explain(ls, focus, inner, prepared))
     jobs.tasks[key] = task
     while len(jobs.tasks) > jobs.KEEP:
         jobs.tasks.popitem(last=False)
@@ -82,10 +85,13 @@ def _job(
     return key, task
 
 
-async def _explain(ls: ChmoServer, focus: Focus, inner: Definition) -> Explanation:
+async def _explain(
+    ls: ChmoServer, focus: Focus, inner: Definition, prepared: Prepared | None
+) -> Explanation:
     async with ModelProgress(ls, f"ChMOCoder: explaining `{inner.name}`") as progress:
+        path = ls.relative_path(focus.doc.uri)
         return await ls.assistant().explain(
-            focus, path=ls.relative_path(focus.doc.uri), on_progress=progress.token
+            focus, path=path, on_progress=progress.token, prepared=prepared
         )
 
 
@@ -138,11 +144,14 @@ def register(server: ChmoServer) -> None:
             return None
         assistant = ls.assistant()
         facts = assistant.facts(focus)
+        prepared = None
         if _key(ls, doc, inner) not in jobs.tasks:  # no job yet: maybe the cache knows it
-            known = assistant.explain_cached(focus, path=ls.relative_path(doc.uri))
+            path = ls.relative_path(doc.uri)
+            prepared = assistant.prepare_explanation(focus, path=path)  # the prompt, once
+            known = assistant.explain_cached(focus, path=path, prepared=prepared)
             if known is not None:
                 return _hover(facts_then(facts, known.markdown), doc, inner, ls.encoding)
-        key, task = _job(ls, jobs, focus, inner)
+        key, task = _job(ls, jobs, focus, inner, prepared)
         jobs.waiters[key] = jobs.waiters.get(key, 0) + 1
         try:
             # asyncio.wait leaves the task running when the time is up or this hover is
