@@ -40,9 +40,9 @@ PENDING = "\n\n---\n\n*ChMOCoder is still writing the explanation. Hover again i
 JobKey = tuple[str, int, int, int, str]
 
 
-class HoverJobs:
-    """Explanations being written, shared by the hovers that wait for them, and the most
-    recent finished ones (a hover on the same definition of the same version is answered
+class Hover:
+    """The hover feature, one per connection, with its state: explanations being written,
+    shared by the hovers that wait for them, and the most recent finished ones (a hover on the same definition of the same version is answered
     from memory, before the disk cache).
 
     The finished ones overlap the result cache on purpose: answering from here skips
@@ -57,32 +57,85 @@ class HoverJobs:
         self.detached: set[JobKey] = set()
         """Jobs a hover gave up waiting for: they go on into the cache."""
 
+    def job(
+        self, ls: ChmoServer, focus: Focus, inner: Definition, prepared: Prepared | None
+    ) -> tuple[JobKey, asyncio.Task[Explanation]]:
+        """The explanation being written for this definition, started if there is none."""
+        doc = focus.doc
+        key = _key(ls, doc, inner)
+        task = self.tasks.get(key)
+        if task is not None and not task.cancelled() and not (task.done() and task.exception()):
+            self.tasks.move_to_end(key)
+            return key, task
+        task = ls.work.start(doc.uri, _explain(ls, focus, inner, prepared))
+        self.tasks[key] = task
+        while len(self.tasks) > self.KEEP:
+            self.tasks.popitem(last=False)
+
+        def forget_failures(done: asyncio.Task[Any], key: JobKey = key) -> None:
+            self.detached.discard(key)
+            if (done.cancelled() or done.exception()) and self.tasks.get(key) is done:
+                del self.tasks[key]  # the next hover tries again
+
+        task.add_done_callback(forget_failures)
+        return key, task
+
+    async def hover(self, ls: ChmoServer, params: types.HoverParams) -> types.Hover | None:
+        doc = ls.document(params.text_document.uri)
+        if doc is None or not ls.settings.hover.enabled:
+            return None
+        offset = to_offset(doc, params.position, ls.encoding)
+        focus = Focus.at(doc, offset)  # the definition, looked up once for the whole hover
+        inner = focus.inner
+        if inner is None:
+            return None
+        assistant = ls.assistant()
+        facts = assistant.facts(focus)
+        prepared = None
+        if _key(ls, doc, inner) not in self.tasks:  # no job yet: maybe the cache knows it
+            path = ls.relative_path(doc.uri)
+            prepared = assistant.prepare_explanation(focus, path=path)  # the prompt, once
+            known = assistant.explain_cached(focus, path=path, prepared=prepared)
+            if known is not None:
+                return _hover(facts_then(facts, known.markdown), doc, inner, ls.encoding)
+        key, task = self.job(ls, focus, inner, prepared)
+        self.waiters[key] = self.waiters.get(key, 0) + 1
+        try:
+            # asyncio.wait leaves the task running when the time is up or this hover is
+            # cancelled (what a shield under wait_for does, with fewer tasks and futures)
+            await asyncio.wait((task,), timeout=ls.settings.hover.timeout_ms / 1000)
+            if not task.done():
+                self.detached.add(key)
+                return _hover(facts + PENDING, doc, inner, ls.encoding)
+            explanation = task.result()
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and not current.cancelling():
+                # the explanation was stopped (the document changed), not this hover
+                return _hover(facts, doc, inner, ls.encoding)
+            if self.waiters.get(key, 1) <= 1 and key not in self.detached:
+                task.cancel()  # $/cancelRequest, and nobody else waits for it
+            raise
+
+        except Failure as exc:
+            ls.tell_failure(f"Explaining `{inner.name}`", exc)
+            return _hover(
+                facts_then(facts, f"*No explanation: {exc.message}*"), doc, inner, ls.encoding
+            )
+        finally:
+            self.waiters[key] = self.waiters.get(key, 1) - 1
+            if self.waiters[key] <= 0:
+                self.waiters.pop(key, None)
+        return _hover(facts_then(facts, explanation.markdown), doc, inner, ls.encoding)
+
+    def register(self, server: ChmoServer) -> None:
+        @server.feature(types.TEXT_DOCUMENT_HOVER)
+        async def hover(ls: ChmoServer, params: types.HoverParams) -> types.Hover | None:
+            return await self.hover(ls, params)
+
 
 def _key(ls: ChmoServer, doc: Document, inner: Definition) -> JobKey:
     return (doc.uri, doc.version, inner.span.start_byte, inner.span.end_byte, ls.settings.audience)
-
-
-def _job(
-    ls: ChmoServer, jobs: HoverJobs, focus: Focus, inner: Definition, prepared: Prepared | None
-) -> tuple[JobKey, asyncio.Task[Explanation]]:
-    doc = focus.doc
-    key = _key(ls, doc, inner)
-    task = jobs.tasks.get(key)
-    if task is not None and not task.cancelled() and not (task.done() and task.exception()):
-        jobs.tasks.move_to_end(key)
-        return key, task
-    task = ls.work.start(doc.uri, _explain(ls, focus, inner, prepared))
-    jobs.tasks[key] = task
-    while len(jobs.tasks) > jobs.KEEP:
-        jobs.tasks.popitem(last=False)
-
-    def forget_failures(done: asyncio.Task[Any], key: JobKey = key) -> None:
-        jobs.detached.discard(key)
-        if (done.cancelled() or done.exception()) and jobs.tasks.get(key) is done:
-            del jobs.tasks[key]  # the next hover tries again
-
-    task.add_done_callback(forget_failures)
-    return key, task
 
 
 async def _explain(
@@ -130,53 +183,4 @@ def _hover(markdown: str, doc: Document, inner: Definition, encoding: str) -> ty
 
 
 def register(server: ChmoServer) -> None:
-    jobs = HoverJobs()
-
-    @server.feature(types.TEXT_DOCUMENT_HOVER)
-    async def hover(ls: ChmoServer, params: types.HoverParams) -> types.Hover | None:
-        doc = ls.document(params.text_document.uri)
-        if doc is None or not ls.settings.hover.enabled:
-            return None
-        offset = to_offset(doc, params.position, ls.encoding)
-        focus = Focus.at(doc, offset)  # the definition, looked up once for the whole hover
-        inner = focus.inner
-        if inner is None:
-            return None
-        assistant = ls.assistant()
-        facts = assistant.facts(focus)
-        prepared = None
-        if _key(ls, doc, inner) not in jobs.tasks:  # no job yet: maybe the cache knows it
-            path = ls.relative_path(doc.uri)
-            prepared = assistant.prepare_explanation(focus, path=path)  # the prompt, once
-            known = assistant.explain_cached(focus, path=path, prepared=prepared)
-            if known is not None:
-                return _hover(facts_then(facts, known.markdown), doc, inner, ls.encoding)
-        key, task = _job(ls, jobs, focus, inner, prepared)
-        jobs.waiters[key] = jobs.waiters.get(key, 0) + 1
-        try:
-            # asyncio.wait leaves the task running when the time is up or this hover is
-            # cancelled (what a shield under wait_for does, with fewer tasks and futures)
-            await asyncio.wait((task,), timeout=ls.settings.hover.timeout_ms / 1000)
-            if not task.done():
-                jobs.detached.add(key)
-                return _hover(facts + PENDING, doc, inner, ls.encoding)
-            explanation = task.result()
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if current is not None and not current.cancelling():
-                # the explanation was stopped (the document changed), not this hover
-                return _hover(facts, doc, inner, ls.encoding)
-            if jobs.waiters.get(key, 1) <= 1 and key not in jobs.detached:
-                task.cancel()  # $/cancelRequest, and nobody else waits for it
-            raise
-
-        except Failure as exc:
-            ls.tell_failure(f"Explaining `{inner.name}`", exc)
-            return _hover(
-                facts_then(facts, f"*No explanation: {exc.message}*"), doc, inner, ls.encoding
-            )
-        finally:
-            jobs.waiters[key] = jobs.waiters.get(key, 1) - 1
-            if jobs.waiters[key] <= 0:
-                jobs.waiters.pop(key, None)
-        return _hover(facts_then(facts, explanation.markdown), doc, inner, ls.encoding)
+    Hover().register(server)  # its state is this connection's
