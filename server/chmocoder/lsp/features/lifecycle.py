@@ -38,37 +38,48 @@ def apply_settings(ls: ChmoServer, data: Any) -> None:
         ls.log_handler.setLevel(level)
 
 
-USER_OWNED = ("model", "runtime", "endpoint", "cache_dir", "api_key_env")
+USER_OWNED = ("model", "runtime", "endpoint", "cache_dir", "api_key_env", "completion.model")
 """Settings that decide what runs, where code goes or where files are written: over TCP
 they come from where the server was started (CHMOCODER_* variables), never from a
-connected client (a model path from a client would make the server load its file)."""
+connected client (a model path from a client would make the server load its file).
+A dotted name is a setting inside another (completion.model)."""
 
 
 def _user_owned(ls: ChmoServer, settings: Settings, sent: dict[str, Any]) -> Settings:
     from pydantic.alias_generators import to_camel
 
     own, _ = settings.from_env()
-    for name in USER_OWNED:
-        if getattr(settings, name) == getattr(own, name):
+    for dotted in USER_OWNED:
+        path = dotted.split(".")
+        theirs = _at(own, path)
+        if _at(settings, path) == theirs:
             continue
-        if name in sent or to_camel(name) in sent:
+        asked: Any = sent
+        for name in path:
+            asked = asked.get(name, asked.get(to_camel(name))) if isinstance(asked, dict) else None
+        if asked is not None:
+            variable = "CHMOCODER_" + "__".join(path).upper()
             ls.tell(
-                f"setting {name} ignored: over TCP it is taken from where the server started "
-                f"(CHMOCODER_{name.upper()})",
+                f"setting {dotted} ignored: over TCP it is taken from where the server started "
+                f"({variable})",
                 once=True,
             )
-        settings = settings.model_copy(update={name: getattr(own, name)})
-    if settings.completion.model != own.completion.model:  # a model too, one level down
-        asked = sent.get("completion")
-        if isinstance(asked, dict) and "model" in asked:
-            ls.tell(
-                "setting completion.model ignored: over TCP it is taken from where the server "
-                "started (CHMOCODER_COMPLETION__MODEL)",
-                once=True,
-            )
-        completion = settings.completion.model_copy(update={"model": own.completion.model})
-        settings = settings.model_copy(update={"completion": completion})
+        settings = _with(settings, path, theirs)
     return settings
+
+
+def _at(settings: Any, path: list[str]) -> Any:
+    for name in path:
+        settings = getattr(settings, name)
+    return settings
+
+
+def _with(settings: Any, path: list[str], value: Any) -> Any:
+    """`settings` (a pydantic model) with the setting at `path` replaced by `value`."""
+    name = path[0]
+    if len(path) > 1:
+        value = _with(getattr(settings, name), path[1:], value)
+    return settings.model_copy(update={name: value})
 
 
 async def start_index(ls: ChmoServer) -> None:
