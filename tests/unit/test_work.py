@@ -28,7 +28,7 @@ async def test_warming_goes_on_through_edits_and_stops_when_asked() -> None:
     with pytest.raises(Stale) as stale:
         await job
     assert stale.value.kind is ErrorKind.STALE
-    warming = work._warming[(URI, "completion-next")]
+    warming = work._warming[(URI, "completion-next")][0]
     assert not warming.done()
     work.stop_warming(URI, "completion-next")
     await asyncio.sleep(0)
@@ -43,7 +43,7 @@ async def test_closing_a_document_stops_its_warming() -> None:
     started: list[str] = []
     work.warm(URI, _forever(started, "hover"), kind="hover")
     await asyncio.sleep(0)
-    task = work._warming[(URI, "hover")]
+    task = work._warming[(URI, "hover")][0]
     work.close(URI)
     await asyncio.sleep(0)
     assert task.cancelled() and not work._warming
@@ -54,10 +54,10 @@ async def test_warming_the_same_target_again_lets_the_first_go_on() -> None:
     started: list[str] = []
     work.warm(URI, _forever(started, "area"), kind="hover", target="def area")
     await asyncio.sleep(0)
-    first = work._warming[(URI, "hover")]
+    first = work._warming[(URI, "hover")][0]
     work.warm(URI, _forever(started, "area again"), kind="hover", target="def area")
     await asyncio.sleep(0)
-    assert work._warming[(URI, "hover")] is first and not first.done()
+    assert work._warming[(URI, "hover")][0] is first and not first.done()
     work.warm(URI, _forever(started, "clamp"), kind="hover", target="def clamp")
     await asyncio.sleep(0)
     assert first.cancelled() and started == ["area", "clamp"]

@@ -27,8 +27,8 @@ class DocumentWork:
         self._loop = loop
         self._inflight: dict[str, set[asyncio.Task[Any]]] = {}
         self._latest: dict[tuple[str, str], asyncio.Task[Any]] = {}
-        self._warming: dict[tuple[str, str], asyncio.Task[Any]] = {}
-        self._targets: dict[tuple[str, str], str | None] = {}
+        self._warming: dict[tuple[str, str], tuple[asyncio.Task[Any], str | None]] = {}
+        """Warming in flight by (document, kind): its task and its target."""
 
     def start(
         self, uri: str, coroutine: Coroutine[Any, Any, Any], *, kind: str | None = None
@@ -82,27 +82,24 @@ class DocumentWork:
         warmed: warming for the target already in flight goes on, and `coroutine` is
         dropped (asking twice at one place would otherwise stop the first on its way)."""
         key = (uri, kind)
-        earlier = self._warming.get(key)
+        earlier, earlier_target = self._warming.get(key, (None, None))
         if earlier is not None and not earlier.done():
-            if target is not None and self._targets.get(key) == target:
+            if target is not None and earlier_target == target:
                 coroutine.close()
                 return
             earlier.cancel()
         task: asyncio.Task[Any] = self._loop().create_task(coroutine)
-        self._warming[key] = task
-        self._targets[key] = target
+        self._warming[key] = (task, target)
 
         def forget(done: asyncio.Task[Any]) -> None:
-            if self._warming.get(key) is done:
+            if self._warming.get(key, (None,))[0] is done:
                 del self._warming[key]
-                self._targets.pop(key, None)
 
         task.add_done_callback(forget)
 
     def stop_warming(self, uri: str, kind: str) -> None:
         """Stop the document's warming of a `kind`: what it computes is no longer wanted."""
-        task = self._warming.pop((uri, kind), None)
-        self._targets.pop((uri, kind), None)
+        task, _target = self._warming.pop((uri, kind), (None, None))
         if task is not None:
             task.cancel()
 
@@ -110,8 +107,7 @@ class DocumentWork:
         """The document closed: all its work stops, warming too."""
         self.cancel(uri)
         for key in [k for k in self._warming if k[0] == uri]:
-            self._warming.pop(key).cancel()
-            self._targets.pop(key, None)
+            self._warming.pop(key)[0].cancel()
 
     def cancel(self, uri: str, kind: str | None = None) -> None:
         """The document changed or closed: its work in flight is stale (with a `kind`: only
