@@ -19,11 +19,12 @@ from typing import Any
 from chmocoder import compose
 from chmocoder.analysis.context import Focus
 from chmocoder.analysis.document import Document
+from chmocoder.analysis.symbols import definitions_at
 from chmocoder.analysis.syntax import syntax_problems
 from chmocoder.assist.edits import apply, syntax_fix
 from chmocoder.assist.results import Edit, Fix, ReportedError, describe_all
 from chmocoder.assist.review import ReviewState
-from chmocoder.cli_errors import ToolError
+from chmocoder.cli_errors import ToolError, check_patched, parse_errors
 from chmocoder.cli_files import (
     LocationError,
     ProgressBar,
@@ -318,9 +319,6 @@ async def _fix_errors(args: argparse.Namespace) -> int:
     printed, told every error there; each file's fixes are worked from its end up, so that
     a fix applied (--apply) leaves the lines of the next where the checker saw them.
     Exit 0: every group fixed; 1: some not; 2: nothing to read; 4: a fix not applied."""
-    from chmocoder.analysis.symbols import definitions_at
-    from chmocoder.cli_errors import parse_errors
-
     if args.location is not None:
         print("chmocoder: give FILE:LINE or --errors, not both", file=sys.stderr)
         return 2
@@ -378,8 +376,6 @@ async def _fix_group(
     group: list[ToolError],
     known: list[ToolError],
 ) -> int:
-    from chmocoder.cli_errors import check_patched
-
     doc = session.doc
     accept = None
     if args.check is not None:
