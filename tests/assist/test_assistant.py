@@ -302,13 +302,14 @@ async def test_a_hover_finds_its_explanation_prompt_once() -> None:
     await engine.start()
     focus = Focus.at(doc_of(MEAN), MEAN.index("total = 0"))
     built: list[int] = []
-    make_prompt = a._explain.prompt
+    explain = a.explain.__self__  # the Explain task behind the assistant's method
+    make_prompt = explain.prompt
 
     def counting(*args: object, **kwargs: object) -> object:
         built.append(1)
         return make_prompt(*args, **kwargs)  # type: ignore[arg-type]
 
-    a._explain.prompt = counting  # type: ignore[method-assign]
+    explain.prompt = counting
     prepared = a.prepare_explanation(focus, path="stats.py")
     assert a.explain_cached(focus, path="stats.py", prepared=prepared) is None
     await a.explain(focus, path="stats.py", prepared=prepared)
