@@ -22,6 +22,7 @@ from chmocoder.analysis.document import Document
 from chmocoder.analysis.symbols import definitions_at
 from chmocoder.analysis.syntax import syntax_problems
 from chmocoder.assist.edits import apply, syntax_fix
+from chmocoder.assist.explain_error import ExplainError
 from chmocoder.assist.results import Edit, Fix, ReportedError, describe_all
 from chmocoder.assist.review import ReviewState
 from chmocoder.cli_errors import ToolError, check_patched, parse_errors
@@ -201,9 +202,8 @@ async def _explain_errors(session: Session, focus: Focus, messages: list[str]) -
         print("chmocoder: --error needs a message", file=sys.stderr)
         return 2
     async with Printer() as printer:
-        result = await session.assistant.explain_error(
-            focus, errors, path=str(session.path), on_token=printer
-        )
+        task = ExplainError(session.assistant.gen)
+        result = await task.explain(focus, errors, path=str(session.path), on_token=printer)
     if not printer.started:
         print(result.markdown, end="")
     print()

@@ -253,6 +253,7 @@ async def test_warming_evaluates_the_start_of_the_hover_prompt_once() -> None:
 
 
 async def test_an_editors_error_is_explained_with_the_message_at_the_readers_level() -> None:
+    from chmocoder.assist.explain_error import ExplainError
     from chmocoder.assist.results import ReportedError
 
     doc = doc_of(MEAN)
@@ -264,7 +265,8 @@ async def test_an_editors_error_is_explained_with_the_message_at_the_readers_lev
     for audience in ("beginner", "expert"):
         engine = RecordedEngine(["The divisor is a string here. Convert it."])
         helper, _ = assistant(engine, audience=audience)
-        answer = await helper.explain_error(Focus.at(doc, at), [error], path="stats.py")
+        task = ExplainError(helper.gen)
+        answer = await task.explain(Focus.at(doc, at), [error], path="stats.py")
         assert answer.markdown.startswith("The divisor is a string")
         assert answer.title.startswith("Explain: Unsupported operand")
         prompts[audience] = engine.prompts[0]

@@ -485,7 +485,7 @@ async def test_any_tools_errors_get_one_fix_and_an_explanation(
     assert not any("a hint" in title for title in by_title)
 
     result = await client.workspace_execute_command_async(
-        types.ExecuteCommandParams(command="chmocoder.explain", arguments=arguments)
+        types.ExecuteCommandParams(command="chmocoder.explainErrors", arguments=arguments)
     )
     assert result["markdown"].startswith("> line 6: mypy [arg-type]: Argument 1")
     assert ("explain-error", 0) in model_calls(client, at_least=1)

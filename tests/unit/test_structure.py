@@ -130,3 +130,17 @@ def test_start_up_loads_neither_pydantic_nor_the_model_side() -> None:
     heavy = {"pydantic", "chmocoder.config", "chmocoder.engine.engine", "chmocoder.assist.assistant",
              "llama_cpp", "ctransformers", "chmocoder.analysis.index"}  # fmt: skip
     assert heavy & loaded == set()
+
+
+def test_a_task_is_its_module_and_its_feature() -> None:
+    """A task beyond the core is its module, its feature module and one registration line
+    (CONTRIBUTING.md, "Adding a task"): explain-error (assist/explain_error.py) is built by
+    its feature (lsp/features/errors.py) and the command line only, and that feature is
+    registered by lsp/__init__.py only. Fails if the task is threaded through the
+    assistant, the offers or the other features again."""
+    task, feature = "chmocoder.assist.explain_error", "chmocoder.lsp.features.errors"
+    assert {m for m, targets in GRAPH.items() if task in targets} == {
+        feature,
+        "chmocoder.cli_tasks",
+    }
+    assert {m for m, targets in GRAPH.items() if feature in targets} == {"chmocoder.lsp"}

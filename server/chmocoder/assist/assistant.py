@@ -1,7 +1,8 @@
-"""The Assistant: one object that holds the tasks (a module each: explain.py,
-explain_error.py, edit.py, review.py, ask.py) over their shared generation path
-(generation.py), for the front ends. It adds nothing of its own: each method is the
-task's own (bound in __init__, so a task's signature is written once)."""
+"""The Assistant: one object that holds the core tasks (a module each: explain.py, edit.py,
+review.py, ask.py) over their shared generation path (generation.py), for the front ends.
+It adds nothing of its own: each method is the task's own (bound in __init__, so a task's
+signature is written once). A further task needs no place here: its front end builds it
+over `gen` (lsp/features/errors.py builds assist/explain_error.py's)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from chmocoder.analysis.context import DefinitionLookup
 from chmocoder.assist.ask import Ask
 from chmocoder.assist.edit import EditCode
 from chmocoder.assist.explain import Explain, facts
-from chmocoder.assist.explain_error import ExplainError
 from chmocoder.assist.generation import AssistSettings, Generation, OutcomeSink
 from chmocoder.assist.history import History
 from chmocoder.assist.model import Model
@@ -35,7 +35,6 @@ class Assistant:
         self.prepare_explanation = explain.prepare
         self.explain_cached = explain.cached
         self.warm = explain.warm
-        self.explain_error = ExplainError(self.gen).explain
         self.edit = EditCode(self.gen).edit
         self.review = Review(self.gen).review
         self.ask = Ask(self.gen, history).ask

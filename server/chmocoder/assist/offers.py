@@ -10,7 +10,7 @@ from chmocoder.analysis.document import Document
 from chmocoder.analysis.symbols import definitions_at
 from chmocoder.analysis.syntax import syntax_problems
 from chmocoder.assist.edits import syntax_fix
-from chmocoder.assist.results import Edit, ReportedError, describe_all
+from chmocoder.assist.results import Edit
 
 if TYPE_CHECKING:  # prompts imports the engine's types (pydantic): not at start-up
     from chmocoder.assist.prompts import EditTask
@@ -27,9 +27,6 @@ class Reported:
     message: str
     syntax: bool
     suggestion: str = ""
-    errors: tuple[ReportedError, ...] = ()
-    """Another tool's errors and warnings on one line (the editor's diagnostics, whatever
-    their source): one fix addresses them all, and they can be explained."""
 
 
 @dataclass(frozen=True)
@@ -60,20 +57,11 @@ def offers(doc: Document, start: int, end: int, reported: list[Reported]) -> lis
             if certain is not None and certain.edit is not None:
                 out.append(Offer(certain.title, "quickfix", problem.start, problem.end,
                                  edit=certain.edit, answers=problem))  # fmt: skip
-        if problem.errors:
-            detail = "Problems the editor reports:\n" + describe_all(problem.errors)
-        else:
-            detail = f"Problem: {problem.message}"
+        detail = f"Problem: {problem.message}"
         if problem.suggestion:
             detail += f" Suggestion: {problem.suggestion}"
-        more = len(problem.errors) - 1
-        title = f"Fix “{_short(problem.message)}”" + (f" and {more} more" if more > 0 else "")
-        out.append(Offer(title, "quickfix", problem.start, problem.end, task="fix",
-                         detail=detail, answers=problem))  # fmt: skip
-        if problem.errors:
-            plural = "these errors" if more > 0 else "this error"
-            out.append(Offer(f"Explain {plural}", "explain", problem.start, problem.end,
-                             answers=problem))  # fmt: skip
+        out.append(Offer(f"Fix “{short(problem.message)}”", "quickfix", problem.start,
+                         problem.end, task="fix", detail=detail, answers=problem))  # fmt: skip
     chain = definitions_at(doc, start)
     if chain:
         inner = chain[0]
@@ -88,5 +76,6 @@ def offers(doc: Document, start: int, end: int, reported: list[Reported]) -> lis
     return out
 
 
-def _short(message: str, limit: int = 60) -> str:
+def short(message: str, limit: int = 60) -> str:
+    """A message cut to fit an action's title."""
     return message if len(message) <= limit else message[: limit - 1] + "…"

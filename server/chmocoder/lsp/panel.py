@@ -79,3 +79,29 @@ def notify_status(
 
 def new_answer_id() -> str:
     return uuid.uuid4().hex[:12]
+
+
+THROTTLE_S = 0.1
+
+
+class Stream:
+    """An answer as it streams: each piece is forwarded to the panel as the full text so
+    far, at most every THROTTLE_S; `finish` shows the final text and is the command's
+    result, {"id", "title", "markdown"}."""
+
+    def __init__(self, ls: Connection, title: str) -> None:
+        self.ls, self.title = ls, title
+        self.id = new_answer_id()
+        self.text = ""
+        self._sent = 0.0
+
+    def __call__(self, piece: str) -> None:
+        self.text += piece
+        now = self.ls.loop.time()
+        if now - self._sent >= THROTTLE_S:
+            self._sent = now
+            show_markdown(self.ls, self.id, self.title, self.text, done=False)
+
+    def finish(self, markdown: str) -> dict[str, str]:
+        show_markdown(self.ls, self.id, self.title, markdown, done=True)
+        return {"id": self.id, "title": self.title, "markdown": markdown}

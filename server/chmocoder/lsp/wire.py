@@ -6,10 +6,12 @@ import after lsprotocol, and the answer to `initialize` needs none of it.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 from pygls.exceptions import JsonRpcInvalidParams
+
+from chmocoder.assist.prompts import EditTask
 
 
 class ActionData(BaseModel):
@@ -17,7 +19,7 @@ class ActionData(BaseModel):
 
     uri: str
     version: int
-    task: Literal["fix", "docstring", "simplify"]
+    task: EditTask
     start: int
     end: int
     detail: str = ""

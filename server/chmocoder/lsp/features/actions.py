@@ -1,23 +1,22 @@
 """Code actions: listed instantly (no model); the model runs in codeAction/resolve.
 
-Fix (per syntax error or finding, per line of other tools' errors and warnings, with
-"Explain this error" beside it, and "fix this function"), Add docstring,
+Fix (per syntax error or finding, and "fix this function"), Add docstring,
 Simplify: each resolves to a WorkspaceEdit on its target range, checked by
 re-parsing before it is offered. Explain runs as a command and answers in the
 client's panel. Syntax errors whose fix is certain (a missing token, an
-unclosed bracket) get an instant fix that needs no model.
+unclosed bracket) get an instant fix that needs no model. Other features add their own
+sources of actions (`CodeActions.add`).
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from lsprotocol import types
 
 from chmocoder.analysis.document import Document
-from chmocoder.assist.offers import Reported, offers
-from chmocoder.assist.results import Edit, ReportedError
+from chmocoder.assist.offers import Offer, Reported, offers
+from chmocoder.assist.results import Edit
 from chmocoder.engine.errors import Failure
 from chmocoder.lsp.convert import byte_range, to_offsets
 from chmocoder.lsp.features.diagnostics import SOURCE
@@ -53,16 +52,49 @@ _KINDS = {
 }
 
 
-def list_actions(
-    ls: ChmoServer, doc: Document, params: types.CodeActionParams
-) -> list[types.CodeAction]:
-    """The assistant's offers (assist/offers.py) as code actions: a certain fix carries its
-    edit, an explanation runs as a command, a model task resolves later (ActionData)."""
+ActionSource = Callable[[ChmoServer, Document, types.CodeActionParams], list[types.CodeAction]]
+"""What a feature offers as code actions at a place (listed instantly: no model)."""
+
+
+def model_action(
+    ls: ChmoServer,
+    doc: Document,
+    offer: Offer,
+    diagnostics: Sequence[types.Diagnostic] | None = None,
+) -> types.CodeAction:
+    """An offer as a code action: a certain fix carries its edit; a model task resolves
+    later (`resolve_action`, with the task and range the action carries); an explanation
+    runs chmocoder.explain on the range."""
     from chmocoder.lsp.wire import ActionData  # pydantic: after start-up (see lsp/__init__)
 
+    action = types.CodeAction(title=f"ChMOCoder: {offer.title}", kind=_KINDS[offer.kind])
+    if diagnostics:
+        action.diagnostics = list(diagnostics)
+    if offer.edit is not None:
+        action.edit = workspace_edit(ls, doc, offer.edit)
+        action.is_preferred = True
+    elif offer.task is None:
+        at = byte_range(doc, offer.start, offer.end, ls.encoding)
+        action.command = types.Command(
+            title=offer.title,
+            command="chmocoder.explain",
+            arguments=[{"uri": doc.uri, "range": at}],
+        )
+    else:
+        carried = ActionData(uri=doc.uri, version=doc.version, task=offer.task,
+                             start=offer.start, end=offer.end, detail=offer.detail)  # fmt: skip
+        action.data = carried.model_dump()
+    return action
+
+
+def own_actions(
+    ls: ChmoServer, doc: Document, params: types.CodeActionParams
+) -> list[types.CodeAction]:
+    """The assistant's offers (assist/offers.py) for our own diagnostics on the range and
+    for the definition around it."""
     start, end = to_offsets(doc, params.range, ls.encoding)
     reported: list[Reported] = []
-    covers: list[list[types.Diagnostic]] = []
+    covers: list[types.Diagnostic] = []
     for diagnostic in params.context.diagnostics:
         if diagnostic.source != SOURCE:
             continue
@@ -70,59 +102,55 @@ def list_actions(
         data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
         reported.append(Reported(a, b, diagnostic.message, diagnostic.code == "syntax",
                                  str(data.get("suggestion") or "")))  # fmt: skip
-        covers.append([diagnostic])
-    for line, group in _others_by_line(params.context.diagnostics).items():
-        spans = [to_offsets(doc, d.range, ls.encoding) for d in group]
-        errors = tuple(_reported_error(line, d) for d in group)
-        reported.append(Reported(min(a for a, _ in spans), max(b for _, b in spans),
-                                 group[0].message, False, errors=errors))  # fmt: skip
-        covers.append(group)
-    actions: list[types.CodeAction] = []
+        covers.append(diagnostic)
+    actions = []
     for offer in offers(doc, start, end, reported):
-        action = types.CodeAction(title=f"ChMOCoder: {offer.title}", kind=_KINDS[offer.kind])
-        if offer.answers is not None:
-            action.diagnostics = covers[reported.index(offer.answers)]
-        if offer.edit is not None:
-            action.edit = workspace_edit(ls, doc, offer.edit)
-            action.is_preferred = True
-        elif offer.task is None:
-            argument: dict[str, object] = {"uri": doc.uri, "range": params.range}
-            if offer.answers is not None and offer.answers.errors:
-                argument["errors"] = [dataclasses.asdict(e) for e in offer.answers.errors]
-            action.command = types.Command(
-                title=offer.title, command="chmocoder.explain", arguments=[argument]
-            )
-        else:
-            carried = ActionData(uri=doc.uri, version=doc.version, task=offer.task,
-                                 start=offer.start, end=offer.end, detail=offer.detail)  # fmt: skip
-            action.data = carried.model_dump()
-        actions.append(action)
-    only = params.context.only
-    if only:
-        actions = [a for a in actions if any((a.kind or "").startswith(k) for k in only)]
+        answers = None if offer.answers is None else [covers[reported.index(offer.answers)]]
+        actions.append(model_action(ls, doc, offer, answers))
     return actions
 
 
-_SHOWN = (None, types.DiagnosticSeverity.Error, types.DiagnosticSeverity.Warning)
-"""Other tools' diagnostics that get a fix and an explanation (not hints and information)."""
+class CodeActions:
+    """The code-action feature: what every source offers at the place, those that answer a
+    shown problem first; the model runs only in `codeAction/resolve`. Our own offers are
+    the first source; a feature adds its own with `add` (lsp/features/errors.py does)."""
 
+    def __init__(self) -> None:
+        self.sources: list[ActionSource] = [own_actions]
 
-def _others_by_line(
-    diagnostics: Sequence[types.Diagnostic],
-) -> dict[int, list[types.Diagnostic]]:
-    """Other tools' errors and warnings by the (0-based) line they start on: several on one
-    line are one fix that addresses them all."""
-    by_line: dict[int, list[types.Diagnostic]] = {}
-    for diagnostic in diagnostics:
-        if diagnostic.source != SOURCE and diagnostic.severity in _SHOWN:
-            by_line.setdefault(diagnostic.range.start.line, []).append(diagnostic)
-    return by_line
+    def add(self, source: ActionSource) -> None:
+        self.sources.append(source)
 
+    def list(
+        self, ls: ChmoServer, doc: Document, params: types.CodeActionParams
+    ) -> list[types.CodeAction]:
+        actions = [action for source in self.sources for action in source(ls, doc, params)]
+        actions.sort(key=lambda action: not action.diagnostics)  # stable: answers first
+        only = params.context.only
+        if only:
+            actions = [a for a in actions if any((a.kind or "").startswith(k) for k in only)]
+        return actions
 
-def _reported_error(line: int, diagnostic: types.Diagnostic) -> ReportedError:
-    related = tuple(r.message for r in diagnostic.related_information or ())
-    code = "" if diagnostic.code is None else str(diagnostic.code)
-    return ReportedError(line + 1, diagnostic.message, diagnostic.source or "", code, related)
+    def register(self, server: ChmoServer) -> None:
+        options = types.CodeActionOptions(
+            code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite],
+            resolve_provider=True,
+        )
+
+        @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, options)
+        def code_action(
+            ls: ChmoServer, params: types.CodeActionParams
+        ) -> list[types.CodeAction] | None:
+            doc = ls.document(params.text_document.uri)
+            if doc is None:
+                return None
+            actions = self.list(ls, doc, params)
+            warm_ahead(ls, doc, to_offsets(doc, params.range, ls.encoding)[0])
+            return actions
+
+        @server.feature(types.CODE_ACTION_RESOLVE)
+        async def resolve(ls: ChmoServer, action: types.CodeAction) -> types.CodeAction:
+            return await resolve_action(ls, action)
 
 
 async def resolve_action(ls: ChmoServer, action: types.CodeAction) -> types.CodeAction:
@@ -176,25 +204,3 @@ async def resolve_action(ls: ChmoServer, action: types.CodeAction) -> types.Code
         action.title = f"ChMOCoder: {title} — {fix.description}"
         ls.tell(f"{title}: {fix.description}", types.MessageType.Info)
     return action
-
-
-def register(server: ChmoServer) -> None:
-    options = types.CodeActionOptions(
-        code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite],
-        resolve_provider=True,
-    )
-
-    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, options)
-    def code_action(
-        ls: ChmoServer, params: types.CodeActionParams
-    ) -> list[types.CodeAction] | None:
-        doc = ls.document(params.text_document.uri)
-        if doc is None:
-            return None
-        actions = list_actions(ls, doc, params)
-        warm_ahead(ls, doc, to_offsets(doc, params.range, ls.encoding)[0])
-        return actions
-
-    @server.feature(types.CODE_ACTION_RESOLVE)
-    async def resolve(ls: ChmoServer, action: types.CodeAction) -> types.CodeAction:
-        return await resolve_action(ls, action)

@@ -1,4 +1,5 @@
-"""Commands: chmocoder.ask, chmocoder.explain, chmocoder.review, chmocoder.clearHistory.
+"""Commands: chmocoder.ask, chmocoder.explain, chmocoder.review, chmocoder.clearHistory;
+and the helpers other features' commands share (their arguments, checked).
 
 Answers stream to the client's panel (`chmocoder/markdown` notifications) and
 are also the command's result: {"id", "title", "markdown"}.
@@ -17,30 +18,29 @@ from chmocoder.assist.results import facts_then
 from chmocoder.engine.errors import Failure
 from chmocoder.lsp.convert import to_offset, to_offsets
 from chmocoder.lsp.features.diagnostics import Diagnostics
-from chmocoder.lsp.panel import new_answer_id, show_markdown
+from chmocoder.lsp.panel import Stream
 from chmocoder.lsp.progress import ModelProgress
 from chmocoder.lsp.server import ChmoServer
 
 if TYPE_CHECKING:
     from chmocoder.lsp.wire import Target
 
-THROTTLE_S = 0.1
 
-
-def _target(args: tuple[Any, ...], *, needs_question: bool = False) -> Target:
+def target_of(args: tuple[Any, ...], *, needs_question: bool = False) -> Target:
+    """A command's arguments, checked (lsp/wire.py): {uri, range|position, question, ...}."""
     from chmocoder.lsp.wire import parse_target  # pydantic, at the first command (wire.py)
 
     return parse_target(args, needs_question=needs_question)
 
 
-def _document(ls: ChmoServer, target: Target) -> Document:
+def document_of(ls: ChmoServer, target: Target) -> Document:
     doc = ls.document(target.uri)
     if doc is None:
         raise JsonRpcInvalidParams(f"{target.uri} is not open")
     return doc
 
 
-def _offsets(ls: ChmoServer, doc: Document, target: Target) -> tuple[int, int]:
+def offsets_of(ls: ChmoServer, doc: Document, target: Target) -> tuple[int, int]:
     if target.range is not None:
         r = types.Range(
             start=types.Position(target.range.start.line, target.range.start.character),
@@ -55,61 +55,22 @@ def _offsets(ls: ChmoServer, doc: Document, target: Target) -> tuple[int, int]:
     return 0, 0
 
 
-class _Stream:
-    """Forwards pieces to the panel as the full text so far, at most every THROTTLE_S."""
-
-    def __init__(self, ls: ChmoServer, title: str) -> None:
-        self.ls, self.title = ls, title
-        self.id = new_answer_id()
-        self.text = ""
-        self._sent = 0.0
-
-    def __call__(self, piece: str) -> None:
-        self.text += piece
-        now = self.ls.loop.time()
-        if now - self._sent >= THROTTLE_S:
-            self._sent = now
-            show_markdown(self.ls, self.id, self.title, self.text, done=False)
-
-    def finish(self, markdown: str) -> dict[str, str]:
-        show_markdown(self.ls, self.id, self.title, markdown, done=True)
-        return {"id": self.id, "title": self.title, "markdown": markdown}
-
-
-async def _explain_errors(
-    ls: ChmoServer, doc: Document, focus: Focus, target: Target
-) -> dict[str, str]:
-    """chmocoder.explain with `errors`: what they mean here and what to change."""
-    from chmocoder.assist.results import ReportedError
-
-    errors = [
-        ReportedError(e.line, e.message, e.source, e.code, tuple(e.related)) for e in target.errors
-    ]
-    title = "Explain: " + errors[0].message.strip().split("\n", 1)[0][:80]
-    async with ModelProgress(ls, "ChMOCoder: explaining the error") as progress:
-        stream = _Stream(ls, title)
-        try:
-            explanation = await ls.work.run(
-                doc.uri,
-                ls.assistant().explain_error(focus, errors, path=ls.relative_path(doc.uri),
-                                             on_token=stream, on_progress=progress.token),
-            )  # fmt: skip
-        except Failure as exc:
-            ls.tell_failure(title, exc)
-            return stream.finish(f"*No explanation: {exc.message}*")
-    quoted = "\n".join(f"> {e.describe()}" for e in errors)
-    return stream.finish(facts_then(quoted, explanation.markdown))
+def focus_of(ls: ChmoServer, doc: Document, target: Target) -> Focus:
+    """The definitions at the target's start; outside any, the selection itself."""
+    start, end = offsets_of(ls, doc, target)
+    focus = Focus.at(doc, start)
+    return focus if focus.inner is not None else Focus.at(doc, start, (start, end))
 
 
 def register(server: ChmoServer, diagnostics: Diagnostics) -> None:
     @server.command("chmocoder.ask")
     async def ask(ls: ChmoServer, *args: Any) -> dict[str, Any]:
-        target = _target(args, needs_question=True)
-        doc = _document(ls, target)
-        start, end = _offsets(ls, doc, target)
+        target = target_of(args, needs_question=True)
+        doc = document_of(ls, target)
+        start, end = offsets_of(ls, doc, target)
         title = f"Q: {target.question.strip()[:80]}"
         async with ModelProgress(ls, "ChMOCoder: answering") as progress:
-            stream = _Stream(ls, title)
+            stream = Stream(ls, title)
             try:
                 answer = await ls.work.run(
                     doc.uri,
@@ -124,20 +85,15 @@ def register(server: ChmoServer, diagnostics: Diagnostics) -> None:
 
     @server.command("chmocoder.explain")
     async def explain(ls: ChmoServer, *args: Any) -> dict[str, str]:
-        target = _target(args)
-        doc = _document(ls, target)
-        start, end = _offsets(ls, doc, target)
-        focus = Focus.at(doc, start)
+        target = target_of(args)
+        doc = document_of(ls, target)
+        focus = focus_of(ls, doc, target)
         inner = focus.inner
-        if inner is None:  # no definition at the cursor: the selection is explained
-            focus = Focus.at(doc, start, (start, end))
-        if target.errors:
-            return await _explain_errors(ls, doc, focus, target)
         facts = ls.assistant().facts(focus)
         title = f"Explain {inner.name}" if inner else "Explain selection"
 
         async with ModelProgress(ls, f"ChMOCoder: {title.lower()}") as progress:
-            stream = _Stream(ls, title)
+            stream = Stream(ls, title)
             try:
                 explanation = await ls.work.run(
                     doc.uri,
@@ -155,8 +111,8 @@ def register(server: ChmoServer, diagnostics: Diagnostics) -> None:
 
     @server.command("chmocoder.review")
     async def review(ls: ChmoServer, *args: Any) -> dict[str, int]:
-        target = _target(args)
-        doc = _document(ls, target)
+        target = target_of(args)
+        doc = document_of(ls, target)
         calls, findings = await diagnostics.run_review(ls, doc)
         return {"modelCalls": calls, "findings": findings}
 
