@@ -408,13 +408,13 @@ async def test_opening_a_document_and_asking_for_actions_warm_the_hover_prompt(
 ) -> None:
     """The start of a hover's prompt is evaluated ahead, in the background: once for the
     file when it opens, once for a definition where code actions are asked for; asking
-    again at the same place warms nothing more."""
-    client.workspace_did_change_configuration(
-        types.DidChangeConfigurationParams(settings=options(tiny_model, client.cache, warm=True))  # type: ignore[attr-defined]
-    )
+    again at the same place warms nothing more. Each warming's end (or its "in flight
+    already") is logged: the test waits for those, not for a fixed time."""
+    settings = options(tiny_model, client.cache, warm=True, logLevel="debug")  # type: ignore[attr-defined]
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings))
     uri = open_doc(client, workspace / "main.py")
-    calls = model_calls(client, at_least=1)
-    assert [task for task, _ in calls] == ["warm"]
+    assert await _logged(client, f"hover warming of {uri}:", (": ended",), 1)
+    assert [task for task, _ in model_calls(client, at_least=1)] == ["warm"]
     where = types.Range(types.Position(4, 4), types.Position(4, 4))
     for _ in range(2):
         await client.text_document_code_action_async(
@@ -424,22 +424,41 @@ async def test_opening_a_document_and_asking_for_actions_warm_the_hover_prompt(
                 context=types.CodeActionContext(diagnostics=[]),
             )
         )
-    calls = model_calls(client, at_least=2)
-    await asyncio.sleep(1.0)
-    assert [task for task, _ in model_calls(client)] == ["warm", "warm"]
+    area = f"hover warming of {uri} for function area"
+    settled = await _logged(client, area, (": ended", ": in flight already"), 2)
+    assert [m.rsplit(": ", 1)[-1] for m in settled] == ["in flight already", "ended"]
+    assert [task for task, _ in model_calls(client, at_least=2)] == ["warm", "warm"]
     # a runtime that keeps no evaluated state is not warmed for
-    settings = options(tiny_model, client.cache, warm=True, runtime="ctransformers")  # type: ignore[attr-defined]
+    settings = options(
+        tiny_model, client.cache, warm=True, runtime="ctransformers", logLevel="debug"
+    )  # type: ignore[attr-defined]
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=settings))
+    more = (workspace / "more.py").as_uri()
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(
             text_document=types.TextDocumentItem(
-                uri=(workspace / "more.py").as_uri(), language_id="python", version=1,
+                uri=more, language_id="python", version=1,
                 text="import os\n\n\ndef f():\n    return os.sep\n",
             )
         )
     )  # fmt: skip
-    await asyncio.sleep(1.5)
+    await _logged(client, f"no hover warming of {more}", ("",), 1)
     assert [task for task, _ in model_calls(client)] == ["warm", "warm"]
+
+
+async def _logged(client, about: str, endings: tuple[str, ...], count: int) -> list[str]:  # type: ignore[no-untyped-def]
+    """The first `count` log messages about `about` that end one of `endings`, in order;
+    fails if they do not come within 30 s."""
+    for _ in range(600):
+        found = [
+            m.message
+            for m in client.log_messages
+            if about in m.message and m.message.endswith(endings)
+        ]
+        if len(found) >= count:
+            return found[:count]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"fewer than {count} log messages about {about}")
 
 
 async def test_any_tools_errors_get_one_fix_and_an_explanation(

@@ -7,10 +7,13 @@ replaces the document's earlier work of that kind (the user has moved on). Warmi
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from chmocoder.engine.errors import ErrorKind, Failure
+
+log = logging.getLogger(__name__)
 
 
 class Stale(Failure):
@@ -83,15 +86,18 @@ class DocumentWork:
         dropped (asking twice at one place would otherwise stop the first on its way)."""
         key = (uri, kind)
         earlier, earlier_target = self._warming.get(key, (None, None))
+        what = f"{kind} warming of {uri}" + (f" for {target}" if target else "")
         if earlier is not None and not earlier.done():
             if target is not None and earlier_target == target:
                 coroutine.close()
+                log.debug("%s: in flight already", what)
                 return
             earlier.cancel()
         task: asyncio.Task[Any] = self._loop().create_task(coroutine)
         self._warming[key] = (task, target)
 
         def forget(done: asyncio.Task[Any]) -> None:
+            log.debug("%s: %s", what, "stopped" if done.cancelled() else "ended")
             if self._warming.get(key, (None,))[0] is done:
                 del self._warming[key]
 

@@ -160,6 +160,7 @@ def warm_ahead(ls: ChmoServer, doc: Document, offset: int, *, file_only: bool = 
     send (`file_only`: what every hover in the file shares). An edit of the document, or
     newer warming for it, stops it; a failure is only logged (the hover will say it)."""
     if not warming(ls) or not ls.settings.hover.enabled or doc.language is None:
+        log.debug("no hover warming of %s (setting, runtime or language)", doc.uri)
         return
 
     focus = Focus.at(doc, offset)
