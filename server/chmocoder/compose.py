@@ -9,6 +9,7 @@ import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from chmocoder.analysis.context import DefinitionLookup
 from chmocoder.assist.assistant import Assistant, AssistSettings
@@ -48,24 +49,23 @@ def completion_engine_config(s: Settings) -> EngineConfig | None:
     return dataclasses.replace(engine_config(s), model=s.completion.model)
 
 
+_T = TypeVar("_T")
+
+
+def derived(cls: type[_T], source: object) -> _T:
+    """A dataclass of settings taken from `source` (Settings or one of its sections) field by
+    name: a field the source lacks is an error here, at the first build, not a default
+    silently kept. One rule instead of a copy of each field per section."""
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    return cls(**{name: getattr(source, name) for name in names})
+
+
 def assist_settings(s: Settings) -> AssistSettings:
-    return AssistSettings(
-        audience=s.audience,
-        max_tokens=s.max_tokens,
-        temperature=s.temperature,
-        context_tokens=s.context_tokens,
-        allow_risky=s.allow_risky,
-    )
+    return derived(AssistSettings, s)
 
 
 def completer_settings(s: Settings) -> CompleterSettings:
-    c = s.completion
-    return CompleterSettings(
-        budget_ms=c.budget_ms,
-        max_tokens=c.max_tokens,
-        prefix_tokens=c.prefix_tokens,
-        suffix_tokens=c.suffix_tokens,
-    )
+    return derived(CompleterSettings, s.completion)
 
 
 @dataclass

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from chmocoder import compose
 from chmocoder.config import Settings
 
@@ -43,3 +45,35 @@ def test_another_model_retires_the_engines(tmp_path: Path) -> None:
     third, retired = compose.refresh(second, first, on_progress=progress)  # type: ignore[arg-type]
     assert retired == second.engines() and third.completion_engine is None
     assert len(progress_made) == 1 and third.engine.on_progress is not None
+
+
+def test_the_tasks_settings_are_the_users() -> None:
+    """Every field of the assistant's and the completer's settings is the user's setting of
+    that name (not a copy that forgets one): each is changed from its default and read back."""
+    import dataclasses
+
+    from chmocoder.assist.completion import CompleterSettings
+    from chmocoder.assist.generation import AssistSettings
+
+    s = Settings.model_validate(
+        {
+            "audience": "expert",
+            "maxTokens": 99,
+            "temperature": 0.7,
+            "contextTokens": 777,
+            "allowRisky": True,
+            "completion": {"budgetMs": 321, "maxTokens": 17, "prefixTokens": 55, "suffixTokens": 5},
+        }
+    )
+    assist, completer = compose.assist_settings(s), compose.completer_settings(s)
+    assert assist == AssistSettings("expert", 99, 0.7, 777, True)
+    assert completer == CompleterSettings(321, 17, 55, 5)
+    assert all(getattr(assist, f.name) != getattr(AssistSettings(), f.name)
+               for f in dataclasses.fields(assist))  # fmt: skip
+
+    @dataclasses.dataclass
+    class Unknown:
+        no_such_setting: int
+
+    with pytest.raises(AttributeError):
+        compose.derived(Unknown, s)
