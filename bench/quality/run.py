@@ -14,6 +14,7 @@ It is run by hand (minutes to an hour per model on a laptop CPU), not by the tes
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import time
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -193,7 +195,7 @@ class Runner:
         self.extra = extra
 
     def cli(
-        self, *args: str, timeout: float = 900
+        self, *args: str, timeout: float = 900, stdin: str | None = None
     ) -> tuple[subprocess.CompletedProcess[str], float]:
         env = {**os.environ, "CHMOCODER_CACHE_DIR": str(self.cache)}
         env.pop("CHMOCODER_MODEL", None)
@@ -205,11 +207,30 @@ class Runner:
                 text=True,
                 timeout=timeout,
                 env=env,
+                input=stdin,
                 check=False,
             )
         except subprocess.TimeoutExpired:
             r = subprocess.CompletedProcess(list(args), 124, "", "timed out")
         return r, time.perf_counter() - started
+
+
+@contextlib.contextmanager
+def prepare_cache() -> Iterator[Path]:
+    """A fresh cache folder for one model's run (no cached answers), sharing the user's
+    assembled models; its daemons' folder is removed at the end."""
+    home_models = (
+        Path(os.environ.get("CHMOCODER_CACHE_DIR") or Path.home() / ".cache" / "chmocoder")
+        / "models"
+    )
+    with tempfile.TemporaryDirectory(prefix="chmo-quality-") as tmp:
+        cache = Path(tmp)
+        home_models.mkdir(parents=True, exist_ok=True)
+        (cache / "models").symlink_to(home_models)  # assembled once; results not cached
+        try:
+            yield cache
+        finally:
+            shutil.rmtree(cache / "daemons", ignore_errors=True)
 
 
 def fix_case(runner: Runner, case: Case, line: int) -> dict[str, object]:
@@ -400,15 +421,8 @@ def main() -> int:
     explains = tomllib.loads((HERE / "explain.toml").read_text())["case"]
     explains = [e for e in explains if not pick or pick.search(str(e["name"]))]
     tasks = set(args.tasks.split(","))
-    home_models = (
-        Path(os.environ.get("CHMOCODER_CACHE_DIR") or Path.home() / ".cache" / "chmocoder")
-        / "models"
-    )
     for model in args.model or ["default"]:
-        with tempfile.TemporaryDirectory(prefix="chmo-quality-") as tmp:
-            cache = Path(tmp)
-            home_models.mkdir(parents=True, exist_ok=True)
-            (cache / "models").symlink_to(home_models)  # assembled once; results not cached
+        with prepare_cache() as cache:
             runner = Runner(model, cache, [])
             fixes: list[dict] = []  # type: ignore[type-arg]
             reviews: list[dict] = []  # type: ignore[type-arg]
@@ -442,7 +456,6 @@ def main() -> int:
                         f"explain {result['case']:<24} score={result['score']:.2f} cut_off={result['cut_off']} degenerate={result['degenerate']} {result['seconds']:>6.1f} s",
                         flush=True,
                     )
-            shutil.rmtree(cache / "daemons", ignore_errors=True)
         summary = summarise(model, fixes, reviews, done)
         print_table(summary)
         if not args.no_write:
