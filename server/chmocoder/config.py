@@ -72,6 +72,11 @@ class Settings(_Wire):
     """The OpenAI-compatible server for runtime "openai"."""
     api_key_env: str = "CHMOCODER_API_KEY"
     """Environment variable that holds the API key for runtime "openai"."""
+    endpoint_fim: Literal["auto", "infill", "prompt", "suffix", "off"] = "auto"
+    """Runtime "openai": how the server fills in the middle for inline completion
+    (engine/runtimes/openai_fim.py); auto finds out once per endpoint."""
+    endpoint_max_in_flight: int = Field(default=4, ge=1, le=256)
+    """Runtime "openai": requests this process sends the server at once (a shared server)."""
     connect_timeout_s: float = Field(default=5.0, gt=0, le=600)
     """Runtime "openai": how long connecting to the server may take."""
     first_byte_timeout_s: float = Field(default=10.0, gt=0, le=3600)

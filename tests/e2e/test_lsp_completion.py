@@ -30,13 +30,13 @@ def client(lsp: LanguageClient) -> LanguageClient:
 
 
 async def start(
-    client: LanguageClient, model: Path, tmp_path: Path, *, declares: bool = True, **extra: Any
+    client: LanguageClient, gguf: Path, tmp_path: Path, *, declares: bool = True, **extra: Any
 ) -> types.InitializeResult:
     return await client.initialize_session(
         types.InitializeParams(
             capabilities=capabilities(declares),
             root_uri=tmp_path.as_uri(),
-            initialization_options=options(model, client.cache, **extra),  # type: ignore[attr-defined]
+            initialization_options=options(gguf, client.cache, **extra),  # type: ignore[attr-defined]
         )
     )
 
@@ -136,3 +136,28 @@ async def test_completion_model_writes_the_ghost_text_while_the_main_model_answe
     assert suggestion and suggestion.strip()
     model_calls(client, at_least=1)  # written in the background
     assert completions_asked(client) == 1
+
+
+async def test_a_model_server_writes_the_suggestion(
+    client: LanguageClient, tiny_fim_model: Path, tmp_path: Path
+) -> None:
+    """Runtime openai on llama-cpp-python's own server: inline completion over LSP goes to
+    the server (it has no /infill, so the model's layout is the prompt) with the same rules
+    as locally (the suggestion ends at the block's end, typing through it is answered from
+    memory); what the local runtime suggests on the same model and gap, the server does."""
+    from ..support.openai_server import llama_cpp_server
+
+    with llama_cpp_server(tiny_fim_model) as url:
+        await start(client, tiny_fim_model, tmp_path, runtime="openai", endpoint=url, model="tiny")
+        uri = open_notes(client, tmp_path)
+        end = types.Position(line=3, character=2)
+        remote = await complete(client, uri, end)
+        assert remote and remote.strip() and "fim" not in remote
+        assert len(model_calls(client, at_least=1)) >= 1 and completions_asked(client) == 1
+        said = [m.message for m in client.log_messages if "fills in the middle by" in m.message]
+        assert said and "qwen fill-in-the-middle layout" in said[0]
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings=options(tiny_fim_model, client.cache))  # type: ignore[attr-defined]
+    )
+    local = await complete(client, uri, end)
+    assert local == remote

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Literal
@@ -20,6 +15,7 @@ from chmocoder.engine.engine import CallRecord, Engine
 from chmocoder.engine.types import ChatMessage, EngineError, GenerationParams
 
 from ..support.common import engine_config
+from ..support.openai_server import free_port, llama_cpp_server
 
 
 class Finding(BaseModel):
@@ -28,40 +24,11 @@ class Finding(BaseModel):
     message: str = Field(max_length=30)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def openai_server(tiny_model: Path) -> Iterator[str]:
     """llama-cpp-python's OpenAI-compatible server on the tiny model, with an API key."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(tiny_model), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "2048", "--api_key", "sekret", "--model_alias", "tiny"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            request = urllib.request.Request(
-                url + "/models", headers={"Authorization": "Bearer sekret"}
-            )
-            urllib.request.urlopen(request, timeout=1).read()
-            break
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError(
-                    process.stderr.read().decode() if process.stderr else "server died"
-                ) from None
-            time.sleep(0.2)
-    yield url
-    process.terminate()
-    process.wait(10)
+    with llama_cpp_server(tiny_model, api_key="sekret") as url:
+        yield url
 
 
 @pytest.fixture
@@ -170,7 +137,7 @@ async def test_openai_runtime_wrong_key_and_no_server(
     assert error.value.code == "unauthorized"
     nobody = Engine(
         engine_config(
-            runtime="openai", endpoint=f"http://127.0.0.1:{_free_port()}/v1", cache_dir=tmp_path
+            runtime="openai", endpoint=f"http://127.0.0.1:{free_port()}/v1", cache_dir=tmp_path
         )
     )
     with pytest.raises(EngineError) as error:

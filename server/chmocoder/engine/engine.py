@@ -60,6 +60,8 @@ class EngineConfig:
     first_byte_timeout_s: float
     request_timeout_s: float
     prompt_cache_mib: int = 512
+    endpoint_fim: str = "auto"
+    endpoint_max_in_flight: int = 4
     use_cache: bool = True
     """False: no result cache (benchmarks of cold generations)."""
 
@@ -195,6 +197,8 @@ class Engine:
                     connect_timeout_s=c.connect_timeout_s,
                     first_byte_timeout_s=c.first_byte_timeout_s,
                     request_timeout_s=c.request_timeout_s,
+                    fim=c.endpoint_fim,
+                    max_in_flight=c.endpoint_max_in_flight,
                 )
                 runtime = await asyncio.to_thread(OpenAIRuntime, settings)
                 self._backend = _InProcess(runtime)

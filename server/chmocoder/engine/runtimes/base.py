@@ -56,6 +56,10 @@ class OpenAISettings:
     api_key: str | None = None
     model_name: str = ""
     """The model name the server knows ("": the server's only or default one)."""
+    fim: str = "auto"
+    """How to fill in the middle there (runtimes/openai_fim.py: auto, infill, prompt, suffix, off)."""
+    max_in_flight: int = 4
+    """Requests this process sends the endpoint at once; more wait (a shared server)."""
 
 
 class Runtime(Protocol):

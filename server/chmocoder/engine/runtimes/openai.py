@@ -17,10 +17,12 @@ import http.client
 import json
 import logging
 import socket
+import threading
 import time
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
+from chmocoder.engine.runtimes import openai_fim
 from chmocoder.engine.runtimes.base import Collector, OpenAISettings, TokenSink, no_infill
 from chmocoder.engine.types import (
     EngineError,
@@ -43,6 +45,22 @@ MAX_BODY = 32 << 20
 MAX_MALFORMED = 20
 TOKEN_SLACK = 8
 """Pieces beyond max_tokens tolerated (servers count tokens their own way) before we stop."""
+BUSY = (429, 503)
+"""Answers that mean "later": asked again, backing off, within the request's deadline."""
+FIRST_BACKOFF_S = 0.5
+MAX_BACKOFF_S = 8.0
+
+_in_flight: dict[str, threading.BoundedSemaphore] = {}
+_in_flight_lock = threading.Lock()
+_ways: dict[tuple[str, str, str], openai_fim.FimWay | None] = {}
+"""How each endpoint fills in the middle, found once per process (endpoint, model, mode)."""
+
+
+def _limit(endpoint: str, count: int) -> threading.BoundedSemaphore:
+    with _in_flight_lock:
+        if endpoint not in _in_flight:
+            _in_flight[endpoint] = threading.BoundedSemaphore(count)
+        return _in_flight[endpoint]
 
 
 class _Deadline:
@@ -71,7 +89,10 @@ class OpenAIRuntime:
         self.connect_timeout = settings.connect_timeout_s
         self.first_byte_timeout = settings.first_byte_timeout_s
         self.request_timeout = settings.request_timeout_s
+        self.root = openai_fim.root_of(self.base)
+        self.in_flight = _limit(settings.endpoint, settings.max_in_flight)
         self.model = settings.model_name or self._first_model()
+        self.fim = self._fim_way(settings.endpoint, cast(openai_fim.FimMode, settings.fim))
         self.info = ModelInfo(
             path=settings.endpoint,
             name=self.model,
@@ -80,7 +101,53 @@ class OpenAIRuntime:
             size_bytes=0,
             runtime="openai",
             fingerprint=f"{settings.endpoint}#{self.model}",
+            infill=self.fim is not None,
         )
+
+    def _fim_way(self, endpoint: str, mode: openai_fim.FimMode) -> openai_fim.FimWay | None:
+        key = (endpoint, self.model, mode)
+        if key not in _ways:
+            way = openai_fim.find_way(self.probe, self.model, mode)
+            _ways[key] = way
+            if way is None:
+                log.info("model server at %s: no way to fill in the middle (fim %s): "
+                         "no inline completion", self._where, mode)  # fmt: skip
+            else:
+                log.info("model server at %s fills in the middle by %s", self._where,
+                         way.describe())  # fmt: skip
+        return _ways[key]
+
+    def _path(self, path: str) -> str:
+        """A path under the endpoint's base ("/completions", "v1:/completions") or, for the
+        server's own endpoints (/infill, /tokenize), under its root."""
+        if path.startswith("v1:"):
+            return self.base + path[3:]
+        return (self.root + path) if path in ("/infill", "/tokenize", "/extras/tokenize",
+                                              "/props", "/health") else self.base + path  # fmt: skip
+
+    def probe(self, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+        """One short request (POST with `body`, else GET): (status, its JSON or None);
+        status 0 when the server cannot be reached or does not answer in time."""
+        connection = self._connection()
+        try:
+            connection.connect()
+            assert connection.sock is not None
+            connection.sock.settimeout(self.first_byte_timeout)
+            headers = {**self._headers(), "Accept": "application/json"}
+            connection.request("POST" if body is not None else "GET", self._path(path),
+                               body=json.dumps(body) if body is not None else None,
+                               headers=headers)  # fmt: skip
+            response = connection.getresponse()
+            raw = response.read(MAX_BODY)
+            try:
+                data = json.loads(raw) if raw else None
+            except ValueError:
+                data = None
+            return response.status, data
+        except (OSError, http.client.HTTPException):
+            return 0, None
+        finally:
+            connection.close()
 
     def _connection(self) -> http.client.HTTPConnection:
         cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
@@ -97,6 +164,31 @@ class OpenAIRuntime:
         return f"{self.scheme}://{self.host}:{self.port}"
 
     def _request(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        deadline: _Deadline | None = None,
+    ) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse, socket.socket]:
+        """The response to a request, once the server takes it: a busy answer (429, 503) is
+        asked again after a pause that doubles (or the server's Retry-After), within
+        `deadline`; the log says so."""
+        wait = FIRST_BACKOFF_S
+        while True:
+            try:
+                return self._request_once(method, path, body)
+            except _Busy as busy:
+                pause = min(busy.retry_after or wait, MAX_BACKOFF_S)
+                if deadline is None or deadline.end - time.monotonic() < pause:
+                    raise EngineError(
+                        "busy", f"the model server is busy ({busy.status}); try again later"
+                    ) from None
+                log.warning("model server at %s is busy (%d): asking again in %.1f s",
+                            self._where, busy.status, pause)  # fmt: skip
+                time.sleep(pause)
+                wait = min(wait * 2, MAX_BACKOFF_S)
+
+    def _request_once(
         self, method: str, path: str, body: dict[str, Any] | None = None
     ) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse, socket.socket]:
         connection = self._connection()
@@ -115,7 +207,7 @@ class OpenAIRuntime:
             sock.settimeout(self.first_byte_timeout)
             connection.request(
                 method,
-                self.base + path,
+                self._path(path),
                 body=json.dumps(body) if body else None,
                 headers=self._headers(),
             )
@@ -138,6 +230,9 @@ class OpenAIRuntime:
             except (OSError, http.client.HTTPException):
                 detail = ""
             connection.close()
+            if response.status in BUSY:
+                after = response.getheader("Retry-After") or ""
+                raise _Busy(response.status, float(after) if after.isdigit() else None)
             code = "unauthorized" if response.status in (401, 403) else "server-error"
             raise EngineError(
                 code, f"model server answered {response.status}: {detail.strip()[:300]}"
@@ -167,9 +262,10 @@ class OpenAIRuntime:
         *,
         interactive: bool = False,
     ) -> GenerationResult:
-        if isinstance(prompt, Infill):
+        if isinstance(prompt, Infill) and self.fim is None:
             raise no_infill(
-                "runtime openai has no common way to ask a server to fill in the middle; use runtime llama-cpp"
+                f"the model server at {self._where} offers no way to fill in the middle "
+                "(see `chmocoder doctor --endpoint`)"
             )
         body: dict[str, Any] = {
             "model": self.model,
@@ -183,7 +279,10 @@ class OpenAIRuntime:
             body["stop"] = list(params.stop)
         if params.seed is not None:
             body["seed"] = params.seed
-        if isinstance(prompt, str):
+        if isinstance(prompt, Infill):
+            assert self.fim is not None
+            path, body = openai_fim.request(self.fim, prompt, resume, body)
+        elif isinstance(prompt, str):
             path, body["prompt"] = "/completions", prompt + resume
         else:
             messages = [m.model_dump() for m in prompt]
@@ -193,7 +292,23 @@ class OpenAIRuntime:
         collected = Collector(on_token)
         usage = Usage(prompt_tokens=self.count_tokens(prompt_text(prompt)))
         deadline = _Deadline(self.request_timeout)
-        connection, response, sock = self._request("POST", path, body)
+        if not self.in_flight.acquire(timeout=deadline.left()):
+            raise EngineError("busy", "too many requests to the model server are in flight")
+        try:
+            return self._stream(path, body, deadline, collected, usage, params)
+        finally:
+            self.in_flight.release()
+
+    def _stream(
+        self,
+        path: str,
+        body: dict[str, Any],
+        deadline: _Deadline,
+        collected: Collector,
+        usage: Usage,
+        params: GenerationParams,
+    ) -> GenerationResult:
+        connection, response, sock = self._request("POST", path, body, deadline)
         state = _Stream(collected, params.max_tokens + TOKEN_SLACK)
         buffer = b""
         read = 0
@@ -279,6 +394,20 @@ def _choice(event: dict[str, Any]) -> tuple[str, str]:
     return (text if isinstance(text, str) else ""), (reason if isinstance(reason, str) else "")
 
 
+def _text_and_reason(event: dict[str, Any]) -> tuple[str, str]:
+    """An OpenAI event's first choice, or llama-server's own (/infill: {content, stop})."""
+    if "choices" not in event and isinstance(event.get("content"), str):
+        return event["content"], ("stop" if event.get("stop") is True else "")
+    return _choice(event)
+
+
+class _Busy(Exception):
+    def __init__(self, status: int, retry_after: float | None) -> None:
+        super().__init__(status)
+        self.status = status
+        self.retry_after = retry_after
+
+
 class _Stream:
     """Reads one SSE stream's lines: text to the collector, usage, the finish reason; stops at
     [DONE], when the sink asks, or past the token limit; counts malformed lines."""
@@ -308,7 +437,7 @@ class _Stream:
             return
         self.events += 1
         self.usage = _usage(event) or self.usage
-        text, reason = _choice(event)
+        text, reason = _text_and_reason(event)
         if not self.collected.add(text):
             self.finished = True
         if reason:
