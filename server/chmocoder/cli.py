@@ -58,6 +58,14 @@ def _parser() -> argparse.ArgumentParser:
     context.set_defaults(run=_context)
 
     doctor = commands.add_parser("doctor", help="check Python, grammars, runtimes and the model")
+    doctor.add_argument(
+        "--endpoint", metavar="URL", help="instead: what this OpenAI-compatible server offers"
+    )
+    doctor.add_argument("--model", default="default", help="the model name on --endpoint")
+    doctor.add_argument("--api-key-env", default="CHMOCODER_API_KEY")
+    doctor.add_argument(
+        "--fim", default="auto", choices=["auto", "infill", "prompt", "suffix", "off"]
+    )
     doctor.set_defaults(run=_doctor)
 
     explain = commands.add_parser("explain", help="explain the code at FILE:LINE[:COL]")
@@ -314,6 +322,10 @@ def _write_token(port: int) -> tuple[str, Path]:
 
 
 def _doctor(args: argparse.Namespace) -> int:
+    if args.endpoint:
+        from chmocoder.cli_endpoint import doctor_endpoint
+
+        return doctor_endpoint(args.endpoint, args.model, args.api_key_env, args.fim)
     from chmocoder.analysis.languages import LanguageRegistry
     from chmocoder.paths import default_cache_dir, default_log_dir
 

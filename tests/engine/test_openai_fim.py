@@ -152,3 +152,27 @@ async def test_a_busy_server_is_asked_again_within_the_deadline(
         await hurried.close()
     finally:
         server.shutdown()
+
+
+def test_doctor_says_what_the_server_offers_and_what_is_used(fim_server: str) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "chmocoder", "doctor", "--endpoint", fim_server],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    lines = dict(
+        (line[:18].strip(), line[18:].strip())
+        for line in done.stdout.splitlines()
+        if line[:1] != " "
+    )
+    assert done.returncode == 0, done.stderr
+    assert lines["models"] == "tiny" and lines["chat completions"] == "yes"
+    assert lines["infill (/infill)"] == "no" and lines["tokenize"] == "yes"
+    assert "inline completion" in done.stdout and "qwen fill-in-the-middle layout" in done.stdout
+    nobody = subprocess.run(
+        [sys.executable, "-m", "chmocoder", "doctor", "--endpoint", "http://127.0.0.1:9/v1"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert nobody.returncode == 1 and "cannot be reached" in nobody.stderr
