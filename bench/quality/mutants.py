@@ -689,6 +689,15 @@ def run_split(args: argparse.Namespace) -> int:
     if args.cases:
         pick = re.compile(args.cases)
         cases = [c for c in cases if pick.search(c["id"])]
+    if args.per_program:
+        taken: Counter[str] = Counter()
+        kept = []
+        for case in cases:
+            key = f"{case['language']}/{case['program']}"
+            if taken[key] < args.per_program:
+                taken[key] += 1
+                kept.append(case)
+        cases = kept
     if args.limit:
         cases = cases[: args.limit]
     tasks = set(args.tasks.split(","))
@@ -783,6 +792,9 @@ def main() -> int:
     run.add_argument("--tasks", default="fix,fix-def,fix-error,review")
     run.add_argument("--cases", default="", help="only cases whose id matches")
     run.add_argument("--limit", type=int, default=0)
+    run.add_argument(
+        "--per-program", type=int, default=0, help="only the first N cases of each program"
+    )
     run.add_argument("--label", default="")
     run.add_argument("--no-write", action="store_true")
     run.add_argument(
