@@ -4,6 +4,7 @@ import are in support/common.py."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import subprocess
 from collections.abc import Iterator
@@ -59,7 +60,17 @@ async def lsp(lsp_client: LanguageClient, tmp_path: Path, isolated_user_dirs: Pa
         ls.status.append(params)  # type: ignore[attr-defined]
 
     yield
-    await lsp_client.shutdown_session()  # nothing to do when it was never initialized
+    await asyncio.wait_for(lsp_client.shutdown_session(), 30)  # shutdown, exit, wait
+    # pytest-lsp then waits for the process without closing its input: a server the test
+    # never initialized (it failed first), or one shutdown_session skipped after an error,
+    # would be waited for forever. `exit` ends it; a server that ignores that is killed.
+    server = lsp_client._server
+    if server is not None and server.returncode is None:
+        lsp_client.exit(None)
+        try:
+            await asyncio.wait_for(server.wait(), 10)
+        except TimeoutError:
+            server.kill()
 
 
 @pytest.fixture(scope="session")
