@@ -63,7 +63,8 @@ def doctor_endpoint(endpoint: str, model: str, api_key_env: str, fim: str) -> in
     prose = "chat completions" if chat == 200 else ("completions" if completions == 200 else "")
     tasks = "explain, fix, review, ask, explain-error"
     print(f"  {tasks:<42} {prose or 'NOTHING: the server answers neither'}")
-    way = runtime.fim.describe() if runtime.fim else f"nothing (endpointFim {fim})"
+    found = runtime.fim_way()
+    way = found.describe() if found else f"nothing (endpointFim {fim})"
     print(f"  {'inline completion':<42} {way}")
     print(f"  {'review samples':<42} one request per sample (n is not used yet)")
     print(f"  {'JSON answers':<42} checked by ChMOCoder (the server's schema support is not used)")

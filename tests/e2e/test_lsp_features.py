@@ -425,8 +425,10 @@ async def test_opening_a_document_and_asking_for_actions_warm_the_hover_prompt(
             )
         )
     area = f"hover warming of {uri} for function area"
+    # the second request finds the first in flight ("in flight already"), or ended already
+    # (then the prompt's start is known to be warm): either way the model is asked once
     settled = await _logged(client, area, (": ended", ": in flight already"), 2)
-    assert [m.rsplit(": ", 1)[-1] for m in settled] == ["in flight already", "ended"]
+    assert settled[-1].endswith(": ended")
     assert [task for task, _ in model_calls(client, at_least=2)] == ["warm", "warm"]
     # a runtime that keeps no evaluated state is not warmed for
     settings = options(

@@ -92,7 +92,7 @@ class OpenAIRuntime:
         self.root = openai_fim.root_of(self.base)
         self.in_flight = _limit(settings.endpoint, settings.max_in_flight)
         self.model = settings.model_name or self._first_model()
-        self.fim = self._fim_way(settings.endpoint, cast(openai_fim.FimMode, settings.fim))
+        self.fim_mode = cast(openai_fim.FimMode, settings.fim)
         self.info = ModelInfo(
             path=settings.endpoint,
             name=self.model,
@@ -101,11 +101,16 @@ class OpenAIRuntime:
             size_bytes=0,
             runtime="openai",
             fingerprint=f"{settings.endpoint}#{self.model}",
-            infill=self.fim is not None,
+            infill=self.fim_mode != "off",
         )
+        self.endpoint = settings.endpoint
 
-    def _fim_way(self, endpoint: str, mode: openai_fim.FimMode) -> openai_fim.FimWay | None:
-        key = (endpoint, self.model, mode)
+    def fim_way(self) -> openai_fim.FimWay | None:
+        """How the server fills in the middle: found at the first fill-in-the-middle request
+        (not at start: a slow or stuck server must not hold up the rest), then remembered
+        for the endpoint and model."""
+        mode = self.fim_mode
+        key = (self.endpoint, self.model, mode)
         if key not in _ways:
             way = openai_fim.find_way(self.probe, self.model, mode)
             _ways[key] = way
@@ -262,7 +267,8 @@ class OpenAIRuntime:
         *,
         interactive: bool = False,
     ) -> GenerationResult:
-        if isinstance(prompt, Infill) and self.fim is None:
+        fim = self.fim_way() if isinstance(prompt, Infill) else None
+        if isinstance(prompt, Infill) and fim is None:
             raise no_infill(
                 f"the model server at {self._where} offers no way to fill in the middle "
                 "(see `chmocoder doctor --endpoint`)"
@@ -280,8 +286,8 @@ class OpenAIRuntime:
         if params.seed is not None:
             body["seed"] = params.seed
         if isinstance(prompt, Infill):
-            assert self.fim is not None
-            path, body = openai_fim.request(self.fim, prompt, resume, body)
+            assert fim is not None
+            path, body = openai_fim.request(fim, prompt, resume, body)
         elif isinstance(prompt, str):
             path, body["prompt"] = "/completions", prompt + resume
         else:
