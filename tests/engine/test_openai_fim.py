@@ -176,3 +176,27 @@ def test_doctor_says_what_the_server_offers_and_what_is_used(fim_server: str) ->
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert nobody.returncode == 1 and "cannot be reached" in nobody.stderr
+
+
+def test_the_way_is_decided_by_what_the_server_answers() -> None:
+    """find_way's order (infill, then a layout the tokenizer knows or the model's name,
+    then suffix), and a server that does not answer stops the probing: nothing is
+    concluded from silence."""
+
+    def server(answers: dict[str, int]):  # type: ignore[no-untyped-def]
+        def probe(path: str, body: dict[str, object]) -> tuple[int, object]:
+            return answers.get(path, 404), None
+
+        return probe
+
+    assert openai_fim.find_way(server({"/infill": 200}), "any", "auto") == openai_fim.FimWay(
+        "infill"
+    )
+    by_name = openai_fim.find_way(server({}), "qwen2.5-coder-7b", "auto")
+    assert by_name is not None and by_name.layout is not None and by_name.layout.name == "qwen"
+    suffix = openai_fim.find_way(server({"v1:/completions": 200}), "mystery", "auto")
+    assert suffix == openai_fim.FimWay("suffix")
+    assert openai_fim.find_way(server({}), "mystery", "auto") is None
+    assert openai_fim.find_way(server({"/infill": 200}), "any", "suffix") is None
+    with pytest.raises(openai_fim.Unanswered):
+        openai_fim.find_way(server({"/infill": 0}), "any", "auto")

@@ -112,7 +112,14 @@ class OpenAIRuntime:
         mode = self.fim_mode
         key = (self.endpoint, self.model, mode)
         if key not in _ways:
-            way = openai_fim.find_way(self.probe, self.model, mode)
+            try:
+                way = openai_fim.find_way(self.probe, self.model, mode)
+            except openai_fim.Unanswered:  # not remembered: the next completion asks again
+                raise EngineError(
+                    "server-timeout",
+                    f"model server at {self._where} did not answer whether it can fill in "
+                    "the middle",
+                ) from None
             _ways[key] = way
             if way is None:
                 log.info("model server at %s: no way to fill in the middle (fim %s): "

@@ -97,6 +97,20 @@ Probe = Callable[[str, dict[str, Any]], tuple[int, Any]]
 "v1:") with a JSON body: (status, decoded JSON or None); status 0 when unreachable."""
 
 
+class Unanswered(Exception):
+    """A probe got no answer (the server is down or stuck): nothing can be concluded."""
+
+
+def _answered(probe: Probe) -> Probe:
+    def asked(path: str, body: dict[str, Any]) -> tuple[int, Any]:
+        status, data = probe(path, body)
+        if status == 0:
+            raise Unanswered(path)
+        return status, data
+
+    return asked
+
+
 def layout_by_name(model: str) -> Layout | None:
     lowered = model.lower()
     for key, name in _BY_NAME.items():
@@ -141,9 +155,11 @@ def _prompt_layout(probe: Probe, model: str) -> Layout | None:
 
 def find_way(probe: Probe, model: str, mode: FimMode) -> FimWay | None:
     """How this server fills in the middle, by `mode` (auto: the first that works of
-    infill, prompt and suffix); None: it cannot."""
+    infill, prompt and suffix); None: it cannot. Raises Unanswered at the first probe the
+    server does not answer (stop there: every further probe would wait as long)."""
     if mode == "off":
         return None
+    probe = _answered(probe)
     if mode in ("auto", "infill"):
         status, _ = probe("/infill", {"input_prefix": "", "input_suffix": "", "n_predict": 0})
         if status == 200:
