@@ -516,6 +516,12 @@ async def test_any_tools_errors_get_one_fix_and_an_explanation(
         and 'The editor reports:\\nline 6: mypy [arg-type]: Argument 1 to "clamp"' in prompts[0]
     )
 
+    nothing = [{**arguments[0], "errors": []}]
+    with pytest.raises(Exception, match="at least one error is required"):
+        await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="chmocoder.explainErrors", arguments=nothing)
+        )
+
     resolved = await client.code_action_resolve_async(fix)
     assert resolved.edit is not None or resolved.disabled is not None  # the tiny model's text
     fixes = [m.message for m in client.log_messages if "task=fix" in m.message]
