@@ -62,67 +62,69 @@ def focus_of(ls: ChmoServer, doc: Document, target: Target) -> Focus:
     return focus if focus.inner is not None else Focus.at(doc, start, (start, end))
 
 
+async def ask(ls: ChmoServer, *args: Any) -> dict[str, Any]:
+    target = target_of(args, needs_question=True)
+    doc = document_of(ls, target)
+    start, end = offsets_of(ls, doc, target)
+    title = f"Q: {target.question.strip()[:80]}"
+    async with ModelProgress(ls, "ChMOCoder: answering") as progress:
+        stream = Stream(ls, title)
+        try:
+            answer = await ls.work.run(
+                doc.uri,
+                ls.assistant().ask(doc, start, end, target.question.strip(), path=ls.relative_path(doc.uri),
+                                   scope=doc.uri, on_token=stream,
+                                   on_progress=progress.token),
+            )  # fmt: skip
+        except Failure as exc:
+            ls.tell_failure("The question", exc)
+            return stream.finish(f"*No answer: {exc.message}*")
+    return {**stream.finish(answer.markdown), "turn": len(answer.history) + 1}
+
+
+async def explain(ls: ChmoServer, *args: Any) -> dict[str, str]:
+    target = target_of(args)
+    doc = document_of(ls, target)
+    focus = focus_of(ls, doc, target)
+    inner = focus.inner
+    facts = ls.assistant().facts(focus)
+    title = f"Explain {inner.name}" if inner else "Explain selection"
+
+    async with ModelProgress(ls, f"ChMOCoder: {title.lower()}") as progress:
+        stream = Stream(ls, title)
+        try:
+            explanation = await ls.work.run(
+                doc.uri,
+                ls.assistant().explain(
+                    focus,
+                    path=ls.relative_path(doc.uri),
+                    on_token=stream,
+                    on_progress=progress.token,
+                ),
+            )
+        except Failure as exc:
+            ls.tell_failure(title, exc)
+            return stream.finish(facts_then(facts, f"*No explanation: {exc.message}*"))
+    return stream.finish(facts_then(facts, explanation.markdown))
+
+
+def clear_history(ls: ChmoServer, *args: Any) -> dict[str, int]:
+    uri = args[0].get("uri") if args and isinstance(args[0], dict) else (args[0] if args else None)
+    history = ls.assistant().history
+    removed = history.clear(str(uri) if uri else None) if history else 0
+    return {"removed": removed}
+
+
 def register(server: ChmoServer, diagnostics: Diagnostics) -> None:
-    @server.command("chmocoder.ask")
-    async def ask(ls: ChmoServer, *args: Any) -> dict[str, Any]:
-        target = target_of(args, needs_question=True)
-        doc = document_of(ls, target)
-        start, end = offsets_of(ls, doc, target)
-        title = f"Q: {target.question.strip()[:80]}"
-        async with ModelProgress(ls, "ChMOCoder: answering") as progress:
-            stream = Stream(ls, title)
-            try:
-                answer = await ls.work.run(
-                    doc.uri,
-                    ls.assistant().ask(doc, start, end, target.question.strip(), path=ls.relative_path(doc.uri),
-                                       scope=doc.uri, on_token=stream,
-                                       on_progress=progress.token),
-                )  # fmt: skip
-            except Failure as exc:
-                ls.tell_failure("The question", exc)
-                return stream.finish(f"*No answer: {exc.message}*")
-        return {**stream.finish(answer.markdown), "turn": len(answer.history) + 1}
+    server.command("chmocoder.ask")(ask)
+    server.command("chmocoder.explain")(explain)
 
-    @server.command("chmocoder.explain")
-    async def explain(ls: ChmoServer, *args: Any) -> dict[str, str]:
-        target = target_of(args)
-        doc = document_of(ls, target)
-        focus = focus_of(ls, doc, target)
-        inner = focus.inner
-        facts = ls.assistant().facts(focus)
-        title = f"Explain {inner.name}" if inner else "Explain selection"
-
-        async with ModelProgress(ls, f"ChMOCoder: {title.lower()}") as progress:
-            stream = Stream(ls, title)
-            try:
-                explanation = await ls.work.run(
-                    doc.uri,
-                    ls.assistant().explain(
-                        focus,
-                        path=ls.relative_path(doc.uri),
-                        on_token=stream,
-                        on_progress=progress.token,
-                    ),
-                )
-            except Failure as exc:
-                ls.tell_failure(title, exc)
-                return stream.finish(facts_then(facts, f"*No explanation: {exc.message}*"))
-        return stream.finish(facts_then(facts, explanation.markdown))
-
-    @server.command("chmocoder.review")
+    @server.command("chmocoder.review")  # pygls reads a handler's hints: a function, not a partial
     async def review(ls: ChmoServer, *args: Any) -> dict[str, int]:
+        """The review now, through the connection's Diagnostics (the review state)."""
         target = target_of(args)
         doc = document_of(ls, target)
         calls, findings = await diagnostics.run_review(ls, doc)
         return {"modelCalls": calls, "findings": findings}
 
-    @server.command("chmocoder.clearHistory")
-    def clear_history(ls: ChmoServer, *args: Any) -> dict[str, int]:
-        uri = (
-            args[0].get("uri")
-            if args and isinstance(args[0], dict)
-            else (args[0] if args else None)
-        )
-        history = ls.assistant().history
-        removed = history.clear(str(uri) if uri else None) if history else 0
-        return {"removed": removed}
+    server.command("chmocoder.clearHistory")(clear_history)
