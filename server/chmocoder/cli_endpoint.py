@@ -14,6 +14,7 @@ def _answers(status: int) -> str:
 
 def doctor_endpoint(endpoint: str, model: str, api_key_env: str, fim: str) -> int:
     """Probe the server with small requests (a token or two each) and print what it offers."""
+    from chmocoder.engine.runtimes import openai_fim
     from chmocoder.engine.runtimes.base import OpenAISettings
     from chmocoder.engine.runtimes.openai import OpenAIRuntime
     from chmocoder.engine.types import EngineError
@@ -45,8 +46,7 @@ def doctor_endpoint(endpoint: str, model: str, api_key_env: str, fim: str) -> in
         **tiny, "messages": [{"role": "user", "content": "a=1 as JSON"}], "response_format": fmt,
     })  # fmt: skip
     grammar, _ = probe("/completions", {**tiny, "prompt": "x", "grammar": 'root ::= "a"'})
-    tokenize = 200 in (probe("/tokenize", {"content": "a", "prompt": "a", "model": runtime.model})[0],
-                       probe("/extras/tokenize", {"input": "a"})[0])  # fmt: skip
+    tokenize = openai_fim.token_count(probe, "a", runtime.model) is not None
     infill, _ = probe("/infill", {"input_prefix": "", "input_suffix": "", "n_predict": 0})
 
     print(f"endpoint          {endpoint} ({runtime.model})")

@@ -194,7 +194,7 @@ def test_the_way_is_decided_by_what_the_server_answers() -> None:
     )
     by_name = openai_fim.find_way(server({}), "qwen2.5-coder-7b", "auto")
     assert by_name is not None and by_name.layout is not None and by_name.layout.name == "qwen"
-    suffix = openai_fim.find_way(server({"v1:/completions": 200}), "mystery", "auto")
+    suffix = openai_fim.find_way(server({"/completions": 200}), "mystery", "auto")
     assert suffix == openai_fim.FimWay("suffix")
     assert openai_fim.find_way(server({}), "mystery", "auto") is None
     assert openai_fim.find_way(server({"/infill": 200}), "any", "suffix") is None

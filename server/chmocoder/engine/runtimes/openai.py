@@ -130,12 +130,9 @@ class OpenAIRuntime:
         return _ways[key]
 
     def _path(self, path: str) -> str:
-        """A path under the endpoint's base ("/completions", "v1:/completions") or, for the
-        server's own endpoints (/infill, /tokenize), under its root."""
-        if path.startswith("v1:"):
-            return self.base + path[3:]
-        return (self.root + path) if path in ("/infill", "/tokenize", "/extras/tokenize",
-                                              "/props", "/health") else self.base + path  # fmt: skip
+        """The server's own endpoints (/infill, /tokenize: openai_fim.ROOT_PATHS) are under
+        its root; the OpenAI ones (/completions, /models) under the endpoint's base."""
+        return (self.root if path in openai_fim.ROOT_PATHS else self.base) + path
 
     def probe(self, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
         """One short request (POST with `body`, else GET): (status, its JSON or None);

@@ -92,9 +92,12 @@ class FimWay:
         return "/v1/completions with suffix"
 
 
+ROOT_PATHS = frozenset({"/infill", "/tokenize", "/extras/tokenize"})
+"""The servers' own endpoints, under the server's root (the rest are under …/v1)."""
+
 Probe = Callable[[str, dict[str, Any]], tuple[int, Any]]
-"""POST a path (from the server's root, or from the endpoint's base when it starts with
-"v1:") with a JSON body: (status, decoded JSON or None); status 0 when unreachable."""
+"""POST a path (ROOT_PATHS under the server's root, the others under the endpoint's base)
+with a JSON body: (status, decoded JSON or None); status 0 when unreachable."""
 
 
 class Unanswered(Exception):
@@ -119,7 +122,7 @@ def layout_by_name(model: str) -> Layout | None:
     return None
 
 
-def _count(probe: Probe, text: str, model: str) -> int | None:
+def token_count(probe: Probe, text: str, model: str) -> int | None:
     """How many tokens the server's tokenizer makes of `text` (None: it has no tokenizer
     endpoint we know)."""
     for path, body in (
@@ -135,12 +138,12 @@ def _count(probe: Probe, text: str, model: str) -> int | None:
 def _prompt_layout(probe: Probe, model: str) -> Layout | None:
     """The layout whose markers the server's tokenizer reads as single tokens; without a
     tokenizer endpoint, the one the model's name suggests."""
-    empty = _count(probe, "", model)  # a BOS some tokenizers add
+    empty = token_count(probe, "", model)  # a BOS some tokenizers add
     if empty is None:
         return layout_by_name(model)
 
     def single(text: str) -> bool:
-        return _count(probe, text, model) == empty + 1
+        return token_count(probe, text, model) == empty + 1
 
     for layout in LAYOUTS:
         if single(layout.prefix) and single(layout.middle):
@@ -173,7 +176,7 @@ def find_way(probe: Probe, model: str, mode: FimMode) -> FimWay | None:
         if mode == "prompt":
             return None
     body = {"model": model, "prompt": "a", "suffix": "b", "max_tokens": 1}
-    status, _ = probe("v1:/completions", body)
+    status, _ = probe("/completions", body)
     return FimWay("suffix") if status == 200 else None
 
 
@@ -182,7 +185,7 @@ def request(
 ) -> tuple[str, dict[str, Any]]:
     """(path, body) of a fill-in-the-middle request; `common` holds the sampling fields of an
     OpenAI /completions body (model, max_tokens, temperature, top_p, stop, seed, stream).
-    Paths starting "v1:" are under the endpoint's base; the others under the server's root."""
+    The path is one of ROOT_PATHS or under the endpoint's base (Probe)."""
     if way.mode == "infill":
         body = {
             "input_prefix": infill.prefix,
@@ -201,8 +204,8 @@ def request(
         return "/infill", body
     if way.mode == "prompt":
         assert way.layout is not None
-        return "v1:/completions", {**common, "prompt": way.layout.render(infill) + resume}
-    return "v1:/completions", {**common, "prompt": infill.prefix + resume, "suffix": infill.suffix}
+        return "/completions", {**common, "prompt": way.layout.render(infill) + resume}
+    return "/completions", {**common, "prompt": infill.prefix + resume, "suffix": infill.suffix}
 
 
 def root_of(base: str) -> str:
