@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from chmocoder.analysis.context import Focus
 from chmocoder.assist.generation import Generation
 from chmocoder.assist.prompts import AUDIENCE_GUIDE, BASE_STOPS, Audience, PromptSpec
-from chmocoder.assist.results import Explanation, ReportedError, describe_all
+from chmocoder.assist.results import Explanation, ReportedError, describe_all, explain_title
 from chmocoder.engine.types import Priority, TokenCallback
 
 WORDS: dict[str, int] = {"beginner": 160, "intermediate": 90, "expert": 35}
@@ -74,5 +74,4 @@ class ExplainError:
             Priority.INTERACTIVE,
             on_progress=on_progress,
         )
-        first = errors[0].message.strip().split("\n", 1)[0] if errors else "the error"
-        return Explanation(title=f"Explain: {first[:80]}", markdown=text)
+        return Explanation(title=explain_title(errors), markdown=text)

@@ -73,6 +73,12 @@ class ReportedError:
         return text + "".join(f"\n  related: {r.strip()}" for r in self.related if r.strip())
 
 
+def explain_title(errors: Sequence[ReportedError]) -> str:
+    """The title of an explanation of these errors: the first message's first line."""
+    first = errors[0].message.strip().split("\n", 1)[0] if errors else "the error"
+    return f"Explain: {first[:80]}"
+
+
 def describe_all(errors: Sequence[ReportedError]) -> str:
     """The errors as the model (and a fix's known problems) are told them, one a line."""
     return "\n".join(error.describe() for error in errors)

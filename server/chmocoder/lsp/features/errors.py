@@ -16,10 +16,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 
 from chmocoder.analysis.document import Document
 from chmocoder.assist.offers import Offer, short
-from chmocoder.assist.results import ReportedError, describe_all, facts_then
+from chmocoder.assist.results import ReportedError, describe_all, explain_title, facts_then
 from chmocoder.engine.errors import Failure
 from chmocoder.lsp.convert import to_offsets
 from chmocoder.lsp.features.actions import CodeActions, model_action
@@ -85,14 +86,12 @@ async def explain_errors(ls: ChmoServer, *args: Any) -> dict[str, str]:
     target = target_of(args)
     doc = document_of(ls, target)
     if not target.errors:
-        from pygls.exceptions import JsonRpcInvalidParams
-
         raise JsonRpcInvalidParams("errors: at least one error is required")
     errors = [
         ReportedError(e.line, e.message, e.source, e.code, tuple(e.related)) for e in target.errors
     ]
     focus = focus_of(ls, doc, target)
-    title = "Explain: " + errors[0].message.strip().split("\n", 1)[0][:80]
+    title = explain_title(errors)
     task = ExplainError(ls.assistant().gen)
     async with ModelProgress(ls, "ChMOCoder: explaining the error") as progress:
         stream = Stream(ls, title)
