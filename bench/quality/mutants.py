@@ -39,6 +39,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -48,7 +49,7 @@ from run import RESULTS, Runner, fmt, prepare_cache  # noqa: E402
 
 from chmocoder.analysis.document import Document  # noqa: E402
 from chmocoder.analysis.languages import LanguageRegistry  # noqa: E402
-from chmocoder.analysis.symbols import definitions_at  # noqa: E402
+from chmocoder.analysis.symbols import definitions, definitions_at  # noqa: E402
 
 PROGRAMS = HERE / "programs"
 CASES = HERE / "mutants.json"
@@ -344,6 +345,7 @@ def candidates(source: bytes, root) -> list[Mutation]:  # type: ignore[no-untype
     """Every one-point mutation the operators find in the tree."""
     out: list[Mutation] = []
     names: dict[int, set[str]] = {}  # identifiers read in each function (by its start)
+    reads: list[tuple[Any, int]] = []  # each such identifier, with its function's start
     for node in _walk(root):
         t, parent = node.type, node.parent
         if node.child_count == 0 and t in SWAPS and parent is not None and parent.type in BINARY:
@@ -433,15 +435,10 @@ def candidates(source: bytes, root) -> list[Mutation]:  # type: ignore[no-untype
             owner = _function_of(node)
             if owner is not None:
                 names.setdefault(owner.start_byte, set()).add(_text(source, node))
-    for node in _walk(root):
-        if node.type != "identifier" or node.parent is None or node.parent.type in DECLARING:
-            continue
-        if node.parent.type in CALLS and node.parent.child_by_field_name("function") == node:
-            continue
-        owner = _function_of(node)
+                reads.append((node, owner.start_byte))
+    for node, owner_start in reads:  # a wrong variable: another name the function reads
         name = _text(source, node)
-        others = sorted(names.get(owner.start_byte, set()) - {name}) if owner else []
-        for other in others:
+        for other in sorted(names[owner_start] - {name}):
             out.append(Mutation("variable", node.start_byte, node.end_byte, other))
     return out
 
@@ -747,8 +744,6 @@ def run_split(args: argparse.Namespace) -> int:
                         program.code.encode(),
                         language=registry.lookup(path=program.file_name),
                     )
-                    from chmocoder.analysis.symbols import definitions
-
                     count = sum(1 for d in definitions(doc) if d.kind in {"function", "method"})
                     clean.append(
                         {
