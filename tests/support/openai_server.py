@@ -4,6 +4,7 @@ model: a real model server for the openai runtime's tests."""
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -20,15 +21,25 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def llama_cpp_server(model: Path, *, api_key: str = "", alias: str = "tiny") -> Iterator[str]:
-    """The server's OpenAI base URL (…/v1) once it answers; stopped at the end."""
+def llama_cpp_server(
+    model: Path,
+    *,
+    api_key: str = "",
+    alias: str = "tiny",
+    n_ctx: int = 2048,
+    log: Path | None = None,
+) -> Iterator[str]:
+    """The server's OpenAI base URL (…/v1) once it answers; stopped at the end. `log`: where
+    its standard output goes (unbuffered), for tests that read what it says."""
     port = free_port()
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model),
-               "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048",
+               "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx),
                "--model_alias", alias, "--n_threads", "1"]  # fmt: skip
     if api_key:
         command += ["--api_key", api_key]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    out = log.open("wb") if log is not None else subprocess.DEVNULL
+    process = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})  # fmt: skip
     url = f"http://127.0.0.1:{port}/v1"
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     deadline = time.monotonic() + 60
@@ -50,3 +61,5 @@ def llama_cpp_server(model: Path, *, api_key: str = "", alias: str = "tiny") -> 
     finally:
         process.terminate()
         process.wait(10)
+        if log is not None:
+            out.close()  # type: ignore[union-attr]
