@@ -318,3 +318,18 @@ async def test_a_hover_finds_its_explanation_prompt_once() -> None:
     assert len(built) == 1
     await a.explain(focus, path="stats.py")  # on its own: builds it again, the same
     assert len(built) == 2 and engine.prompts[0] == engine.prompts[1]
+
+
+async def test_a_runtime_that_makes_several_samples_at_once_reviews_in_fewer_calls() -> None:
+    """Samples that differ only in their seed are asked for in one call (`n`); where the
+    runtime makes one per call (local runtimes), they are asked for one by one (above)."""
+    other = RIGHT.replace("total = 0", "total = 0.0")
+    answers = [fixed(RIGHT), fixed(other, "Bad."), fixed(RIGHT), "No bug."]
+    engine = RecordedEngine(answers, samples_per_call=4)
+    a, _ = assistant(engine)
+    found, _ = await a.review(doc_of(MEAN), ReviewState())
+    assert [(f.row, f.suggestion) for f in found] == [(5, "`return total / len(values)`")]
+    assert len(engine.prompts) == 3  # 0.1, then both 0.7 samples together, then the module
+    first, both, _ = engine.params
+    assert (first.n, first.temperature) == (1, 0.1)
+    assert (both.n, both.temperature) == (2, 0.7)

@@ -57,6 +57,8 @@ async def test_cancelling_a_request_stops_the_servers_generation(
             # and it is free again: the next request is served to its end
             short = GenerationParams(max_tokens=8, temperature=0.0, seed=1)
             result = await asyncio.wait_for(engine.generate("ask", PROMPT, short), 60)
-            assert result.finish_reason in ("stop", "length") and result.usage.completion_tokens >= 1
+            assert (
+                result.finish_reason in ("stop", "length") and result.usage.completion_tokens >= 1
+            )
         finally:
             await engine.close()

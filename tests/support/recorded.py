@@ -36,6 +36,9 @@ class RecordedEngine:
     prompts: list[str] = field(default_factory=list)
     params: list[GenerationParams] = field(default_factory=list)
     info: ModelInfo | None = None
+    samples_per_call: int = 1
+    """Above 1: like a model server that takes `n`, a call with GenerationParams.n makes up
+    to this many samples (recorded answers) at once."""
 
     async def start(self) -> ModelInfo:
         self.info = ModelInfo(
@@ -84,7 +87,10 @@ class RecordedEngine:
                     text = text[:sent]
                     finish = "stop"
                     break
+        wanted = min((params or GenerationParams()).n, self.samples_per_call)
+        others = [self.answers.pop(0) for _ in range(min(wanted - 1, len(self.answers)))]
         return GenerationResult(
+            others=others,
             text=text,
             finish_reason=finish,  # type: ignore[arg-type]
             usage=Usage(prompt_tokens=10, completion_tokens=len(text) // 4),

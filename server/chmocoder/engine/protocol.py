@@ -23,7 +23,8 @@ from chmocoder.engine.types import (
     Priority,
 )
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
+"""2: GenerationParams.n and GenerationResult.others (several samples in one request)."""
 MAX_FRAME = 8 * 1024 * 1024
 _LENGTH = struct.Struct(">I")
 

@@ -35,9 +35,16 @@ class GenerationParams(BaseModel):
     stop: tuple[str, ...] = ()
     json_schema: dict[str, Any] | None = None
     """Constrain the output to JSON matching this schema (a grammar where the runtime has one)."""
+    n: int = Field(default=1, ge=1, le=8)
+    """Samples of this prompt wanted. A runtime that makes several in one request (a model
+    server that takes `n`) returns the further ones in GenerationResult.others; the others
+    make one, and the caller asks for the rest one by one."""
 
     def cache_fields(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        fields = self.model_dump(mode="json")
+        if fields["n"] == 1:  # keys made before `n` existed stay the same
+            del fields["n"]
+        return fields
 
 
 class ChatMessage(BaseModel):
@@ -114,6 +121,9 @@ class GenerationResult(BaseModel):
     usage: Usage = Usage()
     timings: Timings = Timings()
     cached: bool = False
+    others: list[str] = []
+    """With GenerationParams.n above 1, on a runtime that made several samples in one
+    request: the texts of the samples after the first (`text`); empty elsewhere."""
 
 
 def request_key(prompt: Prompt, params: GenerationParams, *context: object) -> str:

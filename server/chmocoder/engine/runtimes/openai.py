@@ -54,6 +54,8 @@ _in_flight: dict[str, threading.BoundedSemaphore] = {}
 _in_flight_lock = threading.Lock()
 _ways: dict[tuple[str, str, str], openai_fim.FimWay | None] = {}
 """How each endpoint fills in the middle, found once per process (endpoint, model, mode)."""
+_one_sample: set[tuple[str, str]] = set()
+"""(endpoint, model)s that refused `n` or ignored it: asked for one sample at a time."""
 
 
 def _limit(endpoint: str, count: int) -> threading.BoundedSemaphore:
@@ -289,6 +291,9 @@ class OpenAIRuntime:
             body["stop"] = list(params.stop)
         if params.seed is not None:
             body["seed"] = params.seed
+        several = params.n > 1 and (self.endpoint, self.model) not in _one_sample
+        if several:
+            body["n"] = params.n
         if isinstance(prompt, Infill):
             assert fim is not None
             path, body = openai_fim.request(fim, prompt, resume, body)
@@ -305,9 +310,23 @@ class OpenAIRuntime:
         if not self.in_flight.acquire(timeout=deadline.left()):
             raise EngineError("busy", "too many requests to the model server are in flight")
         try:
-            return self._stream(path, body, deadline, collected, usage, params)
+            try:
+                result = self._stream(path, body, deadline, collected, usage, params)
+            except EngineError as exc:
+                if not several or exc.code != "server-error":
+                    raise
+                self._one_at_a_time(f"refused n ({exc.message[:120]})")
+                del body["n"]
+                return self._stream(path, body, deadline, collected, usage, params)
+            if several and not result.others:
+                self._one_at_a_time("answered one sample where n asked for several")
+            return result
         finally:
             self.in_flight.release()
+
+    def _one_at_a_time(self, why: str) -> None:
+        _one_sample.add((self.endpoint, self.model))
+        log.info("model server at %s %s: samples are asked for one at a time", self._where, why)
 
     def _stream(
         self,
@@ -319,7 +338,7 @@ class OpenAIRuntime:
         params: GenerationParams,
     ) -> GenerationResult:
         connection, response, sock = self._request("POST", path, body, deadline)
-        state = _Stream(collected, params.max_tokens + TOKEN_SLACK)
+        state = _Stream(collected, params.max_tokens + TOKEN_SLACK, int(body.get("n", 1)))
         buffer = b""
         read = 0
         try:
@@ -363,7 +382,9 @@ class OpenAIRuntime:
         # servers that send no usage stream one event per token
         usage = state.usage or usage
         completion = usage.completion_tokens or len(collected.pieces)
-        return collected.result(state.finish, usage.prompt_tokens, completion)
+        result = collected.result(state.finish, usage.prompt_tokens, completion)
+        others = ["".join(state.others[i]) for i in sorted(state.others)]
+        return result.model_copy(update={"others": others}) if others else result
 
     def close(self) -> None:
         pass
@@ -390,25 +411,36 @@ def _usage(event: dict[str, Any]) -> Usage | None:
     return Usage(prompt_tokens=max(0, prompt), completion_tokens=max(0, completion))
 
 
-def _choice(event: dict[str, Any]) -> tuple[str, str]:
-    """(text, finish reason) of the event's first choice; empty where missing or malformed."""
+def _choices(event: dict[str, Any]) -> list[tuple[int, str, str]]:
+    """(index, text, finish reason) of each of the event's choices (a choice without an
+    index is the one at its position); empty text and reason where malformed."""
     choices = event.get("choices")
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        return "", ""
-    choice = choices[0]
-    text = choice.get("text")
-    if text is None:
-        delta = choice.get("delta")
-        text = delta.get("content") if isinstance(delta, dict) else None
-    reason = choice.get("finish_reason")
-    return (text if isinstance(text, str) else ""), (reason if isinstance(reason, str) else "")
+    if not isinstance(choices, list):
+        return []
+    out: list[tuple[int, str, str]] = []
+    for position, choice in enumerate(choices):
+        if not isinstance(choice, dict):
+            continue
+        index = choice.get("index", position)
+        text = choice.get("text")
+        if text is None:
+            delta = choice.get("delta")
+            text = delta.get("content") if isinstance(delta, dict) else None
+        reason = choice.get("finish_reason")
+        out.append((
+            index if isinstance(index, int) and not isinstance(index, bool) else position,
+            text if isinstance(text, str) else "",
+            reason if isinstance(reason, str) else "",
+        ))  # fmt: skip
+    return out
 
 
-def _text_and_reason(event: dict[str, Any]) -> tuple[str, str]:
-    """An OpenAI event's first choice, or llama-server's own (/infill: {content, stop})."""
+def _texts_and_reasons(event: dict[str, Any]) -> list[tuple[int, str, str]]:
+    """An OpenAI event's choices, or llama-server's own (/infill: {content, stop}) as the
+    first."""
     if "choices" not in event and isinstance(event.get("content"), str):
-        return event["content"], ("stop" if event.get("stop") is True else "")
-    return _choice(event)
+        return [(0, event["content"], "stop" if event.get("stop") is True else "")]
+    return _choices(event)
 
 
 class _Busy(Exception):
@@ -419,12 +451,15 @@ class _Busy(Exception):
 
 
 class _Stream:
-    """Reads one SSE stream's lines: text to the collector, usage, the finish reason; stops at
-    [DONE], when the sink asks, or past the token limit; counts malformed lines."""
+    """Reads one SSE stream's lines: the first sample's text to the collector, the further
+    samples' (with `n`) to `others`, usage, the finish reason; stops at [DONE], when the sink
+    asks, or past the token limit; counts malformed lines."""
 
-    def __init__(self, collected: Collector, limit: int) -> None:
+    def __init__(self, collected: Collector, limit: int, samples: int = 1) -> None:
         self.collected = collected
         self.limit = limit
+        self.samples = samples
+        self.others: dict[int, list[str]] = {}
         self.finish = "length"
         self.usage: Usage | None = None
         self.events = 0
@@ -447,12 +482,18 @@ class _Stream:
             return
         self.events += 1
         self.usage = _usage(event) or self.usage
-        text, reason = _text_and_reason(event)
-        if not self.collected.add(text):
-            self.finished = True
-        if reason:
-            self.finish = reason
-        if len(self.collected.pieces) > self.limit:  # it ignores max_tokens: we do not
+        for index, text, reason in _texts_and_reasons(event):
+            if index == 0:
+                if not self.collected.add(text):
+                    self.finished = True
+                if reason:
+                    self.finish = reason
+            elif 0 < index < self.samples:
+                pieces = self.others.setdefault(index, [])
+                if text:
+                    pieces.append(text)
+        longest = max((len(p) for p in self.others.values()), default=0)
+        if max(len(self.collected.pieces), longest) > self.limit:  # it ignores max_tokens
             log.warning("model server went past max_tokens: stopped")
             self.finish, self.finished = "length", True
 
