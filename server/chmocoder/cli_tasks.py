@@ -70,7 +70,8 @@ class Session:
         self.path = path
         self.doc, self.notes, lookup = load_file(path, index=not getattr(args, "no_index", False))
         self.progress = ProgressBar("assembling the model (once)")
-        parts = compose.build(self.settings, workspace=lookup, on_progress=lambda: self.progress)
+        parts = compose.build(self.settings, workspace=lookup, on_progress=lambda: self.progress,
+                              on_wait=lambda what: print(f"chmocoder: {what}", file=sys.stderr))  # fmt: skip
         self.stats, self.engine, self.assistant = parts.stats, parts.engine, parts.assistant
         self.completer, self.engines = parts.completer, parts.engines()
 

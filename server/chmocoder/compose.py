@@ -94,10 +94,12 @@ def build(
     workspace: DefinitionLookup | None = None,
     on_record: Callable[[CallRecord], None] | None = None,
     on_progress: Callable[[], Progress] | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> Parts:
     """The assistant and the completer for `s`: their engine (model calls recorded into the
     statistics, after `on_record`; a model's assembly reported to a new `on_progress()`
-    per engine), its answer history, and the statistics store."""
+    per engine; what a request waits for to `on_wait`), its answer history, and the
+    statistics store."""
     stats = StatsStore(s.cache_dir / "stats.sqlite3")
 
     def record(call: CallRecord) -> None:
@@ -123,8 +125,9 @@ def build(
     )
     completer = Completer(completion_engine or engine, completer_settings(s), workspace)
     parts = Parts(assistant, completer, engine, stats, completion_engine, _engine_configs(s))
-    if on_progress is not None:
-        for each in parts.engines():
+    for each in parts.engines():
+        each.on_wait = on_wait
+        if on_progress is not None:
             each.on_progress = on_progress()
     return parts
 
@@ -140,6 +143,7 @@ def refresh(
     workspace: DefinitionLookup | None = None,
     on_record: Callable[[CallRecord], None] | None = None,
     on_progress: Callable[[], Progress] | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> tuple[Parts, list[Engine]]:
     """The parts for new settings (or a new workspace): `parts` brought up to date where
     their engines' configs still hold, else built anew (`build`). Also returns the engines
@@ -147,7 +151,8 @@ def refresh(
     retired: list[Engine] = []
     if parts is None or parts.built_for != _engine_configs(s):
         retired = parts.engines() if parts is not None else []
-        parts = build(s, workspace=workspace, on_record=on_record, on_progress=on_progress)
+        parts = build(s, workspace=workspace, on_record=on_record, on_progress=on_progress,
+                      on_wait=on_wait)  # fmt: skip
     parts.assistant.settings = assist_settings(s)
     parts.completer.settings = completer_settings(s)
     for engine in parts.engines():

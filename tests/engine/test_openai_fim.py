@@ -4,13 +4,9 @@ that is busy (429/503) before it answers."""
 
 from __future__ import annotations
 
-import http.server
-import json
 import logging
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 
@@ -19,7 +15,7 @@ from chmocoder.engine.runtimes import openai_fim
 from chmocoder.engine.types import EngineError, GenerationParams, Infill
 
 from ..support.common import engine_config
-from ..support.openai_server import llama_cpp_server
+from ..support.openai_server import busy_server, llama_cpp_server
 
 GAP = Infill(prefix="def add(a, b):\n    return ", suffix="\n\nprint(add(1, 2))\n", path="m.py")
 GREEDY = GenerationParams(max_tokens=12, temperature=0.0, repeat_penalty=1.0, seed=1)
@@ -90,59 +86,25 @@ def test_layouts_keep_the_users_text_from_spelling_markers() -> None:
     assert body["n_predict"] == 5 and body["cache_prompt"] and body["stop"] == ["\n\n"]
 
 
-class _Busy(http.server.BaseHTTPRequestHandler):
-    """A model server that answers 503 (then 429) to the first completions, then streams."""
-
-    busy_left = 2
-    seen: ClassVar[list[str]] = []
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:  # /v1/models
-        self._send(200, "application/json", json.dumps({"data": [{"id": "stand-in"}]}).encode())
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(length)
-        self.seen.append(self.path)
-        if self.path != "/v1/completions":
-            self._send(404, "application/json", b"{}")
-        elif _Busy.busy_left > 0:
-            _Busy.busy_left -= 1
-            self._send(503 if _Busy.busy_left else 429, "application/json", b'{"error": "busy"}')
-        else:
-            events = [{"choices": [{"text": "ok", "finish_reason": None}]},
-                      {"choices": [{"text": "", "finish_reason": "stop"}]}]  # fmt: skip
-            body = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
-            self._send(200, "text/event-stream", body.encode())
-
-    def _send(self, status: int, kind: str, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
 async def test_a_busy_server_is_asked_again_within_the_deadline(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """503, then 429, then the answer: the request waits and asks again (the log says so);
     with a deadline too short for the pauses, it fails as busy."""
     caplog.set_level(logging.WARNING, "chmocoder")
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Busy)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    try:
+    with busy_server(2) as url:
         engine = Engine(engine_config(runtime="openai", endpoint=url, endpoint_fim="off",
                                       cache_dir=tmp_path, use_cache=False))  # fmt: skip
+        waits: list[str] = []
+        engine.on_wait = waits.append
         result = await engine.generate("explain", "say ok", GREEDY)
         assert result.text == "ok"
         busy = [r.getMessage() for r in caplog.records if "is busy" in r.getMessage()]
         assert len(busy) == 2 and "(503)" in busy[0] and "(429)" in busy[1]
+        assert waits == ["model server busy (503): asking again in 0.5 s",
+                         "model server busy (429): asking again in 1.0 s"]  # fmt: skip
         await engine.close()
-        _Busy.busy_left = 5
+    with busy_server(5) as url:
         hurried = Engine(engine_config(runtime="openai", endpoint=url, endpoint_fim="off",
                                        cache_dir=tmp_path, use_cache=False,
                                        request_timeout_s=0.4))  # fmt: skip
@@ -150,8 +112,6 @@ async def test_a_busy_server_is_asked_again_within_the_deadline(
             await hurried.generate("explain", "say ok", GREEDY)
         assert error.value.code == "busy" and "busy (503)" in error.value.message
         await hurried.close()
-    finally:
-        server.shutdown()
 
 
 def test_doctor_says_what_the_server_offers_and_what_is_used(fim_server: str) -> None:

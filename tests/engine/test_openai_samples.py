@@ -4,10 +4,8 @@ own server) is then asked for one sample at a time, and the log says so."""
 
 from __future__ import annotations
 
-import http.server
 import json
 import logging
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -18,29 +16,23 @@ from chmocoder.engine.engine import Engine
 from chmocoder.engine.types import GenerationParams
 
 from ..support.common import engine_config
-from ..support.openai_server import llama_cpp_server
+from ..support.openai_server import StandIn, llama_cpp_server, stand_in
 
 THREE = GenerationParams(max_tokens=8, temperature=0.7, repeat_penalty=1.0, seed=2, n=3)
 
 
-class _Samples(http.server.BaseHTTPRequestHandler):
+class _Samples(StandIn):
     """Streams `n` choices, their events interleaved; with `refuse`, answers 400 to `n`."""
 
     refuse = False
     bodies: ClassVar[list[dict[str, Any]]] = []
 
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:  # /v1/models
-        self._send(200, "application/json", json.dumps({"data": [{"id": "stand-in"}]}).encode())
-
     def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+        body = self.body()
         self.bodies.append(body)
         n = int(body.get("n", 1))
         if n > 1 and self.refuse:
-            self._send(400, "application/json", b'{"error": "only one choice is allowed"}')
+            self.send(400, "application/json", b'{"error": "only one choice is allowed"}')
             return
         events = [{"choices": [{"index": i, "text": f"sample {i}", "finish_reason": None}]}
                   for i in reversed(range(n))]  # fmt: skip
@@ -48,25 +40,16 @@ class _Samples(http.server.BaseHTTPRequestHandler):
                    for i in range(n)]  # fmt: skip
         events.append({"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 4 * n}})
         stream = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
-        self._send(200, "text/event-stream", stream.encode())
-
-    def _send(self, status: int, kind: str, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.send(200, "text/event-stream", stream.encode())
 
 
 @pytest.fixture
-def stand_in() -> Iterator[str]:
+def samples_server() -> Iterator[str]:
     _Samples.bodies.clear()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Samples)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+        with stand_in(_Samples) as url:
+            yield url
     finally:
-        server.shutdown()
         _Samples.refuse = False
 
 
@@ -76,9 +59,9 @@ def _engine(url: str, tmp_path: Path) -> Engine:
 
 
 async def test_a_server_that_takes_n_streams_the_samples_together(
-    stand_in: str, tmp_path: Path
+    samples_server: str, tmp_path: Path
 ) -> None:
-    engine = _engine(stand_in, tmp_path)
+    engine = _engine(samples_server, tmp_path)
     try:
         result = await engine.generate("review", "fix it", THREE)
     finally:
@@ -89,11 +72,11 @@ async def test_a_server_that_takes_n_streams_the_samples_together(
 
 
 async def test_a_server_that_refuses_n_is_asked_for_one_sample_at_a_time(
-    stand_in: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    samples_server: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, "chmocoder")
     _Samples.refuse = True
-    url = stand_in.replace("127.0.0.1", "localhost")  # another endpoint: nothing remembered
+    url = samples_server.replace("127.0.0.1", "localhost")  # another endpoint: nothing remembered
     engine = _engine(url, tmp_path)
     try:
         first = await engine.generate("review", "fix it", THREE)

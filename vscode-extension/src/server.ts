@@ -63,7 +63,7 @@ export function createClient(server: Candidate, log: vscode.OutputChannel, panel
     else status.set("stopped");
   });
   client.onNotification("chmocoder/markdown", (params: MarkdownParams) => panel.show(params));
-  client.onNotification("chmocoder/status", (params: { state: "loading" | "generating" | "ready" | "error"; detail?: string; tokensPerSecond?: number }) =>
+  client.onNotification("chmocoder/status", (params: { state: "loading" | "generating" | "waiting" | "ready" | "error"; detail?: string; tokensPerSecond?: number }) =>
 
     status.set(params.state, params.detail ?? "", params.tokensPerSecond),
   );

@@ -8,12 +8,15 @@ test("ready shows tokens per second when known", () => {
 });
 
 test("every state has text and a tooltip", () => {
-  for (const state of ["starting", "loading", "ready", "generating", "error", "stopped"] as const) {
+  for (const state of ["starting", "loading", "ready", "generating", "waiting", "error", "stopped"] as const) {
     const view = statusView(state, "detail");
     assert.ok(view.text.includes("ChMOCoder"));
     assert.ok(view.tooltip.length > 0);
   }
   assert.match(statusView("error", "model file missing").tooltip, /model file missing/);
+  const busy = statusView("waiting", "model server busy (503): asking again in 1.0 s");
+  assert.match(busy.text, /server busy/);
+  assert.match(busy.tooltip, /asking again in 1.0 s/);
 });
 
 test("the completion toggle says what a click does", () => {

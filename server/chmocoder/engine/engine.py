@@ -175,10 +175,17 @@ class Engine:
         self.on_record = on_record
         self.on_progress: Progress | None = None
         """Called (from a worker thread) with bytes done / in all while a model is assembled."""
+        self.on_wait: Callable[[str], None] | None = None
+        """Called (from a worker thread) with what a request waits for (a busy model server
+        it asks again), for the status bar."""
         self.log_prompts = False
         self._backend: DaemonClient | _InProcess | None = None
         self._start_lock = asyncio.Lock()
         self.info: ModelInfo | None = None
+
+    def _waiting(self, what: str) -> None:
+        if self.on_wait is not None:
+            self.on_wait(what)
 
     async def start(self) -> ModelInfo:
         """Resolve and check the model, then connect to (or start) its daemon."""
@@ -201,6 +208,7 @@ class Engine:
                     max_in_flight=c.endpoint_max_in_flight,
                 )
                 runtime = await asyncio.to_thread(OpenAIRuntime, settings)
+                runtime.on_wait = self._waiting
                 self._backend = _InProcess(runtime)
                 self.info = runtime.info
                 return self.info

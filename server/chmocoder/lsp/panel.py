@@ -68,7 +68,8 @@ def show_markdown(ls: Connection, answer_id: str, title: str, markdown: str, don
 def notify_status(
     ls: Connection, state: str, detail: str = "", tokens_per_second: float | None = None
 ) -> None:
-    """`chmocoder/status` {state: loading|generating|ready|error, detail, tokensPerSecond},
+    """`chmocoder/status` {state: loading|generating|waiting|ready|error, detail,
+    tokensPerSecond} (waiting: on a busy model server, which is asked again),
     for clients that show it in a status bar (the same capability as the panel)."""
     if has_panel(ls):
         params: dict[str, Any] = {"state": state, "detail": detail}

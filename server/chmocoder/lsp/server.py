@@ -22,6 +22,7 @@ from pygls.protocol.language_server import lsp_method
 from chmocoder import __version__
 from chmocoder.analysis.languages import LanguageRegistry
 from chmocoder.engine.errors import ErrorKind, Failure
+from chmocoder.lsp.panel import notify_status
 from chmocoder.lsp.progress import AssemblyProgress
 from chmocoder.lsp.work import DocumentWork
 
@@ -306,12 +307,17 @@ class ChmoServer(LanguageServer):
             workspace=self.index.lookup if self.index else None,
             on_record=self._log_call,
             on_progress=lambda: AssemblyProgress(self),
+            on_wait=self._waiting,
         )
         for engine in retired:
             self.loop.create_task(engine.close())
         self._parts = parts
         self._parts_for = (s, self.index)
         return parts
+
+    def _waiting(self, what: str) -> None:
+        """A request waits (a busy model server, asked again): the status bar says so."""
+        self.loop.call_soon_threadsafe(notify_status, self, "waiting", what)
 
     @property
     def model_started(self) -> bool:

@@ -1,6 +1,6 @@
 // The status bar's text and tooltip for each state of the server and the model.
 
-export type State = "starting" | "loading" | "ready" | "generating" | "error" | "stopped";
+export type State = "starting" | "loading" | "ready" | "generating" | "waiting" | "error" | "stopped";
 
 export interface StatusView {
   text: string;
@@ -15,6 +15,8 @@ export function statusView(state: State, detail = "", tokensPerSecond?: number):
       return { text: "$(sync~spin) ChMOCoder: loading model", tooltip: "Loading the model" };
     case "generating":
       return { text: "$(loading~spin) ChMOCoder: generating", tooltip: detail || "The model is writing" };
+    case "waiting":
+      return { text: "$(watch) ChMOCoder: server busy", tooltip: detail || "The model server is busy: asking again" };
     case "ready": {
       const rate = tokensPerSecond !== undefined ? ` (${tokensPerSecond.toFixed(1)} tok/s)` : "";
       return { text: `$(check) ChMOCoder${rate}`, tooltip: "Ready. Click to show the log." };

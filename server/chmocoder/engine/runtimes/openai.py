@@ -19,6 +19,7 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -106,6 +107,8 @@ class OpenAIRuntime:
             infill=self.fim_mode != "off",
         )
         self.endpoint = settings.endpoint
+        self.on_wait: Callable[[str], None] | None = None
+        """Told (from the request's thread) what a request waits for: a busy server."""
 
     def fim_way(self) -> openai_fim.FimWay | None:
         """How the server fills in the middle: found at the first fill-in-the-middle request
@@ -196,6 +199,10 @@ class OpenAIRuntime:
                     ) from None
                 log.warning("model server at %s is busy (%d): asking again in %.1f s",
                             self._where, busy.status, pause)  # fmt: skip
+                if self.on_wait is not None:
+                    self.on_wait(
+                        f"model server busy ({busy.status}): asking again in {pause:.1f} s"
+                    )
                 time.sleep(pause)
                 wait = min(wait * 2, MAX_BACKOFF_S)
 
