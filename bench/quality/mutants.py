@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import random
 import re
 import statistics
@@ -628,7 +629,8 @@ def summarise(
     reviews: list[dict],  # type: ignore[type-arg]
     clean: list[dict],
 ) -> dict:  # type: ignore[type-arg]
-    out: dict[str, object] = {"model": model, "split": split}
+    out: dict[str, object] = {"model": model, "split": split,
+                              "reproducible": os.environ.get("CHMOCODER_REUSE_PROMPTS") == "false"}  # fmt: skip
     for how in ("fix", "fix-def", "fix-error"):
         mine = [f for f in fixes if f["task"] == how]
         if mine:
@@ -793,6 +795,12 @@ def main() -> int:
     run.add_argument("--label", default="")
     run.add_argument("--no-write", action="store_true")
     run.add_argument(
+        "--reproducible",
+        action="store_true",
+        help="reusePrompts false: the same case gets the same answer from run to run, so two "
+        "versions of the pipeline differ only where the pipeline does (slower)",
+    )
+    run.add_argument(
         "--show-test",
         action="store_true",
         help="print the test split's answers (only after deciding)",
@@ -802,6 +810,8 @@ def main() -> int:
         return generate(load_programs())
     if args.command == "check":
         return check()
+    if args.reproducible:  # the command line reads its settings from the environment too
+        os.environ["CHMOCODER_REUSE_PROMPTS"] = "false"
     return run_split(args)
 
 

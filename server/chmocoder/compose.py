@@ -38,6 +38,7 @@ def engine_config(s: Settings) -> EngineConfig:
         first_byte_timeout_s=s.first_byte_timeout_s,
         request_timeout_s=s.request_timeout_s,
         prompt_cache_mib=s.prompt_cache_mib,
+        reuse_prompts=s.reuse_prompts,
         endpoint_fim=s.endpoint_fim,
         endpoint_max_in_flight=s.endpoint_max_in_flight,
     )

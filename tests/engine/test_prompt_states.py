@@ -3,11 +3,13 @@ one) evaluates only the rest, and writes what it would have written from scratch
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
+from chmocoder.engine.client import DaemonSpec
 from chmocoder.engine.runtimes import LoadSettings, load_runtime
 from chmocoder.engine.runtimes.llama_cpp import LlamaCppRuntime
-from chmocoder.engine.runtimes.prompt_states import PromptStates
+from chmocoder.engine.runtimes.prompt_states import PromptStates, shared_prefix
 from chmocoder.engine.types import GenerationParams
 
 MATERIAL = "def area(r):\n    return 3.14 * r * r\n" * 40
@@ -84,3 +86,25 @@ def test_work_a_person_waits_for_gets_every_core_and_background_work_one_less(
     assert isinstance(fixed, LlamaCppRuntime)
     fixed.generate("def f():", params, lambda t: True, interactive=True)
     assert fixed._threads_now == 1  # a set nThreads is kept for both
+
+
+def test_without_reuse_every_prompt_is_evaluated_from_its_first_token(tiny_model: Path) -> None:
+    """reusePrompts false (reproducible answers): no kept states, and the live context's
+    shared start is not used either; the daemon for it is another one."""
+    fresh = load_runtime(
+        "llama-cpp", tiny_model, LoadSettings(n_ctx=4096, n_threads=1, reuse_prompts=False)
+    )
+    assert isinstance(fresh, LlamaCppRuntime) and fresh.states is None
+    sampled = GenerationParams(max_tokens=12, temperature=0.8, seed=5)
+    first = fresh.generate(MATERIAL + "Explain area.", sampled, lambda t: True)
+    tokens, _ = fresh.render(MATERIAL + "What does area return?")
+    held = fresh.llm.input_ids[: fresh.llm.n_tokens].tolist()
+    assert shared_prefix(held, tokens) > 100  # the live context holds the shared start...
+    assert fresh._resume(tokens) == 0 and fresh.llm.n_tokens == 0  # ...and it is not used
+    fresh.generate(OTHER + "Review it.", sampled, lambda t: True)
+    assert fresh.generate(MATERIAL + "Explain area.", sampled, lambda t: True).text == first.text
+
+    spec = DaemonSpec("llama-cpp", tiny_model, "0" * 16, 4096, 1, 5.0)
+    other = dataclasses.replace(spec, reuse_prompts=False)
+    assert "--no-reuse" in other.command() and "--no-reuse" not in spec.command()
+    assert other.socket_path() != spec.socket_path()

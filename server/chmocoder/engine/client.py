@@ -75,9 +75,12 @@ class DaemonSpec:
     idle_s: float
     max_queue: int = MAX_QUEUE
     prompt_cache_mib: int = 512
+    reuse_prompts: bool = True
 
     def socket_path(self) -> Path:
         load = f"{self.n_ctx}:{self.n_threads}:{self.prompt_cache_mib}"
+        if not self.reuse_prompts:
+            load += ":fresh"
         settings = hashlib.sha256(load.encode()).hexdigest()[:6]
         return runtime_dir() / f"{self.runtime}-{self.fingerprint[:12]}-{settings}.sock"
 
@@ -102,6 +105,7 @@ class DaemonSpec:
             str(self.max_queue),
             "--prompt-cache-mib",
             str(self.prompt_cache_mib),
+            *(() if self.reuse_prompts else ("--no-reuse",)),
         ]
 
 

@@ -204,6 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-threads", type=int, required=True)
     parser.add_argument("--prompt-cache-mib", type=int, default=512)
     parser.add_argument(
+        "--no-reuse", action="store_true", help="evaluate every prompt from its first token"
+    )
+    parser.add_argument(
         "--idle", type=float, required=True, help="exit after this many idle seconds"
     )
     parser.add_argument("--max-queue", type=int, default=MAX_QUEUE)
@@ -229,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
                 n_ctx=args.n_ctx,
                 n_threads=args.n_threads,
                 prompt_cache_mib=args.prompt_cache_mib,
+                reuse_prompts=not args.no_reuse,
             ),
         )
     except EngineError as exc:

@@ -60,6 +60,7 @@ class EngineConfig:
     first_byte_timeout_s: float
     request_timeout_s: float
     prompt_cache_mib: int = 512
+    reuse_prompts: bool = True
     endpoint_fim: str = "auto"
     endpoint_max_in_flight: int = 4
     use_cache: bool = True
@@ -242,6 +243,7 @@ class Engine:
             n_threads=c.n_threads,
             idle_s=c.idle_s,
             prompt_cache_mib=c.prompt_cache_mib,
+            reuse_prompts=c.reuse_prompts,
         )
         client = DaemonClient(spec)
         await client.connect()

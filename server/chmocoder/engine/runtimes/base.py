@@ -41,6 +41,8 @@ class LoadSettings:
     """0: the default, physical cores but one (threads_for)."""
     prompt_cache_mib: int = 512
     """Memory for the evaluated states of recent prompts (runtimes/prompt_states.py)."""
+    reuse_prompts: bool = True
+    """False: every prompt evaluated from its first token (reproducible answers)."""
 
 
 @dataclass(frozen=True)

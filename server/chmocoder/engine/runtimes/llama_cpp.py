@@ -79,8 +79,9 @@ class LlamaCppRuntime:
             header.architecture, self.llm.metadata.get("tokenizer.chat_template"), names
         )
         self._fim = _fim_tokens(self.llm)
-        budget = settings.prompt_cache_mib * 2**20
+        budget = settings.prompt_cache_mib * 2**20 if settings.reuse_prompts else 0
         self.states = PromptStates(budget) if budget > 0 else None
+        self.reuse = settings.reuse_prompts
         self.info = info.model_copy(
             update={"chat": self._template is not PLAIN, "infill": self._fim is not None}
         )
@@ -242,6 +243,10 @@ class LlamaCppRuntime:
         """Load the kept state that shares the most of `tokens`, if it spares more of them
         than the live context (llama-cpp-python then evaluates only what follows). Returns
         how many of `tokens` the context now holds."""
+        if not self.reuse:  # evaluated from the first token, in the same chunks every time
+            self.llm.n_tokens = 0
+            self.llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+            return 0
         live = shared_prefix(self.llm.input_ids[: self.llm.n_tokens].tolist(), tokens)
         states = self.states
         found = states.best(tokens) if states is not None else None
