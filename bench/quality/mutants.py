@@ -14,11 +14,15 @@ per language, programs sorted by the hash of their name, the first half dev, the
     .venv/bin/python bench/quality/mutants.py generate     # needs python3, node, cc, rustc
     .venv/bin/python bench/quality/mutants.py check        # every case is still sound
     .venv/bin/python bench/quality/mutants.py run --split dev --tasks fix,fix-def,fix-error,review
+    .venv/bin/python bench/quality/mutants.py run --split dev --tasks explain [--reproducible]
 
 `run` runs the real command line on each case (`chmocoder fix FILE:LINE --apply` at the
 bug's line and at its definition's first line; `chmocoder fix --errors - --apply` told the
 failing check's message at the definition, as a test runner reports it; `chmocoder review`
-on the buggy program and on the correct one), then the program's checks. On *test* it
+on the buggy program and on the correct one), then the program's checks. `explain` runs
+`chmocoder explain` at the first line of the definitions that explain_unseen.toml has
+rubrics for (in the correct programs): the facts stated, those that live only in a helper
+the definition calls, and the answers that make a claim the code does not support. On *test* it
 prints and keeps only the totals: its answers are not for reading while a prompt changes.
 """
 
@@ -46,7 +50,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent.parent / "server"))
 
-from run import RESULTS, Runner, fmt, prepare_cache  # noqa: E402
+from run import RESULTS, Runner, explain_case, fmt, prepare_cache  # noqa: E402
 
 from chmocoder.analysis.document import Document  # noqa: E402
 from chmocoder.analysis.languages import LanguageRegistry  # noqa: E402
@@ -54,6 +58,7 @@ from chmocoder.analysis.symbols import definitions, definitions_at  # noqa: E402
 
 PROGRAMS = HERE / "programs"
 CASES = HERE / "mutants.json"
+RUBRICS = HERE / "explain_unseen.toml"
 PER_PROGRAM = 8
 TIMEOUT_S = 10
 EXT = {"python": "py", "javascript": "js", "c": "c", "rust": "rs"}
@@ -539,6 +544,31 @@ def load_cases(split: str | None = None) -> list[dict]:  # type: ignore[type-arg
     return [c for c in cases if split in (None, "all", c["split"])]
 
 
+def load_rubrics(split: str | None = None) -> list[dict]:  # type: ignore[type-arg]
+    """The explanation rubrics of explain_unseen.toml whose program is in `split`."""
+    splits = _split(load_programs())
+    rubrics = tomllib.loads(RUBRICS.read_text())["case"]
+    return [r for r in rubrics if split in (None, "all", splits[r["program"]])]
+
+
+def explain(runner: Runner, program: Program, rubric: dict) -> dict:  # type: ignore[type-arg]
+    """`chmocoder explain` at the definition's first line of the correct program, scored on
+    the rubric: its facts and helpers' facts stated, and any claim it should not make."""
+    doc = Document("file:///x", program.code.encode(),
+                   language=LanguageRegistry().lookup(path=program.file_name))  # fmt: skip
+    found = [d for d in definitions(doc) if d.name == rubric["function"]]
+    line = found[0].span.start[0] + 1
+    helper = rubric.get("helper", [])
+    entry = {"name": f"{program.name}-{rubric['function']}", "language": program.language,
+             "line": line, "code": program.code, "facts": rubric["facts"] + helper}  # fmt: skip
+    result = explain_case(runner, entry)
+    answer = str(result["answer"])
+    said = [any(re.search(rx, answer, re.IGNORECASE) for rx in fact) for fact in helper]
+    claims = [rx for rx in rubric.get("unsupported", []) if re.search(rx, answer, re.IGNORECASE)]
+    return result | {"case": f"{program.key}/{rubric['function']}", "helpers": len(helper),
+                     "helpers_stated": sum(said), "unsupported": claims}  # fmt: skip
+
+
 def check(languages: set[str] | None = None) -> int:
     """Every case still fails its checks with the message it was made with, and every correct
     program passes them (`languages`: only these)."""
@@ -628,6 +658,7 @@ def summarise(
     fixes: list[dict],
     reviews: list[dict],  # type: ignore[type-arg]
     clean: list[dict],
+    explains: list[dict] | None = None,  # type: ignore[type-arg]
 ) -> dict:  # type: ignore[type-arg]
     out: dict[str, object] = {"model": model, "split": split,
                               "reproducible": os.environ.get("CHMOCODER_REUSE_PROMPTS") == "false"}  # fmt: skip
@@ -646,6 +677,17 @@ def summarise(
             "cases": len(reviews),
             "recall": sum(r["hit"] for r in reviews) / len(reviews),
             "seconds": round(statistics.mean(r["seconds"] for r in reviews), 1),
+        }
+    if explains:
+        helpers = sum(e["helpers"] for e in explains)
+        out["explain"] = {
+            "cases": len(explains),
+            "rubric": statistics.mean(float(e["score"]) for e in explains),
+            "helper_facts": sum(e["helpers_stated"] for e in explains) / helpers
+            if helpers
+            else None,
+            "unsupported": sum(1 for e in explains if e["unsupported"]) / len(explains),
+            "seconds": round(statistics.mean(float(e["seconds"]) for e in explains), 1),
         }
     if clean:
         definitions = sum(c["definitions"] for c in clean)
@@ -673,6 +715,13 @@ def print_summary(s: dict) -> None:  # type: ignore[type-arg]
         r = s["review"]
         print(
             f"  {'review recall (within 1 line)':<40} {fmt(r['recall'], True):>5} of {r['cases']}  {r['seconds']} s"
+        )
+    if "explain" in s:
+        e = s["explain"]
+        print(
+            f"  {'explanation rubric':<40} {e['rubric']:.2f} of {e['cases']}  helper facts "
+            f"{fmt(e['helper_facts'], True)}, unsupported claims in {fmt(e['unsupported'], True)} "
+            f"of answers  {e['seconds']} s"
         )
     if "review_clean" in s:
         c = s["review_clean"]
@@ -758,12 +807,25 @@ def run_split(args: argparse.Namespace) -> int:
                     )
                     if show:
                         print(f"clean     {key:<28} findings={lines}", flush=True)
+            explains: list[dict] = []  # type: ignore[type-arg]
+            if "explain" in tasks:
+                rubrics = load_rubrics(args.split)
+                if args.cases:
+                    rubrics = [r for r in rubrics if pick.search(f"{r['program']}/{r['function']}")]
+                for rubric in rubrics:
+                    result = explain(runner, programs[rubric["program"]], rubric)
+                    explains.append(result)
+                    if show:
+                        print(f"explain   {result['case']:<40} {float(result['score']):.2f} "
+                              f"helpers {result['helpers_stated']}/{result['helpers']} "
+                              f"unsupported {result['unsupported']} missed {result['missed']} "
+                              f"{float(result['seconds']):>5.1f} s", flush=True)  # fmt: skip
             if not show:
                 print(
                     f"{args.split}: {len(cases)} cases run in {time.perf_counter() - started:.0f} s "
                     "(answers not shown: the test split is for deciding, not for reading)"
                 )
-        summary = summarise(model, args.split, fixes, reviews, clean)
+        summary = summarise(model, args.split, fixes, reviews, clean, explains)
         print_summary(summary)
         if not args.no_write:
             RESULTS.mkdir(parents=True, exist_ok=True)
@@ -771,7 +833,7 @@ def run_split(args: argparse.Namespace) -> int:
             label = f"-{args.label}" if args.label else ""
             kept: dict[str, object] = {"summary": summary}
             if show:
-                kept |= {"fixes": fixes, "reviews": reviews, "clean": clean}
+                kept |= {"fixes": fixes, "reviews": reviews, "clean": clean, "explains": explains}
             path = RESULTS / f"mutants-{args.split}-{name}{label}.json"
             path.write_text(json.dumps(kept, indent=1) + "\n")
             print(f"written: {path.relative_to(HERE.parent.parent)}")
