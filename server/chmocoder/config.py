@@ -94,8 +94,9 @@ class Settings(_Wire):
     so a prompt that shares a start with one of them evaluates only the rest."""
     reuse_prompts: bool = True
     """False: every prompt is evaluated from its first token (no KV prefix reuse, no kept
-    states), so the same request gives the same answer on the same machine, whatever ran
-    before it: slower, for benchmarks and reproducing a report (runtime llama-cpp)."""
+    states) and a request without a seed is sampled with seed 0, so the same request gives
+    the same answer on the same machine, whatever ran before it: slower, for benchmarks
+    and reproducing a report (runtime llama-cpp)."""
     daemon_idle_s: float = Field(default=600.0, ge=1.0, le=7 * 24 * 3600)
     """The model daemon exits after this many seconds without clients or work."""
 

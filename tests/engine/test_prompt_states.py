@@ -103,6 +103,9 @@ def test_without_reuse_every_prompt_is_evaluated_from_its_first_token(tiny_model
     assert fresh._resume(tokens) == 0 and fresh.llm.n_tokens == 0  # ...and it is not used
     fresh.generate(OTHER + "Review it.", sampled, lambda t: True)
     assert fresh.generate(MATERIAL + "Explain area.", sampled, lambda t: True).text == first.text
+    unseeded = GenerationParams(max_tokens=12, temperature=0.8)  # explain's, ask's sampling
+    texts = {fresh.generate(OTHER + "Explain.", unseeded, lambda t: True).text for _ in range(3)}
+    assert len(texts) == 1
 
     spec = DaemonSpec("llama-cpp", tiny_model, "0" * 16, 4096, 1, 5.0)
     other = dataclasses.replace(spec, reuse_prompts=False)

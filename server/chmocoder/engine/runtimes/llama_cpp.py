@@ -180,6 +180,8 @@ class LlamaCppRuntime:
         }
         if params.seed is not None:
             kwargs["seed"] = params.seed
+        elif not self.reuse:  # reproducible: an unseeded request is sampled the same way too
+            kwargs["seed"] = 0
         if params.json_schema is not None:
             from llama_cpp.llama_grammar import LlamaGrammar
 
