@@ -298,6 +298,8 @@ def _offer(
         return 1
     if result.description:
         print(f"{said}{result.description}", file=sys.stderr)
+    if result.caveat:
+        print(f"{said}less sure: {result.caveat}", file=sys.stderr)
     patched = apply(doc, result.edit)
     old = doc.source.decode("utf-8", errors="replace").splitlines(keepends=True)
     new = patched.decode("utf-8", errors="replace").splitlines(keepends=True)

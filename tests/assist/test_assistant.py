@@ -320,6 +320,39 @@ async def test_a_hover_finds_its_explanation_prompt_once() -> None:
     assert len(built) == 2 and engine.prompts[0] == engine.prompts[1]
 
 
+ELSEWHERE = FIXED.replace("    total = 0", "    total = 0.0").replace(
+    "return total / len(values)", "return total / (len(values) - 1)"
+)
+
+
+async def test_a_fix_that_leaves_the_cursors_line_makes_way_for_one_that_changes_it() -> None:
+    engine = RecordedEngine([ELSEWHERE, FIXED])
+    a, outcomes = assistant(engine)
+    cursor = MEAN.index("return total")
+    fix = await a.edit(doc_of(MEAN), "fix", cursor, cursor)
+    assert fix.edit is not None and "total / len(values)" in fix.edit.new_text
+    assert fix.caveat == "" and outcomes == [("fix", "verified on candidate 2")]
+
+
+async def test_a_fix_away_from_the_cursor_is_offered_with_a_caveat_when_none_is_closer() -> None:
+    comment_only = FIXED.replace(
+        "return total / len(values)", "return total / (len(values) - 1)  # ok"
+    )
+    engine = RecordedEngine([ELSEWHERE, comment_only, UNCHANGED])
+    a, outcomes = assistant(engine)
+    cursor = MEAN.index("return total")
+    fix = await a.edit(doc_of(MEAN), "fix", cursor, cursor)
+    assert fix.edit is not None and "total = 0.0" in fix.edit.new_text
+    assert fix.caveat == "it changes other lines than the cursor's"
+    assert outcomes == [("fix", "verified on candidate 1, away from the cursor")]
+    # on the definition's line the cursor points at no line: the first verified one wins
+    engine = RecordedEngine([ELSEWHERE, FIXED])
+    a, outcomes = assistant(engine)
+    fix = await a.edit(doc_of(MEAN), "fix", 0, 0)
+    assert fix.edit is not None and "total = 0.0" in fix.edit.new_text and not fix.caveat
+    assert len(engine.prompts) == 1
+
+
 async def test_a_runtime_that_makes_several_samples_at_once_reviews_in_fewer_calls() -> None:
     """Samples that differ only in their seed are asked for in one call (`n`); where the
     runtime makes one per call (local runtimes), they are asked for one by one (above)."""

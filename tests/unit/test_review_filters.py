@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.languages import LanguageRegistry
+from chmocoder.assist.edits import changed_rows
 from chmocoder.assist.review import (
     ReviewFinding,
-    changed_rows,
     filter_findings,
     is_sentence,
     review_units,

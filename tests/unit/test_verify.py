@@ -166,3 +166,21 @@ def test_every_language_has_risk_patterns_that_compile() -> None:
         for kind in KINDS:
             for pattern in entry.get(kind, ()):
                 re.compile(pattern)
+
+
+@pytest.mark.parametrize(
+    ("lang", "source", "new"),
+    [
+        ("py", PY, "def area(r):\n    # the area of a circle\n    return 3 * r * r"),
+        ("js", JS, "export function area(r) {\n  return 3 * r * r; // pi?\n}"),
+        ("rs", RS, "pub fn area(r: f64) -> f64 {\n    /* pi */ 3.0 *  r * r\n}"),
+    ],
+)
+def test_a_fix_that_changes_only_comments_or_spacing_is_no_change(
+    lang: str, source: str, new: str
+) -> None:
+    doc, edit = target_edit(source, lang, new)
+    assert verify(doc, edit, code_change=True) == "the model changed only comments or spacing"
+    assert verify(doc, edit) is None  # a docstring or doc comment is such an edit, and fine
+    changed = Edit(edit.start, edit.end, new.replace("r * r", "r * r * r"))
+    assert verify(doc, changed, code_change=True) is None

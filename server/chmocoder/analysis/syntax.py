@@ -105,3 +105,22 @@ def _first_token(node: Node) -> Node | None:
             first = current.children[1]
         current = first
     return current
+
+
+def code_tokens(doc: Document, start: int, end: int) -> list[bytes]:
+    """The tree's leaf tokens that lie within [start, end), comments left out: equal for two
+    versions of code that differ only in comments, spacing or line breaks."""
+    doc.reparse()
+    if doc.tree is None:
+        return []
+    out: list[bytes] = []
+    stack = [doc.tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.end_byte <= start or node.start_byte >= end or "comment" in node.type:
+            continue
+        if node.child_count == 0:
+            out.append(doc.source[node.start_byte : node.end_byte])
+        else:
+            stack.extend(reversed(node.children))
+    return out

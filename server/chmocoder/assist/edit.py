@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from chmocoder.analysis.context import Focus
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.symbols import Definition
-from chmocoder.analysis.syntax import syntax_problems
+from chmocoder.analysis.syntax import code_tokens, syntax_problems
 from chmocoder.assist import prompts
 from chmocoder.assist.edits import (
+    NO_CHANGE,
+    changed_rows,
     extract_code,
     extract_description,
     indentation_of,
@@ -35,7 +38,8 @@ EDIT_CANDIDATES = (
     GenerationParams(temperature=0.9, repeat_penalty=1.0, seed=3),
 )
 """A fix, docstring or simplify edit: the first candidate that passes verification with a
-change is offered. Edits copy most of their input, so no repeat penalty."""
+change is offered (a fix with the cursor inside the body: the first that also changes the
+cursor's line, see EditCode.edit). Edits copy most of their input, so no repeat penalty."""
 
 
 class EditCode:
@@ -56,6 +60,10 @@ class EditCode:
     ) -> Fix:
         """A new version of the target, checked (re-parse, confinement) before it is offered.
         Up to three candidates: the first that changes the code and passes is the answer.
+        A fix asked for with the cursor on a line of code inside the definition takes that
+        line as the user's pointer to the bug: a candidate that leaves it as it is makes way
+        for the next one, and is offered only when no later candidate passes and changes the
+        line, with a caveat that says so.
         `accept`, if given, checks a candidate that passed further (the command line runs
         the user's checker on it): the reason it refuses one, or None."""
         gen = self.gen
@@ -67,9 +75,11 @@ class EditCode:
         for p in syntax_problems(doc):
             if target_start <= p.span.start_byte <= target_end:
                 problems.append(f"line {p.span.start[0] + 1}: {p.message}")
-        cursor = ""
+        cursor, cursor_row = "", None
         if chain and doc.source.count(b"\n", 0, start) > chain[0].span.start[0]:
             cursor = doc.text(*line_span(doc, start, start))
+            if task == "fix" and code_tokens(doc, *line_span(doc, start, start)):
+                cursor_row = doc.source.count(b"\n", target_start, start)
         callers = _callers(doc, chain[0], target_start, target_end) if chain else ()
 
         def make(budget: int) -> PromptSpec:
@@ -89,23 +99,38 @@ class EditCode:
         title = prompts.EDIT_TITLES[task]
         indentation = indentation_of(doc, target_start)
         reasons: list[str] = []
+        elsewhere: tuple[int, Fix] | None = None
+        """The first verified candidate that leaves the cursor's line as it is."""
         for number, candidate in enumerate(EDIT_CANDIDATES, 1):
             result = await gen.generate(
                 request, candidate, on_token=on_token if number == 1 else None
             )
             code = reindent(extract_code(result.text), indentation)
             edit = Edit(target_start, target_end, code)
-            reason = verify(doc, edit, allow_risky=gen.settings.allow_risky)
+            reason = verify(
+                doc, edit, allow_risky=gen.settings.allow_risky, code_change=task != "docstring"
+            )
             if reason is None and accept is not None:
                 reason = await accept(edit)
             if reason is None:
-                gen.outcome(task, f"verified on candidate {number}")
-                return Fix(title=title, edit=edit, description=extract_description(result.text))
+                fix = Fix(title=title, edit=edit, description=extract_description(result.text))
+                if cursor_row is None or cursor_row in changed_rows(
+                    target.split("\n"), code.split("\n")
+                ):
+                    gen.outcome(task, f"verified on candidate {number}")
+                    return fix
+                log.info("%s candidate %d leaves the cursor's line as it is", task, number)
+                elsewhere = elsewhere or (number, fix)
+                continue
             log.info("%s candidate %d rejected: %s", task, number, reason)
             reasons.append(reason)
-        unchanged = all(r == "the model suggested no change" for r in reasons)
+        if elsewhere is not None:
+            number, fix = elsewhere
+            gen.outcome(task, f"verified on candidate {number}, away from the cursor")
+            return replace(fix, caveat="it changes other lines than the cursor's")
+        unchanged = all(r == NO_CHANGE for r in reasons)
         gen.outcome(task, "no change" if unchanged else "rejected")
-        reason = reasons[-1] if unchanged else next(r for r in reasons if "no change" not in r)
+        reason = reasons[-1] if unchanged else next(r for r in reasons if r != NO_CHANGE)
         return Fix(title=title, edit=None, rejected=reason)
 
 

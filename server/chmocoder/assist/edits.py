@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import textwrap
 
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.risks import KINDS, added_risks
 from chmocoder.analysis.symbols import Definition, definitions
-from chmocoder.analysis.syntax import BRACKETS, SyntaxProblem, syntax_problems
+from chmocoder.analysis.syntax import BRACKETS, SyntaxProblem, code_tokens, syntax_problems
 from chmocoder.assist.results import Edit, Fix
 
 _FENCE = re.compile(r"```[\w+#.-]*[ \t]*\n(.*?)(?:\n```|\Z)", re.DOTALL)
@@ -52,28 +53,54 @@ def reindent(code: str, indentation: str) -> str:
     return "\n".join(indentation + line if line.strip() else "" for line in lines)
 
 
+def changed_rows(old: list[str], new: list[str]) -> dict[int, str]:
+    """Index of each line of `old` that `new` changes (ignoring indentation), with its new
+    text; a line inserted before old line i counts as a change of line i."""
+    changed: dict[int, str] = {}
+    matcher = difflib.SequenceMatcher(None, [x.strip() for x in old], [x.strip() for x in new])
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        replacement = "\n".join(line.strip() for line in new[j1:j2])
+        for i in range(i1, max(i2, i1 + 1)):
+            if i < len(old):
+                changed.setdefault(i, replacement)
+    return changed
+
+
 def indentation_of(doc: Document, line_start: int) -> str:
     line = doc.source[line_start : doc.source.find(b"\n", line_start) % (len(doc.source) + 1)]
     text = line.decode("utf-8", errors="replace")
     return text[: len(text) - len(text.lstrip())]
 
 
-def verify(doc: Document, edit: Edit, *, allow_risky: bool = False) -> str | None:
+NO_CHANGE = "the model suggested no change"
+ONLY_COMMENTS = "the model changed only comments or spacing"
+
+
+def verify(
+    doc: Document, edit: Edit, *, allow_risky: bool = False, code_change: bool = False
+) -> str | None:
     """None if the edit may be offered, else the reason it may not. Unless `allow_risky`,
     an edit that adds a call that runs commands, evaluates code, imports at run time, deletes
-    files or opens connections is refused, naming what it adds."""
+    files or opens connections is refused, naming what it adds. With `code_change` (a fix, a
+    simplification) an edit must change code: one that changes only comments or spacing is
+    refused."""
     old = doc.text(edit.start, edit.end)
     if not edit.new_text.strip():
         return "the model's answer had no code"
     if edit.new_text.strip() == old.strip():
-        return "the model suggested no change"
+        return NO_CHANGE
     if doc.language is None or doc.tree is None:
         return "this file is not parsed, so the edit cannot be checked"
     patched = Document(doc.uri, apply(doc, edit), language=doc.language)
     reason = _confined(doc, edit, patched)
+    new_end = edit.start + len(edit.new_text.encode())
+    if reason is None and code_change:
+        same = code_tokens(doc, edit.start, edit.end) == code_tokens(patched, edit.start, new_end)
+        reason = ONLY_COMMENTS if same else None
     if reason is not None or allow_risky:
         return reason
-    new_end = edit.start + len(edit.new_text.encode())
     added = added_risks(doc, edit.start, edit.end, patched, new_end)
     if added:
         what = "; ".join(risk.describe() for risk in added[:3])

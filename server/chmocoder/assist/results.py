@@ -35,6 +35,9 @@ class Fix:
     """Why the model's edit was not offered (it added a syntax error, it changed nothing...)."""
     description: str = ""
     """The model's one-sentence diagnosis, shown with the edit."""
+    caveat: str = ""
+    """Why this edit is less sure than most ("it changes other lines than the cursor's"),
+    shown with it; empty when there is no such reason."""
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.symbols import definitions
 from chmocoder.assist import prompts
-from chmocoder.assist.edits import extract_code, extract_description, line_span
+from chmocoder.assist.edits import changed_rows, extract_code, extract_description, line_span
 from chmocoder.assist.generation import Generation, Request
 from chmocoder.assist.prompts import PromptSpec
 from chmocoder.assist.results import Finding
@@ -47,21 +47,6 @@ class ReviewFinding(BaseModel):
     message: str = Field(min_length=1, max_length=300)
     suggestion: str = Field(default="", max_length=600)
     confidence: int = Field(default=50, ge=0, le=100)
-
-
-def changed_rows(old: list[str], new: list[str]) -> dict[int, str]:
-    """Index of each line of `old` that `new` changes (ignoring indentation), with its new
-    text; a line inserted before old line i counts as a change of line i."""
-    changed: dict[int, str] = {}
-    matcher = difflib.SequenceMatcher(None, [x.strip() for x in old], [x.strip() for x in new])
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            continue
-        replacement = "\n".join(line.strip() for line in new[j1:j2])
-        for i in range(i1, max(i2, i1 + 1)):
-            if i < len(old):
-                changed.setdefault(i, replacement)
-    return changed
 
 
 @dataclass(frozen=True)

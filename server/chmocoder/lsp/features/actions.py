@@ -200,7 +200,10 @@ async def resolve_action(ls: ChmoServer, action: types.CodeAction) -> types.Code
         action.disabled = types.CodeActionDisabled(reason=reason)
         return action
     action.edit = workspace_edit(ls, doc, fix.edit)
-    if fix.description:
-        action.title = f"ChMOCoder: {title} — {fix.description}"
-        ls.tell(f"{title}: {fix.description}", types.MessageType.Info)
+    said = " ".join(
+        p for p in (fix.description, f"(Less sure: {fix.caveat}.)" if fix.caveat else "") if p
+    )
+    if said:
+        action.title = f"ChMOCoder: {title} — {said}"
+        ls.tell(f"{title}: {said}", types.MessageType.Info)
     return action
