@@ -50,7 +50,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent.parent / "server"))
 
-from run import RESULTS, Runner, explain_case, fmt, prepare_cache  # noqa: E402
+from run import RESULTS, Runner, case_folder, explain_case, fmt, prepare_cache  # noqa: E402
 
 from chmocoder.analysis.document import Document  # noqa: E402
 from chmocoder.analysis.languages import LanguageRegistry  # noqa: E402
@@ -607,8 +607,8 @@ def _changed_lines(before: str, after: str) -> set[int]:
 
 
 def fix(runner: Runner, program: Program, case: dict, how: str) -> dict:  # type: ignore[type-arg]
-    with tempfile.TemporaryDirectory(prefix="chmo-fix-") as tmp:
-        path = Path(tmp) / program.file_name
+    with case_folder() as folder:
+        path = folder / program.file_name
         path.write_text(case["buggy"])
         if how == "fix-error":
             report = f"{path}:{case['def_line']}:1: error: test failed: {case['message']}\n"
@@ -644,8 +644,8 @@ _FINDING = re.compile(r":(\d+):\d+: (error|warning|info): (.*)$")
 
 
 def review(runner: Runner, program: Program, code: str) -> tuple[list[int], float, str]:
-    with tempfile.TemporaryDirectory(prefix="chmo-review-") as tmp:
-        path = Path(tmp) / program.file_name
+    with case_folder() as folder:
+        path = folder / program.file_name
         path.write_text(code)
         r, seconds = runner.cli("review", str(path))
     lines = [int(m.group(1)) for x in r.stdout.splitlines() if (m := _FINDING.search(x))]

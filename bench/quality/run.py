@@ -233,9 +233,22 @@ def prepare_cache() -> Iterator[Path]:
             shutil.rmtree(cache / "daemons", ignore_errors=True)
 
 
+@contextlib.contextmanager
+def case_folder() -> Iterator[Path]:
+    """An empty folder for one case's file, at the same path every time: the file's path is in
+    the prompt, so a random temporary folder would make every run's prompts differ (and,
+    with --reproducible, its answers)."""
+    folder = Path(tempfile.gettempdir()) / "chmocoder-quality-case"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def fix_case(runner: Runner, case: Case, line: int) -> dict[str, object]:
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
+    with case_folder() as folder:
         path = folder / f"{case.name}.{case.lang.ext}"
         path.write_text(case.file_text())
         r, seconds = runner.cli("fix", f"{path}:{line}", "--apply")
@@ -263,8 +276,8 @@ _FINDING = re.compile(r":(\d+):\d+: (error|warning|info): (.*)$")
 
 
 def review_case(runner: Runner, case: Case, clean: bool) -> dict[str, object]:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"{case.name}.{case.lang.ext}"
+    with case_folder() as folder:
+        path = folder / f"{case.name}.{case.lang.ext}"
         path.write_text(case.file_text(clean))
         r, seconds = runner.cli("review", str(path))
     findings = []
@@ -307,8 +320,8 @@ def degenerate(text: str) -> bool:
 def explain_case(runner: Runner, entry: dict[str, object]) -> dict[str, object]:
     language = str(entry["language"])
     ext = LANGUAGES[language].ext if language in LANGUAGES else "txt"
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"{entry['name']}.{ext}"
+    with case_folder() as folder:
+        path = folder / f"{entry['name']}.{ext}"
         path.write_text(str(entry["code"]))
         r, seconds = runner.cli("explain", f"{path}:{entry['line']}")
     text = r.stdout
