@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -47,7 +48,10 @@ def llama_cpp_server(
     if api_key:
         command += ["--api_key", api_key]
     out = log.open("wb") if log is not None else subprocess.DEVNULL
-    process = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE,
+    # a file, not a pipe: nothing reads it while the server runs, and a real model's load
+    # log fills a pipe's buffer, which would stop the server before it listens
+    errors = tempfile.TemporaryFile()  # noqa: SIM115 (closed in the finally below)
+    process = subprocess.Popen(command, stdout=out, stderr=errors,
                                env={**os.environ, "PYTHONUNBUFFERED": "1"})  # fmt: skip
     url = f"http://127.0.0.1:{port}/v1"
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -60,9 +64,8 @@ def llama_cpp_server(
                 break
             except OSError:
                 if process.poll() is not None:
-                    raise RuntimeError(
-                        process.stderr.read().decode() if process.stderr else "server died"
-                    ) from None
+                    errors.seek(0)
+                    raise RuntimeError(errors.read().decode(errors="replace")[-4000:]) from None
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
@@ -70,6 +73,7 @@ def llama_cpp_server(
     finally:
         process.terminate()
         process.wait(10)
+        errors.close()
         if log is not None:
             out.close()  # type: ignore[union-attr]
 
