@@ -62,6 +62,7 @@ RUBRICS = HERE / "explain_unseen.toml"
 PER_PROGRAM = 8
 TIMEOUT_S = 10
 EXT = {"python": "py", "javascript": "js", "c": "c", "rust": "rs"}
+REGISTRY = LanguageRegistry()
 
 
 # --- the programs and their checks ---------------------------------------------------
@@ -82,6 +83,12 @@ class Program:
     @property
     def file_name(self) -> str:
         return f"{self.name}.{EXT[self.language]}"
+
+    def document(self, code: str | None = None) -> Document:
+        """The program's code (or `code`, a version of it) parsed."""
+        source = (self.code if code is None else code).encode()
+        return Document(f"file:///{self.file_name}", source,
+                        language=REGISTRY.lookup(path=self.file_name))  # fmt: skip
 
 
 def load_programs() -> list[Program]:
@@ -459,7 +466,6 @@ def _function_of(node):  # type: ignore[no-untyped-def]
 
 
 def generate(programs: list[Program]) -> int:
-    registry = LanguageRegistry()
     cases: list[dict[str, object]] = []
     split = _split(programs)
     for program in programs:
@@ -468,8 +474,7 @@ def generate(programs: list[Program]) -> int:
             print(f"BAD {program.key}: the correct program does not pass: {why}")
             return 1
         source = program.code.encode()
-        language = registry.lookup(path=program.file_name)
-        doc = Document(f"file:///{program.file_name}", source, language=language)
+        doc = program.document()
         found = candidates(source, doc.tree.root_node)
         rng = random.Random(program.key)
         rng.shuffle(found)
@@ -554,9 +559,7 @@ def load_rubrics(split: str | None = None) -> list[dict]:  # type: ignore[type-a
 def explain(runner: Runner, program: Program, rubric: dict) -> dict:  # type: ignore[type-arg]
     """`chmocoder explain` at the definition's first line of the correct program, scored on
     the rubric: its facts and helpers' facts stated, and any claim it should not make."""
-    doc = Document("file:///x", program.code.encode(),
-                   language=LanguageRegistry().lookup(path=program.file_name))  # fmt: skip
-    found = [d for d in definitions(doc) if d.name == rubric["function"]]
+    found = [d for d in definitions(program.document()) if d.name == rubric["function"]]
     line = found[0].span.start[0] + 1
     helper = rubric.get("helper", [])
     entry = {"name": f"{program.name}-{rubric['function']}", "language": program.language,
@@ -750,7 +753,6 @@ def run_split(args: argparse.Namespace) -> int:
         cases = cases[: args.limit]
     tasks = set(args.tasks.split(","))
     show = args.split == "dev" or args.show_test
-    registry = LanguageRegistry()
     for model in args.model or ["default"]:
         with prepare_cache() as cache:
             runner = Runner(model, cache, [])
@@ -790,12 +792,11 @@ def run_split(args: argparse.Namespace) -> int:
                 for key in sorted({f"{c['language']}/{c['program']}" for c in cases}):
                     program = programs[key]
                     lines, seconds, error = review(runner, program, program.code)
-                    doc = Document(
-                        "file:///x",
-                        program.code.encode(),
-                        language=registry.lookup(path=program.file_name),
+                    count = sum(
+                        1
+                        for d in definitions(program.document())
+                        if d.kind in {"function", "method"}
                     )
-                    count = sum(1 for d in definitions(doc) if d.kind in {"function", "method"})
                     clean.append(
                         {
                             "program": key,

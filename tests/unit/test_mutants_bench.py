@@ -57,8 +57,6 @@ def test_the_explanation_rubrics_are_sound() -> None:
     none is stated by an answer that says nothing."""
     import re
 
-    from chmocoder.analysis.document import Document
-    from chmocoder.analysis.languages import LanguageRegistry
     from chmocoder.analysis.symbols import definitions
 
     mutants = _mutants()
@@ -69,9 +67,7 @@ def test_the_explanation_rubrics_are_sound() -> None:
     empty = "It does what its name says."
     for rubric in rubrics:
         program = programs[rubric["program"]]
-        doc = Document("file:///x", program.code.encode(),
-                       language=LanguageRegistry().lookup(path=program.file_name))  # fmt: skip
-        assert rubric["function"] in {d.name for d in definitions(doc)}, rubric
+        assert rubric["function"] in {d.name for d in definitions(program.document())}, rubric
         for fact in rubric["facts"] + rubric.get("helper", []):
             assert not any(re.search(rx, empty, re.IGNORECASE) for rx in fact), (rubric, fact)
         for rx in rubric.get("unsupported", []):
