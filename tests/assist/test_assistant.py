@@ -3,6 +3,8 @@ pipeline makes of them (retries, verification, shaping, review filters, fitting 
 
 from __future__ import annotations
 
+import pytest
+
 from chmocoder.analysis.context import Focus
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.languages import LanguageRegistry
@@ -325,8 +327,18 @@ ELSEWHERE = FIXED.replace("    total = 0", "    total = 0.0").replace(
 )
 
 
-async def test_a_fix_that_leaves_the_cursors_line_makes_way_for_one_that_changes_it() -> None:
-    engine = RecordedEngine([ELSEWHERE, FIXED])
+@pytest.mark.parametrize(
+    "first",
+    [
+        ELSEWHERE,
+        # a comment on the cursor's line, its code as it was
+        ELSEWHERE.replace("(len(values) - 1)", "(len(values) - 1)  # sample mean"),
+    ],
+)
+async def test_a_fix_that_leaves_the_cursors_line_makes_way_for_one_that_changes_it(
+    first: str,
+) -> None:
+    engine = RecordedEngine([first, FIXED])
     a, outcomes = assistant(engine)
     cursor = MEAN.index("return total")
     fix = await a.edit(doc_of(MEAN), "fix", cursor, cursor)

@@ -184,3 +184,38 @@ def test_a_fix_that_changes_only_comments_or_spacing_is_no_change(
     assert verify(doc, edit) is None  # a docstring or doc comment is such an edit, and fine
     changed = Edit(edit.start, edit.end, new.replace("r * r", "r * r * r"))
     assert verify(doc, changed, code_change=True) is None
+
+
+SUM_C = """long sum(const int *a, int n) {
+    long total = 0;
+    for (int i = 0; i < n; i++) {
+        n += a[i];
+    }
+    return total;
+}
+"""
+CURSOR_ROW = 3  # `n += a[i];`, within the definition
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "changed"),
+    [
+        ("n += a[i];", "total += a[i];", True),
+        ("n += a[i];", "n += a[i];  // the sum", False),  # a comment is no change of the code
+        ("        n += a[i];", "        // add it\n        n += a[i];", False),
+        # a statement inserted right before the line changes it (a missing guard, base case)
+        ("        n += a[i];", "        if (a[i] < 0) break;\n        n += a[i];", True),
+        # wrapping the line in a new block leaves its code as it was
+        ("        n += a[i];", "        if (i < n) {\n            n += a[i];\n        }", False),
+        ("long total = 0;", "long total = 1;", False),  # another line
+    ],
+)
+def test_the_cursors_line_counts_as_changed_only_when_its_code_is(
+    before: str, after: str, changed: bool
+) -> None:
+    from chmocoder.assist.edits import code_changed_rows
+
+    doc = Document("file:///x.c", SUM_C.encode(), language=REGISTRY.lookup(path="x.c"))
+    end = SUM_C.rindex("}") + 1
+    edit = Edit(0, end, SUM_C[:end].replace(before, after))
+    assert (CURSOR_ROW in code_changed_rows(doc, edit)) is changed

@@ -110,17 +110,36 @@ def _first_token(node: Node) -> Node | None:
 def code_tokens(doc: Document, start: int, end: int) -> list[bytes]:
     """The tree's leaf tokens that lie within [start, end), comments left out: equal for two
     versions of code that differ only in comments, spacing or line breaks."""
+    return [token for _, _, token in code_token_rows(doc, start, end)]
+
+
+def code_token_rows(doc: Document, start: int, end: int) -> list[tuple[int, int, bytes]]:
+    """code_tokens as (row, byte, token): the row (0-based) and byte each token starts at."""
     doc.reparse()
     if doc.tree is None:
         return []
-    out: list[bytes] = []
+    out: list[tuple[int, int, bytes]] = []
     stack = [doc.tree.root_node]
     while stack:
         node = stack.pop()
         if node.end_byte <= start or node.start_byte >= end or "comment" in node.type:
             continue
         if node.child_count == 0:
-            out.append(doc.source[node.start_byte : node.end_byte])
+            token = doc.source[node.start_byte : node.end_byte]
+            out.append((node.start_point.row, node.start_byte, token))
         else:
             stack.extend(reversed(node.children))
     return out
+
+
+def depth(doc: Document, byte: int) -> int:
+    """How many nodes enclose the token at `byte`: code wrapped in a new block gets deeper."""
+    doc.reparse()
+    if doc.tree is None:
+        return 0
+    node: Node | None = doc.tree.root_node.descendant_for_byte_range(byte, byte + 1)
+    count = 0
+    while node is not None:
+        count += 1
+        node = node.parent
+    return count

@@ -14,7 +14,7 @@ from chmocoder.analysis.syntax import code_tokens, syntax_problems
 from chmocoder.assist import prompts
 from chmocoder.assist.edits import (
     NO_CHANGE,
-    changed_rows,
+    code_changed_rows,
     extract_code,
     extract_description,
     indentation_of,
@@ -61,7 +61,8 @@ class EditCode:
         """A new version of the target, checked (re-parse, confinement) before it is offered.
         Up to three candidates: the first that changes the code and passes is the answer.
         A fix asked for with the cursor on a line of code inside the definition takes that
-        line as the user's pointer to the bug: a candidate that leaves it as it is makes way
+        line as the user's pointer to the bug: a candidate that leaves its code as it is (a
+        comment added to it is no change; code inserted right before it is) makes way
         for the next one, and is offered only when no later candidate passes and changes the
         line, with a caveat that says so.
         `accept`, if given, checks a candidate that passed further (the command line runs
@@ -114,9 +115,7 @@ class EditCode:
                 reason = await accept(edit)
             if reason is None:
                 fix = Fix(title=title, edit=edit, description=extract_description(result.text))
-                if cursor_row is None or cursor_row in changed_rows(
-                    target.split("\n"), code.split("\n")
-                ):
+                if cursor_row is None or cursor_row in code_changed_rows(doc, edit):
                     gen.outcome(task, f"verified on candidate {number}")
                     return fix
                 log.info("%s candidate %d leaves the cursor's line as it is", task, number)

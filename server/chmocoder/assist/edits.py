@@ -9,7 +9,14 @@ import textwrap
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.risks import KINDS, added_risks
 from chmocoder.analysis.symbols import Definition, definitions
-from chmocoder.analysis.syntax import BRACKETS, SyntaxProblem, code_tokens, syntax_problems
+from chmocoder.analysis.syntax import (
+    BRACKETS,
+    SyntaxProblem,
+    code_token_rows,
+    code_tokens,
+    depth,
+    syntax_problems,
+)
 from chmocoder.assist.results import Edit, Fix
 
 _FENCE = re.compile(r"```[\w+#.-]*[ \t]*\n(.*?)(?:\n```|\Z)", re.DOTALL)
@@ -66,6 +73,46 @@ def changed_rows(old: list[str], new: list[str]) -> dict[int, str]:
             if i < len(old):
                 changed.setdefault(i, replacement)
     return changed
+
+
+def code_changed_rows(doc: Document, edit: Edit) -> set[int]:
+    """Rows of the edit's target (0 = its first line) whose code the edit changes: replaced,
+    removed, or with a statement inserted right before them. Lines compare by their code
+    tokens, so a comment added to a line, or a line's spacing, is no change of it, and neither
+    is a guard that wraps the line in a new block (the line itself stays as it was)."""
+    patched = Document(doc.uri, apply(doc, edit), language=doc.language)
+    first = doc.source.count(b"\n", 0, edit.start)
+    old = _token_lines(code_token_rows(doc, edit.start, edit.end))
+    new = _token_lines(
+        code_token_rows(patched, edit.start, edit.start + len(edit.new_text.encode()))
+    )
+    old_rows, new_rows = sorted(old), sorted(new)
+    matcher = difflib.SequenceMatcher(
+        None,
+        [old[r][1] for r in old_rows],
+        [new[r][1] for r in new_rows],
+        autojunk=False,
+    )
+    changed: set[int] = set()
+    for tag, i1, i2, _, j2 in matcher.get_opcodes():
+        if tag in ("replace", "delete"):
+            changed.update(old_rows[i] - first for i in range(i1, i2))
+        elif (  # old line i1 is new line j2, after the insertion: changed unless wrapped
+            tag == "insert"
+            and i1 < len(old_rows)
+            and j2 < len(new_rows)
+            and depth(doc, old[old_rows[i1]][0]) == depth(patched, new[new_rows[j2]][0])
+        ):
+            changed.add(old_rows[i1] - first)
+    return changed
+
+
+def _token_lines(tokens: list[tuple[int, int, bytes]]) -> dict[int, tuple[int, tuple[bytes, ...]]]:
+    """Row -> (the byte of its first code token, its code tokens)."""
+    lines: dict[int, tuple[int, list[bytes]]] = {}
+    for row, byte, token in tokens:
+        lines.setdefault(row, (byte, []))[1].append(token)
+    return {row: (byte, tuple(found)) for row, (byte, found) in lines.items()}
 
 
 def indentation_of(doc: Document, line_start: int) -> str:
