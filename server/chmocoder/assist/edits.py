@@ -5,9 +5,11 @@ from __future__ import annotations
 import difflib
 import re
 import textwrap
+from collections import Counter
 
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.risks import KINDS, added_risks
+from chmocoder.analysis.scopes import out_of_scope_uses
 from chmocoder.analysis.symbols import Definition, definitions
 from chmocoder.analysis.syntax import (
     BRACKETS,
@@ -146,6 +148,8 @@ def verify(
     if reason is None and code_change:
         same = code_tokens(doc, edit.start, edit.end) == code_tokens(patched, edit.start, new_end)
         reason = ONLY_COMMENTS if same else None
+    if reason is None:
+        reason = _new_out_of_scope(doc, edit, patched)
     if reason is not None or allow_risky:
         return reason
     added = added_risks(doc, edit.start, edit.end, patched, new_end)
@@ -177,6 +181,19 @@ def _confined(doc: Document, edit: Edit, patched: Document) -> str | None:
     inside_after = _definitions_within(patched, edit.start, new_end)
     if len(inside_after) > max(1, len(inside_before)) + 1:
         return "it rewrites more than its target (the answer adds definitions from elsewhere)"
+    return None
+
+
+def _new_out_of_scope(doc: Document, edit: Edit, patched: Document) -> str | None:
+    """Why the edit would not build: a use it adds of a name outside every block that
+    declares it (analysis/scopes), else None."""
+    new_end = edit.start + len(edit.new_text.encode())
+    before = Counter(use.name for use in out_of_scope_uses(doc, edit.start, edit.end))
+    for use in out_of_scope_uses(patched, edit.start, new_end):
+        if before[use.name] > 0:
+            before[use.name] -= 1
+            continue
+        return f"it uses `{use.name}` at line {use.row + 1} outside the block that declares it"
     return None
 
 

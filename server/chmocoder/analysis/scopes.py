@@ -1,0 +1,304 @@
+"""Names used outside the block that declares them: `i` after the `for` that declares it,
+`value` after the `if` block that declared it. A compiler refuses such code; an edit from the
+model that adds such a use would not build, so it is not offered (assist/edits.verify).
+
+The rules are per language, for block-scoped languages only (Python, Ruby, Lua, PHP and Bash
+scope by function or not at all, so none apply there): which nodes open a scope, and which
+declare names (with the fields that hold the names; the rest, such as an initial value or a
+type, are not searched). A name is looked up by its text. A use is reported only when the name
+is declared in this file and no declaration of it encloses the use; a name declared nowhere
+in the file (an import, a global from elsewhere, a builtin) is never reported. The check is
+meant to be compared before and after an edit: only uses the edit adds count."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from tree_sitter import Node
+
+from chmocoder.analysis.document import Document
+
+
+@dataclass(frozen=True)
+class ScopeRules:
+    scopes: frozenset[str]
+    """Node types that open a scope; a declaration is visible within its nearest one
+    (itself included: a `for` declares its variable for itself)."""
+    declarations: dict[str, tuple[str, ...] | None]
+    """Node type -> the fields that hold the names it declares (None: all but SKIPPED)."""
+    function_wide: frozenset[str] = frozenset()
+    """Parents of a declaration that make it visible in the whole function (JavaScript's
+    `var`): such a name is never reported."""
+
+
+SKIPPED = frozenset(
+    {
+        "type",
+        "value",
+        "default_value",
+        "size",
+        "right",
+        "body",
+        "arguments",
+        "function",
+        "condition",
+        "alternative",
+        "dimensions",
+        "return_type",
+        "parameters",
+    }
+)
+"""Fields of a declaration that hold no declared name (the value, the type, the body)."""
+
+NOT_A_USE = frozenset({"function", "macro", "name", "field", "type", "label", "property"})
+"""Fields of an identifier's parent where the identifier is not a variable read: a called
+function, a macro, a method or field name."""
+
+_C = ScopeRules(
+    scopes=frozenset({"compound_statement", "for_statement", "function_definition"}),
+    declarations={
+        "declaration": None,
+        "parameter_declaration": None,
+        "preproc_def": ("name",),
+        "preproc_function_def": ("name",),
+        "enumerator": ("name",),
+    },
+)
+_CPP = ScopeRules(
+    scopes=_C.scopes | {"for_range_loop", "lambda_expression", "catch_clause"},
+    declarations={
+        **_C.declarations,
+        "optional_parameter_declaration": ("declarator",),
+        "for_range_loop": ("declarator",),
+    },
+)
+_JAVASCRIPT = ScopeRules(
+    scopes=frozenset(
+        {
+            "statement_block",
+            "for_statement",
+            "for_in_statement",
+            "function_declaration",
+            "function_expression",
+            "function",
+            "arrow_function",
+            "method_definition",
+            "catch_clause",
+            "generator_function_declaration",
+            "class_body",
+        }
+    ),
+    declarations={
+        "variable_declarator": ("name",),
+        "formal_parameters": None,
+        "for_in_statement": ("left",),
+        "catch_clause": ("parameter",),
+        "arrow_function": ("parameter",),
+    },
+    function_wide=frozenset({"variable_declaration"}),
+)
+_TYPESCRIPT = ScopeRules(
+    scopes=_JAVASCRIPT.scopes,
+    declarations={
+        **_JAVASCRIPT.declarations,
+        "required_parameter": ("pattern",),
+        "optional_parameter": ("pattern",),
+    },
+    function_wide=_JAVASCRIPT.function_wide,
+)
+_RUST = ScopeRules(
+    scopes=frozenset(
+        {
+            "block",
+            "for_expression",
+            "match_arm",
+            "closure_expression",
+            "function_item",
+            "if_expression",
+            "while_expression",
+        }
+    ),
+    declarations={
+        "let_declaration": ("pattern",),
+        "parameter": ("pattern",),
+        "closure_parameters": None,
+        "for_expression": ("pattern",),
+        "match_arm": ("pattern",),
+        "let_condition": ("pattern",),
+    },
+)
+_JAVA = ScopeRules(
+    scopes=frozenset(
+        {
+            "block",
+            "for_statement",
+            "enhanced_for_statement",
+            "method_declaration",
+            "constructor_declaration",
+            "lambda_expression",
+            "catch_clause",
+            "class_body",
+            "switch_block_statement_group",
+            "try_with_resources_statement",
+        }
+    ),
+    declarations={
+        "local_variable_declaration": ("declarator",),
+        "field_declaration": ("declarator",),
+        "formal_parameter": ("name",),
+        "catch_formal_parameter": ("name",),
+        "enhanced_for_statement": ("name",),
+        "resource": ("name",),
+        "inferred_parameters": None,
+    },
+)
+_GO = ScopeRules(
+    scopes=frozenset(
+        {
+            "block",
+            "for_statement",
+            "if_statement",
+            "function_declaration",
+            "method_declaration",
+            "func_literal",
+            "expression_case",
+            "default_case",
+            "type_case",
+            "communication_case",
+            "expression_switch_statement",
+            "type_switch_statement",
+        }
+    ),
+    declarations={
+        "short_var_declaration": ("left",),
+        "var_spec": ("name",),
+        "const_spec": ("name",),
+        "parameter_declaration": ("name",),
+        "range_clause": ("left",),
+    },
+)
+
+RULES: dict[str, ScopeRules] = {
+    "c": _C,
+    "cpp": _CPP,
+    "javascript": _JAVASCRIPT,
+    "typescript": _TYPESCRIPT,
+    "tsx": _TYPESCRIPT,
+    "rust": _RUST,
+    "java": _JAVA,
+    "go": _GO,
+}
+
+_NAMES = frozenset({"identifier", "shorthand_property_identifier_pattern"})
+
+
+@dataclass(frozen=True)
+class OutOfScope:
+    name: str
+    row: int
+    """0-based row of the use."""
+
+
+def out_of_scope_uses(doc: Document, start: int, end: int) -> list[OutOfScope]:
+    """Uses in [start, end) of names that this file declares, none of whose declarations
+    encloses the use (in document order)."""
+    rules = RULES.get(doc.language_name or "")
+    doc.reparse()
+    if rules is None or doc.tree is None:
+        return []
+    root = doc.tree.root_node
+    scopes: dict[str, list[tuple[int, int]]] = {}
+    declared: set[int] = set()
+    everywhere: set[str] = set()
+    for declaration in _walk(root):
+        fields = rules.declarations.get(declaration.type, ())
+        if fields == ():
+            continue
+        parent = declaration.parent
+        wide = parent is not None and parent.type in rules.function_wide
+        scope = _scope_of(declaration, rules, root)
+        for name_node in _declared_names(declaration, fields):
+            name = doc.source[name_node.start_byte : name_node.end_byte].decode("utf-8", "replace")
+            declared.add(name_node.start_byte)
+            if wide or scope is root:
+                everywhere.add(name)
+            scopes.setdefault(name, []).append((scope.start_byte, scope.end_byte))
+    found: list[OutOfScope] = []
+    for node in _walk(root, start, end):
+        if node.type != "identifier" or node.start_byte in declared:
+            continue
+        if not start <= node.start_byte < end or not _is_use(node):
+            continue
+        name = doc.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+        within = scopes.get(name)
+        if within is None or name in everywhere:
+            continue
+        if not any(a <= node.start_byte < b for a, b in within):
+            found.append(OutOfScope(name, node.start_point.row))
+    return found
+
+
+def _walk(node: Node, start: int = 0, end: int | None = None) -> Iterator[Node]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if end is not None and (current.end_byte <= start or current.start_byte >= end):
+            continue
+        yield current
+        stack.extend(reversed(current.named_children))
+
+
+def _scope_of(declaration: Node, rules: ScopeRules, root: Node) -> Node:
+    node: Node | None = declaration
+    while node is not None:
+        if node.type in rules.scopes:
+            return node
+        node = node.parent
+    return root
+
+
+def _declared_names(declaration: Node, fields: tuple[str, ...] | None) -> Iterator[Node]:
+    """The name nodes a declaration declares: in its `fields` (all but SKIPPED if None),
+    through patterns and declarators, not into values or types. A capitalised name in a
+    pattern is a constant or an enum variant, not a new variable."""
+    if fields is None:
+        starts = [
+            c
+            for i, c in enumerate(declaration.children)
+            if c.is_named and declaration.field_name_for_child(i) not in SKIPPED
+        ]
+    else:
+        starts = [c for f in fields for c in declaration.children_by_field_name(f)]
+    stack = list(reversed(starts))
+    while stack:
+        node = stack.pop()
+        if node.type in _NAMES:
+            text = node.text or b""
+            if not text[:1].isupper():
+                yield node
+            continue
+        if "comment" in node.type:
+            continue
+        stack.extend(
+            c
+            for i, c in reversed(list(enumerate(node.children)))
+            if c.is_named and node.field_name_for_child(i) not in SKIPPED
+        )
+
+
+def _is_use(node: Node) -> bool:
+    """An identifier that reads a variable: not a called function's or a method's name, not
+    a path's segment (`a::b`), a field or a label."""
+    parent = node.parent
+    if parent is None:
+        return False
+    if "scoped" in parent.type or (
+        parent.type in ("field_access", "method_invocation")
+        and parent.child_by_field_name("object") != node
+    ):
+        return False
+    for i, child in enumerate(parent.children):
+        if child == node:
+            return parent.field_name_for_child(i) not in NOT_A_USE
+    return True
