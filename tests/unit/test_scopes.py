@@ -58,7 +58,10 @@ def test_a_name_outside_the_block_that_declares_it_is_found(
 
 def test_nothing_is_found_in_programs_that_build() -> None:
     sys.path.insert(0, str(QUALITY))
-    from mutants import load_cases, load_programs
+    try:
+        from mutants import load_cases, load_programs
+    finally:
+        sys.path.remove(str(QUALITY))
 
     programs = {p.key: p for p in load_programs()}
     assert {p.language for p in programs.values()} == {"python", "c", "javascript", "rust"}
