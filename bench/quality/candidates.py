@@ -1,0 +1,390 @@
+"""Every candidate a fix chooses from, each run against the program's checks, on the *dev*
+split: so a rule for choosing among a fix's candidates can be compared offline, before one is
+built into the pipeline and decided on *test* with mutants.py.
+
+A fix generates up to three candidates (assist/edit.py EDIT_CANDIDATES) and offers the first
+that passes verification (with the cursor inside the body, the first that changes the cursor's
+line). Here each case's fix is asked for with a check that refuses every candidate, so all
+three are made; each verified one is kept with the rows whose code it changes and the outcome
+of the program's checks on it. `--rules` then prints, per rule, how many cases it would fix.
+
+    .venv/bin/python bench/quality/candidates.py collect --per-program 3   # dev only
+    .venv/bin/python bench/quality/candidates.py rules
+
+Collected with reusePrompts false (as `mutants.py run --reproducible`), so each candidate is
+the one the command line makes for the case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import sys
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent.parent / "server"))
+
+from mutants import load_cases, load_programs, run_checks  # noqa: E402
+from run import RESULTS, case_folder, prepare_cache  # noqa: E402
+
+OUT = RESULTS / "candidates-dev.json"
+STUDIED = "studied: every candidate is collected"
+
+
+async def _collect_case(program: Any, case: dict[str, Any], how: str) -> list[dict[str, Any]]:
+    from chmocoder import compose
+    from chmocoder.assist.edits import apply, code_changed_rows
+    from chmocoder.assist.results import Edit
+    from chmocoder.cli_files import load_file, offset_of
+    from chmocoder.config import Settings
+
+    settings, problems = Settings.from_env()
+    assert not problems, problems
+    parts = compose.build(settings)
+    gen = parts.assistant.gen
+    made: list[str] = []
+    generate = gen.generate
+
+    async def recording(*args: Any, **kwargs: Any) -> Any:
+        result = await generate(*args, **kwargs)
+        made.append(result.text)
+        return result
+
+    gen.generate = recording  # type: ignore[method-assign]
+    found: list[dict[str, Any]] = []
+    try:
+        with case_folder() as folder:
+            path = folder / program.file_name
+            path.write_text(case["buggy"])
+            doc, _, _ = load_file(path, index=False)
+            line = case["bug_line"] if how == "fix" else case["def_line"]
+            start = offset_of(doc.source, line, None)
+            end = doc.row_span(line - 1)[1]
+
+            async def record(edit: Edit) -> str | None:
+                after = apply(doc, edit).decode()
+                status, _ = run_checks(program, after)
+                first_row = doc.source.count(b"\n", 0, edit.start)
+                rows = sorted(first_row + r + 1 for r in code_changed_rows(doc, edit))
+                found.append(
+                    {
+                        "number": len(made),
+                        "status": status,
+                        "rows": rows,
+                        "new": edit.new_text,
+                    }
+                )
+                return STUDIED
+
+            await parts.assistant.edit(doc, "fix", start, end, path=str(path), accept=record)
+    finally:
+        for engine in parts.engines():
+            await engine.close()
+    return found
+
+
+def collect(args: argparse.Namespace) -> int:
+    os.environ["CHMOCODER_REUSE_PROMPTS"] = "false"
+    programs = {p.key: p for p in load_programs()}
+    cases = load_cases("dev")
+    taken: Counter[str] = Counter()
+    out: list[dict[str, Any]] = []
+    with prepare_cache() as cache:
+        os.environ["CHMOCODER_CACHE_DIR"] = str(cache)
+        os.environ.pop("CHMOCODER_MODEL", None)
+        for case in cases:
+            key = f"{case['language']}/{case['program']}"
+            if args.per_program and taken[key] >= args.per_program:
+                continue
+            if args.cases and not re.search(args.cases, case["id"]):
+                continue
+            taken[key] += 1
+            for how in ("fix", "fix-def"):
+                found = asyncio.run(_collect_case(programs[key], case, how))
+                out.append(
+                    {
+                        "case": case["id"],
+                        "how": how,
+                        "bug_line": case["bug_line"],
+                        "def_line": case["def_line"],
+                        "candidates": found,
+                    }
+                )
+                print(
+                    f"{how:<8} {case['id']:<28} "
+                    + " ".join(f"{c['number']}:{c['status']}:{c['rows']}" for c in found),
+                    flush=True,
+                )
+    OUT.write_text(json.dumps(out, indent=1) + "\n")
+    return 0
+
+
+Rule = Callable[[dict[str, Any]], dict[str, Any] | None]
+
+
+def first_verified(entry: dict[str, Any]) -> dict[str, Any] | None:
+    """What the pipeline did before: the first verified candidate."""
+    found: list[dict[str, Any]] = entry["candidates"]
+    return found[0] if found else None
+
+
+def cursor_first(entry: dict[str, Any]) -> dict[str, Any] | None:
+    """The pipeline now: with the cursor on a line in the body, the first that changes it."""
+    found: list[dict[str, Any]] = entry["candidates"]
+    if entry["how"] == "fix":
+        for c in found:
+            if entry["bug_line"] in c["rows"]:
+                return c
+    return found[0] if found else None
+
+
+def agreement(entry: dict[str, Any]) -> dict[str, Any] | None:
+    """On the definition's line: the first candidate that changes the row most candidates
+    change (two at least), else the first. Elsewhere as cursor_first."""
+    found: list[dict[str, Any]] = entry["candidates"]
+    if entry["how"] != "fix-def" or len(found) < 2:
+        return cursor_first(entry)
+    votes = Counter(r for c in found for r in c["rows"])
+    row, count = max(votes.items(), key=lambda kv: (kv[1], -kv[0]))
+    if count < 2:
+        return found[0]
+    return next(c for c in found if row in c["rows"])
+
+
+def smallest(entry: dict[str, Any]) -> dict[str, Any] | None:
+    """Among those cursor_first could take (changing the cursor's row if one does), the one
+    that changes the fewest rows."""
+    found: list[dict[str, Any]] = entry["candidates"]
+    if entry["how"] == "fix":
+        at = [c for c in found if entry["bug_line"] in c["rows"]]
+        found = at or found
+    return min(found, key=lambda c: len(c["rows"])) if found else None
+
+
+def oracle(entry: dict[str, Any]) -> dict[str, Any] | None:
+    """The best any rule could do with these candidates."""
+    found: list[dict[str, Any]] = entry["candidates"]
+    return next((c for c in found if c["status"] == "pass"), found[0] if found else None)
+
+
+RULES: dict[str, Rule] = {
+    "first-verified": first_verified,
+    "cursor-first": cursor_first,
+    "agreement": agreement,
+    "smallest": smallest,
+    "oracle": oracle,
+}
+
+
+def rules(args: argparse.Namespace) -> int:
+    entries = json.loads(OUT.read_text())
+    for how in ("fix", "fix-def"):
+        chosen = [e for e in entries if e["how"] == how]
+        print(f"{how} ({len(chosen)} cases)")
+        for name, rule in RULES.items():
+            picks = [rule(e) for e in chosen]
+            fixed = sum(1 for p in picks if p is not None and p["status"] == "pass")
+            broke = sum(1 for p in picks if p is not None and p["status"] == "broken")
+            print(f"  {name:<16} fixed {fixed:>3} ({fixed / len(chosen):.0%})  broke {broke}")
+    return 0
+
+
+# --- reviews ------------------------------------------------------------------------
+
+
+def review_out(split: str) -> Path:
+    return RESULTS / f"review-samples-{split}.json"
+
+
+async def _review_samples(program: Any, code: str, rows: set[int] | None) -> list[dict[str, Any]]:
+    """Every sample the review makes of each unit (of the units holding one of `rows`; all
+    if None), with no early stop."""
+    from chmocoder import compose
+    from chmocoder.assist import review as review_module
+    from chmocoder.assist.review import review_units
+    from chmocoder.cli_files import load_file
+    from chmocoder.config import Settings
+
+    settings, problems = Settings.from_env()
+    assert not problems, problems
+    parts = compose.build(settings)
+    gen = parts.assistant.gen
+    texts: list[str] = []
+    generate = gen.generate
+
+    async def recording(*args: Any, **kwargs: Any) -> Any:
+        result = await generate(*args, **kwargs)
+        texts.extend([result.text, *result.others])
+        return result
+
+    gen.generate = recording  # type: ignore[method-assign]
+    task = parts.assistant.review.__self__  # the Review behind the assistant's method
+    review_module.MIN_CONFIDENCE = 0  # every sample is made
+    out: list[dict[str, Any]] = []
+    try:
+        with case_folder() as folder:
+            path = folder / program.file_name
+            path.write_text(code)
+            doc, _, _ = load_file(path, index=False)
+            for unit in review_units(doc):
+                if unit.kind == "module":  # left out (see _votes)
+                    continue
+                if rows is not None and not any(unit.start_row <= r <= unit.end_row for r in rows):
+                    continue
+                texts.clear()
+                await task._review_unit(doc, unit, str(path))
+                out.append(
+                    {
+                        "kind": unit.kind,
+                        "name": unit.name,
+                        "start_row": unit.start_row,
+                        "end_row": unit.end_row,
+                        "samples": list(texts),
+                    }
+                )
+    finally:
+        for engine in parts.engines():
+            await engine.close()
+    return out
+
+
+def collect_reviews(args: argparse.Namespace) -> int:
+    """Clean programs (every unit) and the first --per-program buggy cases (the units that
+    hold the bug), every review sample of each. Prompts are reused, as by default (faster):
+    the rules are compared on the same samples."""
+    programs = {p.key: p for p in load_programs()}
+    cases = load_cases(args.split)
+    taken: Counter[str] = Counter()
+    out: list[dict[str, Any]] = []
+    with prepare_cache() as cache:
+        os.environ["CHMOCODER_CACHE_DIR"] = str(cache)
+        os.environ.pop("CHMOCODER_MODEL", None)
+        for key in sorted({f"{c['language']}/{c['program']}" for c in cases}):
+            units = asyncio.run(_review_samples(programs[key], programs[key].code, None))
+            out.append({"program": key, "case": None, "bug_line": None, "units": units})
+            print(f"clean    {key:<28} {len(units)} units", flush=True)
+        for case in cases:
+            key = f"{case['language']}/{case['program']}"
+            if taken[key] >= args.per_program:
+                continue
+            taken[key] += 1
+            row = case["bug_line"] - 1
+            units = asyncio.run(_review_samples(programs[key], case["buggy"], {row}))
+            out.append({"program": key, "case": case["id"], "bug_line": case["bug_line"],
+                        "units": units})  # fmt: skip
+            print(f"buggy    {case['id']:<28} {len(units)} units", flush=True)
+    review_out(args.split).write_text(json.dumps(out, indent=1) + "\n")
+    return 0
+
+
+def _votes(doc: Any, unit: dict[str, Any], text: str, by_code: bool) -> dict[int, str]:
+    """Row (0-based, in the file) -> the new text, for each row a review sample changes."""
+    from chmocoder.assist.edits import (
+        changed_rows,
+        code_changed_rows,
+        extract_code,
+        indentation_of,
+        reindent,
+    )
+    from chmocoder.assist.results import Edit
+
+    if "```" not in text or unit["kind"] == "module":  # module-level units are left out
+        return {}
+    start, end = doc.row_span(unit["start_row"])[0], doc.row_span(unit["end_row"])[1]
+    lines = doc.text(start, end).split("\n")
+    new = extract_code(text)
+    by_text = changed_rows(lines, new.split("\n"))
+    if not by_code:
+        return {unit["start_row"] + i: t for i, t in by_text.items()}
+    edit = Edit(start, end, reindent(new, indentation_of(doc, start)))
+    try:
+        rows = code_changed_rows(doc, edit)
+    except Exception:  # an answer that does not parse as a change of the unit
+        return {}
+    return {unit["start_row"] + i: by_text.get(i, "") for i in rows}
+
+
+ReviewRule = Callable[[list[dict[int, str]]], set[int]]
+
+
+def _agree(k: int, on_text: bool = False) -> ReviewRule:
+    def rule(votes: list[dict[int, str]]) -> set[int]:
+        counts: Counter[Any] = Counter()
+        for sample in votes:
+            counts.update((row, t if on_text else "") for row, t in sample.items())
+        best = max(counts.values(), default=0)
+        if best < k:
+            return set()
+        row = min(r for (r, _), c in counts.items() if c == best)
+        return {row}
+
+    return rule
+
+
+REVIEW_RULES: dict[str, tuple[bool, ReviewRule]] = {
+    "3 of 3, lines (now)": (False, _agree(3)),
+    "3 of 3, code": (True, _agree(3)),
+    "2 of 3, lines": (False, _agree(2)),
+    "2 of 3, code": (True, _agree(2)),
+    "2 of 3, code + same text": (True, _agree(2, on_text=True)),
+    "3 of 3, code + same text": (True, _agree(3, on_text=True)),
+}
+
+
+def review_rules(args: argparse.Namespace) -> int:
+    """Recall (a finding within a line of the bug) and false alarms per clean definition, per
+    rule; totals only."""
+    programs = {p.key: p for p in load_programs()}
+    cases = {c["id"]: c for c in load_cases(args.split)}
+    entries = json.loads(review_out(args.split).read_text())
+    for name, (by_code, rule) in REVIEW_RULES.items():
+        hits = buggy = alarms = definitions = 0
+        for entry in entries:
+            program = programs[entry["program"]]
+            code = program.code if entry["case"] is None else cases[entry["case"]]["buggy"]
+            doc = program.document(code)
+            found: set[int] = set()
+            for unit in entry["units"]:
+                votes = [_votes(doc, unit, t, by_code) for t in unit["samples"]]
+                found |= rule(votes)
+            if entry["case"] is None:
+                alarms += len(found)
+                definitions += sum(1 for u in entry["units"] if u["kind"] in ("function", "method"))
+            else:
+                buggy += 1
+                hits += any(abs(r + 1 - entry["bug_line"]) <= 1 for r in found)
+        print(
+            f"  {name:<28} recall {hits}/{buggy} ({hits / max(buggy, 1):.0%})  "
+            f"false alarms {alarms} on {definitions} definitions ({alarms / max(definitions, 1):.2f})"
+        )
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("collect", help="every fix candidate of every dev case, checked")
+    c.add_argument("--per-program", type=int, default=0)
+    c.add_argument("--cases", help="only cases whose id matches")
+    sub.add_parser("rules", help="how many cases each choice rule fixes")
+    r = sub.add_parser("reviews", help="every review sample: clean programs, buggy units")
+    r.add_argument("--split", choices=("dev", "test"), default="dev")
+    r.add_argument("--per-program", type=int, default=1)
+    rr = sub.add_parser("review-rules", help="recall and false alarms per rule (totals)")
+    rr.add_argument("--split", choices=("dev", "test"), default="dev")
+    args = parser.parse_args()
+    run = {"collect": collect, "rules": rules, "reviews": collect_reviews,
+           "review-rules": review_rules}  # fmt: skip
+    return run[args.command](args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
