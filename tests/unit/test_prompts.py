@@ -89,7 +89,7 @@ def test_fix_prompt_gives_the_evidence_and_asks_for_a_diagnosis() -> None:
     assert "`Problem: `" in system and "doc comment" in system and "one ```python block" in system
     assert "Known problems:\n- line 2: returns the input unchanged" in user
     assert "It is called like this:\ny = f(3)" in user
-    assert "The user's cursor is on this line: `return x`" in user
+    assert "The user's cursor is on this line, where they suspect the bug: `return x`" in user
     assert user.rstrip().endswith("```")  # the target comes last
 
 

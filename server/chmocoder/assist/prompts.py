@@ -164,7 +164,11 @@ def edit_prompt(
     if callers:
         request.append("It is called like this:\n" + "\n".join(callers))
     if cursor:
-        request.append(f"The user's cursor is on this line: `{cursor.strip()}`")
+        request.append(
+            f"The user's cursor is on this line, where they suspect the bug: `{cursor.strip()}`. "
+            "Check this line first; if it is wrong, correct this line itself rather than "
+            "adding code around it."
+        )
     request.append(f"Target code:\n{fence}\n{target}\n```")
     return PromptSpec(
         instructions=(
