@@ -161,6 +161,17 @@ async def test_fixes_that_disagree_are_no_finding() -> None:
     assert outcomes == [("review", "stopped after 2 of 3"), ("review", "stopped after 1 of 3")]
 
 
+async def test_a_comment_added_to_a_line_is_no_vote_for_it() -> None:
+    """A sample that only annotates the divisor's line changes no line: the review of the
+    function stops after it (no line can be agreed on any more)."""
+    noted = FUNCTION.replace("(len(values) - 1)", "(len(values) - 1)  # sample mean")
+    engine = RecordedEngine([fixed(noted), "No bug."])
+    a, outcomes = assistant(engine)
+    found, _ = await a.review(doc_of(MEAN), ReviewState())
+    assert found == [] and len(engine.prompts) == 2  # the function's one, the module's
+    assert outcomes == [("review", "stopped after 1 of 3"), ("review", "stopped after 1 of 3")]
+
+
 async def test_a_review_whose_first_sample_changes_nothing_stops_there() -> None:
     engine = RecordedEngine(["No bug.", "No bug."])
     a, _ = assistant(engine)
