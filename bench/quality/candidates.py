@@ -10,6 +10,7 @@ of the program's checks on it. `--rules` then prints, per rule, how many cases i
 
     .venv/bin/python bench/quality/candidates.py collect --per-program 3   # dev only
     .venv/bin/python bench/quality/candidates.py rules
+    .venv/bin/python bench/quality/candidates.py reviews --split dev   # then review-rules (totals)
 
 Collected with reusePrompts false (as `mutants.py run --reproducible`), so each candidate is
 the one the command line makes for the case.
@@ -345,6 +346,7 @@ def review_rules(args: argparse.Namespace) -> int:
     programs = {p.key: p for p in load_programs()}
     cases = {c["id"]: c for c in load_cases(args.split)}
     entries = json.loads(review_out(args.split).read_text())
+    totals: dict[str, dict[str, int]] = {}
     for name, (by_code, rule) in REVIEW_RULES.items():
         hits = buggy = alarms = definitions = 0
         for entry in entries:
@@ -361,10 +363,13 @@ def review_rules(args: argparse.Namespace) -> int:
             else:
                 buggy += 1
                 hits += any(abs(r + 1 - entry["bug_line"]) <= 1 for r in found)
+        totals[name] = {"hits": hits, "buggy": buggy, "false_alarms": alarms,
+                        "clean_definitions": definitions}  # fmt: skip
         print(
             f"  {name:<28} recall {hits}/{buggy} ({hits / max(buggy, 1):.0%})  "
             f"false alarms {alarms} on {definitions} definitions ({alarms / max(definitions, 1):.2f})"
         )
+    (RESULTS / f"review-rules-{args.split}.json").write_text(json.dumps(totals, indent=1) + "\n")
     return 0
 
 
