@@ -40,11 +40,10 @@ OUT = RESULTS / "candidates-dev.json"
 STUDIED = "studied: every candidate is collected"
 
 
-async def _collect_case(program: Any, case: dict[str, Any], how: str) -> list[dict[str, Any]]:
+def _recorded_parts() -> tuple[Any, list[str]]:
+    """The command line's parts (settings from the environment), and the list every answer
+    the model gives through them is appended to."""
     from chmocoder import compose
-    from chmocoder.assist.edits import apply, code_changed_rows
-    from chmocoder.assist.results import Edit
-    from chmocoder.cli_files import load_file, offset_of
     from chmocoder.config import Settings
 
     settings, problems = Settings.from_env()
@@ -56,10 +55,19 @@ async def _collect_case(program: Any, case: dict[str, Any], how: str) -> list[di
 
     async def recording(*args: Any, **kwargs: Any) -> Any:
         result = await generate(*args, **kwargs)
-        made.append(result.text)
+        made.extend([result.text, *result.others])
         return result
 
     gen.generate = recording  # type: ignore[method-assign]
+    return parts, made
+
+
+async def _collect_case(program: Any, case: dict[str, Any], how: str) -> list[dict[str, Any]]:
+    from chmocoder.assist.edits import apply, code_changed_rows
+    from chmocoder.assist.results import Edit
+    from chmocoder.cli_files import load_file, offset_of
+
+    parts, made = _recorded_parts()
     found: list[dict[str, Any]] = []
     try:
         with case_folder() as folder:
@@ -208,25 +216,11 @@ def review_out(split: str) -> Path:
 async def _review_samples(program: Any, code: str, rows: set[int] | None) -> list[dict[str, Any]]:
     """Every sample the review makes of each unit (of the units holding one of `rows`; all
     if None), with no early stop."""
-    from chmocoder import compose
     from chmocoder.assist import review as review_module
     from chmocoder.assist.review import review_units
     from chmocoder.cli_files import load_file
-    from chmocoder.config import Settings
 
-    settings, problems = Settings.from_env()
-    assert not problems, problems
-    parts = compose.build(settings)
-    gen = parts.assistant.gen
-    texts: list[str] = []
-    generate = gen.generate
-
-    async def recording(*args: Any, **kwargs: Any) -> Any:
-        result = await generate(*args, **kwargs)
-        texts.extend([result.text, *result.others])
-        return result
-
-    gen.generate = recording  # type: ignore[method-assign]
+    parts, texts = _recorded_parts()
     task = parts.assistant.review.__self__  # the Review behind the assistant's method
     review_module.MIN_CONFIDENCE = 0  # every sample is made
     out: list[dict[str, Any]] = []
