@@ -66,7 +66,10 @@ async def test_fix_tries_another_candidate_when_the_first_changes_nothing() -> N
     assert first.temperature < second.temperature and first.seed != second.seed
     assert first.repeat_penalty == second.repeat_penalty == 1.0  # edits copy their input
     prompt = engine.prompts[0]
-    assert "cursor is on this line, where they suspect the bug: `return total / (len(values) - 1)`" in prompt
+    assert (
+        "cursor is on this line, where they suspect the bug: `return total / (len(values) - 1)`"
+        in prompt
+    )
     assert "It is called like this:\nprint(mean([1, 2, 3]))" in prompt
 
 
