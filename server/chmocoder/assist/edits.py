@@ -85,9 +85,7 @@ def code_changed_rows(doc: Document, edit: Edit) -> set[int]:
     patched = Document(doc.uri, apply(doc, edit), language=doc.language)
     first = doc.source.count(b"\n", 0, edit.start)
     old = _token_lines(code_token_rows(doc, edit.start, edit.end))
-    new = _token_lines(
-        code_token_rows(patched, edit.start, edit.start + len(edit.new_text.encode()))
-    )
+    new = _token_lines(code_token_rows(patched, edit.start, edit.new_end))
     old_rows, new_rows = sorted(old), sorted(new)
     matcher = difflib.SequenceMatcher(
         None,
@@ -144,7 +142,7 @@ def verify(
         return "this file is not parsed, so the edit cannot be checked"
     patched = Document(doc.uri, apply(doc, edit), language=doc.language)
     reason = _confined(doc, edit, patched)
-    new_end = edit.start + len(edit.new_text.encode())
+    new_end = edit.new_end
     if reason is None and code_change:
         same = code_tokens(doc, edit.start, edit.end) == code_tokens(patched, edit.start, new_end)
         reason = ONLY_COMMENTS if same else None
@@ -169,7 +167,7 @@ def _confined(doc: Document, edit: Edit, patched: Document) -> str | None:
     if len(after) > len(before):
         new = _first_new(before, after)
         return f"it would add a syntax error at line {new.span.start[0] + 1}: {new.message}"
-    new_end = edit.start + len(edit.new_text.encode())
+    new_end = edit.new_end
     targets = _outermost(_definitions_within(doc, edit.start, edit.end))
     if len(targets) == 1:
         return _same_definition(patched, targets[0], edit.start, new_end)
@@ -187,9 +185,8 @@ def _confined(doc: Document, edit: Edit, patched: Document) -> str | None:
 def _new_out_of_scope(doc: Document, edit: Edit, patched: Document) -> str | None:
     """Why the edit would not build: a use it adds of a name outside every block that
     declares it (analysis/scopes), else None."""
-    new_end = edit.start + len(edit.new_text.encode())
     before = Counter(use.name for use in out_of_scope_uses(doc, edit.start, edit.end))
-    for use in out_of_scope_uses(patched, edit.start, new_end):
+    for use in out_of_scope_uses(patched, edit.start, edit.new_end):
         if before[use.name] > 0:
             before[use.name] -= 1
             continue

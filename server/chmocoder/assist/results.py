@@ -26,6 +26,11 @@ class Edit:
     end: int
     new_text: str
 
+    @property
+    def new_end(self) -> int:
+        """Where the new text ends once applied (a byte offset)."""
+        return self.start + len(self.new_text.encode())
+
 
 @dataclass(frozen=True)
 class Fix:
