@@ -105,6 +105,19 @@ async def test_known_problems_reach_the_fix_prompt() -> None:
     assert "Known problems:\n- Problem: the mean is wrong\n- line 4: unexpected `for`" in prompt
 
 
+async def test_a_name_nothing_defines_is_a_known_problem_and_no_fix_may_add_one() -> None:
+    renamed = MEAN.replace("total", "count", 2)  # the sum is `count`; `return total / ...`
+    adds_one = FIXED.replace("return total / len(values)", "return total / length")
+    engine = RecordedEngine([adds_one, FIXED])
+    a, outcomes = assistant(engine)
+    fix = await a.edit(doc_of(renamed), "fix", 0, 0)
+    problem = "Known problems:\n- line 6: `total` is used but nothing in the file defines it"
+    assert problem in engine.prompts[0]
+    # the first answer reads `length`, which nothing binds: refused; the second is offered
+    assert outcomes == [("fix", "verified on candidate 2")]
+    assert fix.edit is not None and "return total / len(values)" in fix.edit.new_text
+
+
 async def test_explanations_lose_pasted_code_and_unfinished_sentences() -> None:
     code_echo = "```python\n" + MEAN.split("\n\n\n")[0] + "\n```\n\n"
     answer = (
@@ -148,6 +161,16 @@ async def test_review_reports_the_line_every_sampled_fix_changes() -> None:
         (5, "The divisor is one less than the number of values.", "`return total / len(values)`")
     ]
     assert [p.temperature for p in engine.params[:3]] == [0.1, 0.7, 0.7]
+
+
+async def test_a_review_tells_its_samples_of_a_name_nothing_defines() -> None:
+    renamed = MEAN.replace("total", "count", 2)  # `return total / ...` reads an unbound name
+    engine = RecordedEngine(["No bug.", "No bug."])
+    a, _ = assistant(engine)
+    await a.review(doc_of(renamed), ReviewState())
+    function, module = engine.prompts
+    problem = "Known problems:\n- line 6: `total` is used but nothing in the file defines it"
+    assert problem in function and "Known problems" not in module
 
 
 async def test_fixes_that_disagree_are_no_finding() -> None:
@@ -243,7 +266,9 @@ async def test_a_fix_that_adds_a_command_inside_the_definition_is_refused_unless
     assert fix.rejected is not None and "`__import__`" in fix.rejected
     assert "--allow-risky" in fix.rejected
     allowed, _ = assistant(RecordedEngine([in_body]), allow_risky=True)
-    fix = await allowed.edit(doc_of(MEAN), "fix", 0, 0)
+    with_os = "import os\n\n\n" + MEAN
+    at = with_os.index("def mean")
+    fix = await allowed.edit(doc_of(with_os), "fix", at, at)
     assert fix.edit is not None and "os.system" in fix.edit.new_text
 
 

@@ -47,7 +47,20 @@ def found(name: str, source: str) -> list[tuple[str, int]]:
          "    return x + n;\n  }\n}\n", [("x", 4)]),
         ("a.go", "package a\nfunc f(xs []int) int {\n\tif n := len(xs); n > 0 {\n\t}\n"
          "\treturn n\n}\n", [("n", 4)]),
-        ("a.py", "def f(xs):\n    for x in xs:\n        pass\n    return x\n", []),  # no rules
+        # Python scopes by function: a loop's variable lives on; a name nothing binds is found
+        ("a.py", "def f(xs):\n    for x in xs:\n        pass\n    return x\n", []),
+        ("a.py", "def f(xs):\n    out = sorted(xs)\n    return ordered[0]\n", [("ordered", 2)]),
+        ("a.py", "import os.path as osp\nfrom m import (a as b, c)\n\n\n"
+         "def f(p, *rest, k=1, **kw):\n    with open(p) as (fh, g):\n        pass\n"
+         "    try:\n        pass\n    except OSError as err:\n        pass\n"
+         "    ys = [y for y in rest if (w := y)]\n    lam = lambda q, r=2: q + r\n"
+         "    match kw:\n        case {'x': px, **others}:\n            pass\n"
+         "    global G\n    G = 1\n    print(osp, b, c, k, fh, g, err, ys, w, lam, px, others,"
+         " __name__, len(x=1).real)\n", []),
+        ("a.py", "def f(n: Missing) -> Missing:\n    v: Other = n\n    return v\n", []),
+        ("a.py", "from m import *\ndef f():\n    return anything\n", []),
+        ("a.py", "def f():\n    exec('z = 1')\n    return z\n", []),
+        ("a.py", "def f(:\n    return nothing\n", []),  # does not parse: nothing said
     ],
 )  # fmt: skip
 def test_a_name_outside_the_block_that_declares_it_is_found(
@@ -68,14 +81,32 @@ def test_nothing_is_found_in_programs_that_build() -> None:
     for program in programs.values():
         doc = program.document()
         assert out_of_scope_uses(doc, 0, len(doc.source)) == [], program.key
-    # Mutants build too (all but the JavaScript ones, which fail only when run): two of them
-    # read a name before the loop that declares it, and those two are found.
+    # Mutants build too (all but the JavaScript and Python ones, which fail only when run):
+    # two read a name before the loop that declares it, two read a name nothing binds (the
+    # mutation renamed its assignment), and those four are found.
     reported = set()
     for case in load_cases():
         doc = programs[f"{case['language']}/{case['program']}"].document(case["buggy"])
         for use in out_of_scope_uses(doc, 0, len(doc.source)):
             reported.add((case["id"], use.name))
-    assert reported == {("javascript/query_string/2", "part"), ("javascript/turnstile/4", "e")}
+    assert reported == {
+        ("javascript/query_string/2", "part"),
+        ("javascript/turnstile/4", "e"),
+        ("python/intervals/3", "ordered"),
+        ("python/vending/7", "change"),
+    }
+
+
+def test_nothing_is_found_in_this_projects_python() -> None:
+    """Our own Python (every construct the server, tests and benchmarks use) binds all it
+    reads; found here would be a false alarm that refuses a good edit."""
+    root = QUALITY.parents[1]
+    files = [f for d in ("server", "tests", "bench", "scripts") for f in (root / d).rglob("*.py")]
+    assert len(files) > 100
+    for path in files:
+        source = path.read_bytes()
+        doc = Document(path.as_uri(), source, language=REGISTRY.lookup(path=str(path)))
+        assert out_of_scope_uses(doc, 0, len(source)) == [], path
 
 
 BALANCE = """long balance_point(const long *a, size_t n) {

@@ -83,8 +83,8 @@ def test_the_diagnosis_is_the_first_sentence_before_the_code(answer: str, descri
 
 
 RISKY = [
-    ("py", "def f(p):\n    return p\n", "def f(p):\n    os.remove(p)\n    return p", "deletes files"),
-    ("py", "def f(u):\n    return u\n", "def f(u):\n    return requests.get(u)", "network"),
+    ("py", "import os\n\n\ndef f(p):\n    return p\n", "def f(p):\n    os.remove(p)\n    return p", "deletes files"),
+    ("py", "import requests\n\n\ndef f(u):\n    return u\n", "def f(u):\n    return requests.get(u)", "network"),
     ("py", "def f(s):\n    return s\n", "def f(s):\n    return eval(s)", "evaluates code"),
     ("js", "function f(s) {\n  return s;\n}\n", "function f(s) {\n  return require('child_process').execSync(s);\n}", "runs a command"),
     ("js", "function f(s) {\n  return s;\n}\n", "function f(s) {\n  return new Function(s)();\n}", "evaluates code"),
@@ -128,7 +128,7 @@ def test_a_risky_call_already_there_is_not_flagged() -> None:
 
 
 def test_ordinary_calls_with_risky_names_elsewhere_pass() -> None:
-    source = "def f(model, items):\n    return model\n"
+    source = "import re\n\n\ndef f(model, items):\n    return model\n"
     new = "def f(model, items):\n    model.eval()\n    items.remove(1)\n    return re.compile('x')"
     doc, edit = _whole(source, "py", new)
     assert verify(doc, edit) is None

@@ -8,10 +8,18 @@ declare names (with the fields that hold the names; the rest, such as an initial
 type, are not searched). A name is looked up by its text. A use is reported only when the name
 is declared in this file and no declaration of it encloses the use; a name declared nowhere
 in the file (an import, a global from elsewhere, a builtin) is never reported. The check is
-meant to be compared before and after an edit: only uses the edit adds count."""
+meant to be compared before and after an edit: only uses the edit adds count.
+
+Python has no block scopes, but every name it reads must be bound somewhere: a read of a name
+that nothing in the file binds (no assignment, parameter, loop or `with` target, `def`,
+`class`, import, `global`, pattern capture) and that is no builtin is a NameError when it
+runs. Where a file could bind names unseen (`from m import *`, a call of `globals` or
+`exec`) or does not parse, nothing is reported; names in annotations are left alone (with postponed
+evaluation they are never looked up)."""
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -198,14 +206,30 @@ class OutOfScope:
     name: str
     row: int
     """0-based row of the use."""
+    declared: bool = True
+    """False: nothing in the file declares or binds the name (Python)."""
+
+    @property
+    def why(self) -> str:
+        if self.declared:
+            return "outside the block that declares it"
+        return "but nothing in the file defines it"
+
+    def problem(self) -> str:
+        """As a known problem in a fix's prompt, like a compiler's message."""
+        return f"line {self.row + 1}: `{self.name}` is used {self.why}"
 
 
 def out_of_scope_uses(doc: Document, start: int, end: int) -> list[OutOfScope]:
     """Uses in [start, end) of names that this file declares, none of whose declarations
-    encloses the use (in document order)."""
+    encloses the use; in Python, of names nothing binds (in document order)."""
     rules = RULES.get(doc.language_name or "")
     doc.reparse()
-    if rules is None or doc.tree is None:
+    if doc.tree is None:
+        return []
+    if doc.language_name == "python":
+        return _unbound_python(doc, start, end)
+    if rules is None:
         return []
     root = doc.tree.root_node
     scopes: dict[str, list[tuple[int, int]]] = {}
@@ -301,4 +325,104 @@ def _is_use(node: Node) -> bool:
     for i, child in enumerate(parent.children):
         if child == node:
             return parent.field_name_for_child(i) not in NOT_A_USE
+    return True
+
+
+_PYTHON_BINDING_FIELDS = {
+    "assignment": "left",
+    "augmented_assignment": "left",
+    "for_statement": "left",
+    "for_in_clause": "left",
+    "function_definition": "name",
+    "class_definition": "name",
+    "named_expression": "name",
+    "as_pattern": "alias",
+    "aliased_import": "alias",
+    "type_alias_statement": "left",
+}
+"""Python nodes whose field binds the names under it (a subscript or attribute target binds
+nothing, but counting its names too only reports less)."""
+_PYTHON_BINDING_NODES = frozenset(
+    {
+        "parameters", "lambda_parameters", "import_statement", "import_from_statement",
+        "future_import_statement", "global_statement", "nonlocal_statement", "case_pattern",
+        "type_parameter", "as_pattern_target",
+    }
+)  # fmt: skip
+"""Python nodes all of whose names are bound (a default value or an annotation inside a
+parameter list included, which only reports less)."""
+_PYTHON_NOT_A_READ = {"attribute": "attribute", "keyword_argument": "name"}
+"""An identifier in this field of this node reads no variable (`x.attr`, `f(key=1)`)."""
+_PYTHON_KNOWN = frozenset(dir(builtins)) | {
+    "__file__", "__name__", "__doc__", "__spec__", "__loader__", "__package__", "__path__",
+    "__builtins__", "__cached__", "__annotations__", "__dict__", "__module__", "__qualname__",
+    "__class__", "__debug__", "_", "get_ipython",
+    # builtins of later Pythons than the server's
+    "aiter", "anext", "EncodingWarning", "BaseExceptionGroup", "ExceptionGroup",
+    "PythonFinalizationError", "_IncompleteInputError",
+}  # fmt: skip
+"""Names that are bound without a binding in the file: builtins, a module's and a class
+body's implicit names, `_` (gettext installs it as a builtin) and IPython's `get_ipython`."""
+_PYTHON_DYNAMIC = frozenset({"globals", "exec"})
+"""Called anywhere in the file, these may bind names the parse tree does not show."""
+
+
+def _unbound_python(doc: Document, start: int, end: int) -> list[OutOfScope]:
+    assert doc.tree is not None
+    root = doc.tree.root_node
+    if root.has_error:
+        return []
+    bound: set[bytes] = set()
+    reads: list[Node] = []
+    for node in _walk(root):
+        if node.type == "wildcard_import":
+            return []
+        if node.type == "identifier":
+            if _python_bound_here(node):
+                bound.add(node.text or b"")
+            elif start <= node.start_byte < end and _python_reads(node):
+                reads.append(node)
+        elif node.type == "call":
+            function = node.child_by_field_name("function")
+            if function is not None and (function.text or b"") in _DYNAMIC_BYTES:
+                return []
+    found: list[OutOfScope] = []
+    for node in reads:
+        name = (node.text or b"").decode("utf-8", "replace")
+        if node.text not in bound and name not in _PYTHON_KNOWN:
+            found.append(OutOfScope(name, node.start_point.row, declared=False))
+    return found
+
+
+_DYNAMIC_BYTES = frozenset(name.encode() for name in _PYTHON_DYNAMIC)
+
+
+def _python_bound_here(node: Node) -> bool:
+    """Whether this identifier sits where Python binds a name (see the tables above)."""
+    child, parent = node, node.parent
+    while parent is not None:
+        if parent.type in _PYTHON_BINDING_NODES:
+            return True
+        field = _PYTHON_BINDING_FIELDS.get(parent.type)
+        if field is not None and parent.child_by_field_name(field) == child:
+            return True
+        if parent.type in ("block", "module", "call", "argument_list", "lambda"):
+            return False
+        child, parent = parent, parent.parent
+    return False
+
+
+def _python_reads(node: Node) -> bool:
+    """Whether this identifier reads a variable (not `x.attr`'s `attr`, not a keyword's name,
+    not in an annotation)."""
+    parent = node.parent
+    if parent is None:
+        return False
+    field = _PYTHON_NOT_A_READ.get(parent.type)
+    if field is not None and parent.child_by_field_name(field) == node:
+        return False
+    while parent is not None and parent.type not in ("block", "module"):
+        if parent.type == "type":
+            return False
+        parent = parent.parent
     return True

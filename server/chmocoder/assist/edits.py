@@ -146,15 +146,13 @@ def verify(
     if reason is None and code_change:
         same = code_tokens(doc, edit.start, edit.end) == code_tokens(patched, edit.start, new_end)
         reason = ONLY_COMMENTS if same else None
-    if reason is None:
-        reason = _new_out_of_scope(doc, edit, patched)
-    if reason is not None or allow_risky:
+    if reason is not None:
         return reason
-    added = added_risks(doc, edit.start, edit.end, patched, new_end)
+    added = [] if allow_risky else added_risks(doc, edit.start, edit.end, patched, new_end)
     if added:
         what = "; ".join(risk.describe() for risk in added[:3])
         return f"it adds code that {KINDS[added[0].kind]}: {what} (not offered; allow such edits with --allow-risky or the allowRisky setting)"
-    return None
+    return _new_out_of_scope(doc, edit, patched)
 
 
 def _confined(doc: Document, edit: Edit, patched: Document) -> str | None:
@@ -183,14 +181,14 @@ def _confined(doc: Document, edit: Edit, patched: Document) -> str | None:
 
 
 def _new_out_of_scope(doc: Document, edit: Edit, patched: Document) -> str | None:
-    """Why the edit would not build: a use it adds of a name outside every block that
-    declares it (analysis/scopes), else None."""
+    """Why the edit would not build or run: a use it adds of a name outside every block that
+    declares it, or (Python) that nothing binds (analysis/scopes), else None."""
     before = Counter(use.name for use in out_of_scope_uses(doc, edit.start, edit.end))
     for use in out_of_scope_uses(patched, edit.start, edit.new_end):
         if before[use.name] > 0:
             before[use.name] -= 1
             continue
-        return f"it uses `{use.name}` at line {use.row + 1} outside the block that declares it"
+        return f"it uses `{use.name}` at line {use.row + 1} {use.why}"
     return None
 
 

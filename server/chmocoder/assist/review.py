@@ -22,6 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from chmocoder.analysis.document import Document
+from chmocoder.analysis.scopes import out_of_scope_uses
 from chmocoder.analysis.symbols import definitions
 from chmocoder.assist import prompts
 from chmocoder.assist.edits import (
@@ -290,6 +291,10 @@ class Review:
         """At most one finding: the line most of the sampled fixes change."""
         gen = self.gen
         rows, lines = _unit_lines(doc, unit)
+        problems: tuple[str, ...] = ()
+        if unit.kind != "module":  # a name read where nothing declares it: the samples are told
+            uses = out_of_scope_uses(doc, unit.start_byte, unit.end_byte)
+            problems = tuple(use.problem() for use in uses)
 
         def make(budget: int) -> PromptSpec:
             if unit.kind == "module":
@@ -299,7 +304,12 @@ class Review:
             else:
                 ctx = gen.context(doc, unit.start_byte, path, budget).render()
             return prompts.edit_prompt(
-                ctx, doc.language_name or "", "\n".join(lines), "fix", gen.settings.audience
+                ctx,
+                doc.language_name or "",
+                "\n".join(lines),
+                "fix",
+                gen.settings.audience,
+                problems=problems,
             )
 
         request = await gen.fit("review", make, gen.code_budget("\n".join(lines)))
