@@ -47,6 +47,29 @@ def found(name: str, source: str) -> list[tuple[str, int]]:
          "    return x + n;\n  }\n}\n", [("x", 4)]),
         ("a.go", "package a\nfunc f(xs []int) int {\n\tif n := len(xs); n > 0 {\n\t}\n"
          "\treturn n\n}\n", [("n", 4)]),
+        # found only in a function that declares the name: elsewhere it may be a global
+        # (UMD's `exports`), and imports, function and class names, renamed destructuring
+        # and `for (var ...)` are visible beyond a block (false alarms in node_modules)
+        ("a.js", "function f(exports) {\n  return exports;\n}\n"
+         "module.exports = typeof exports === 'object' ? exports : {};\n", []),
+        ("a.c", "int f(void) {\n  int errno = 0;\n  return errno;\n}\n"
+         "int g(void) {\n  return errno;\n}\n", []),
+        ("a.js", "import path from 'path';\nimport { join as j } from 'path';\n"
+         "function f(path) { return path; }\nfunction g(n) {\n  for (var t in n) {}\n"
+         "  const { definitions: defs } = n;\n  return [path, j, t, defs, h, K];\n}\n"
+         "function h() { let defs = 0; return defs; }\nclass K {}\n", []),
+        # a constant assigned again: JavaScript throws, Rust does not build
+        ("a.js", "function f(xs) {\n  const n = 0;\n  for (const x of xs) {\n    x = 1;\n"
+         "  }\n  n += 1;\n  n++;\n  return n;\n}\n", [("x", 3), ("n", 5), ("n", 6)]),
+        ("a.js", "const limit = 1;\nfunction f(o) {\n  let n = 0;\n  n = 2;\n  o.x = 1;\n"
+         "  { let limit = 3; limit = 4; }\n  limit = 5;\n}\n", [("limit", 6)]),
+        ("a.js", "const v = 1;\nfunction f(a) {\n  if (a) { var v = 2; }\n  v = 3;\n}\n", []),
+        ("a.rs", "fn f(a: i32, mut b: i32) -> i32 {\n    let x = 1;\n    let mut y = 2;\n"
+         "    let z;\n    z = 3;\n    let (mut p, q) = (1, 2);\n    x = 4;\n    y += 1;\n"
+         "    b = 5;\n    p = 6;\n    q = 7;\n    a = 8;\n    x + y + z + b + p + q + a\n}\n",
+         [("x", 6), ("q", 10), ("a", 11)]),
+        ("a.rs", "fn f() -> i32 {\n    let x = 1;\n    let mut x = x;\n    x += 1;\n"
+         "    for i in 0..3 {\n        i = 2;\n    }\n    x\n}\n", [("i", 5)]),
         # Python scopes by function: a loop's variable lives on; a name nothing binds is found
         ("a.py", "def f(xs):\n    for x in xs:\n        pass\n    return x\n", []),
         ("a.py", "def f(xs):\n    out = sorted(xs)\n    return ordered[0]\n", [("ordered", 2)]),
@@ -83,7 +106,7 @@ def test_nothing_is_found_in_programs_that_build() -> None:
         assert out_of_scope_uses(doc, 0, len(doc.source)) == [], program.key
     # Mutants build too (all but the JavaScript and Python ones, which fail only when run):
     # two read a name before the loop that declares it, two read a name nothing binds (the
-    # mutation renamed its assignment), and those four are found.
+    # mutation renamed its assignment), one assigns a `const`, and those five are found.
     reported = set()
     for case in load_cases():
         doc = programs[f"{case['language']}/{case['program']}"].document(case["buggy"])
@@ -91,6 +114,7 @@ def test_nothing_is_found_in_programs_that_build() -> None:
             reported.add((case["id"], use.name))
     assert reported == {
         ("javascript/query_string/2", "part"),
+        ("javascript/csv_line/2", "ch"),
         ("javascript/turnstile/4", "e"),
         ("python/intervals/3", "ordered"),
         ("python/vending/7", "change"),
@@ -134,3 +158,15 @@ def test_an_edit_that_would_not_build_is_refused(old: str, new: str, reason: str
     end = BALANCE.rindex("}") + 1
     said = verify(doc, Edit(0, end, BALANCE[:end].replace(old, new)), code_change=True)
     assert (said is None) if reason is None else (said or "").startswith(reason)
+
+
+def test_an_edit_that_assigns_a_constant_is_refused() -> None:
+    """A `let` without `mut` assigned again does not build: such an answer is not offered,
+    while one that declares it `mut` is."""
+    source = "fn total(xs: &[i32]) -> i32 {\n    let mut sum = 0;\n    for x in xs {\n        sum += x;\n    }\n    sum\n}\n"
+    doc = Document("file:///t.rs", source.encode(), language=REGISTRY.lookup(path="t.rs"))
+    end = source.rindex("}") + 1
+    immutable = source[:end].replace("let mut sum", "let sum").replace("sum += x", "sum += x * 2")
+    said = verify(doc, Edit(0, end, immutable), code_change=True)
+    assert said is not None and said.startswith("it assigns `sum` at line 4 though it is declared")
+    assert verify(doc, Edit(0, end, source[:end].replace("sum += x", "sum += x * 2"))) is None

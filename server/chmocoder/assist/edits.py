@@ -182,13 +182,15 @@ def _confined(doc: Document, edit: Edit, patched: Document) -> str | None:
 
 def _new_out_of_scope(doc: Document, edit: Edit, patched: Document) -> str | None:
     """Why the edit would not build or run: a use it adds of a name outside every block that
-    declares it, or (Python) that nothing binds (analysis/scopes), else None."""
+    declares it, of a constant as an assignment's target, or (Python) of a name nothing binds
+    (analysis/scopes), else None."""
     before = Counter(use.name for use in out_of_scope_uses(doc, edit.start, edit.end))
     for use in out_of_scope_uses(patched, edit.start, edit.new_end):
         if before[use.name] > 0:
             before[use.name] -= 1
             continue
-        return f"it uses `{use.name}` at line {use.row + 1} {use.why}"
+        verb = "assigns" if use.kind == "constant" else "uses"
+        return f"it {verb} `{use.name}` at line {use.row + 1} {use.why}"
     return None
 
 
