@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from chmocoder.analysis.context import Focus
 from chmocoder.analysis.document import Document
-from chmocoder.analysis.scopes import out_of_scope_uses
+from chmocoder.analysis.problems import known_problems
 from chmocoder.analysis.symbols import Definition
 from chmocoder.analysis.syntax import code_tokens, syntax_problems
 from chmocoder.assist import prompts
@@ -78,7 +78,7 @@ class EditCode:
             if target_start <= p.span.start_byte <= target_end:
                 problems.append(f"line {p.span.start[0] + 1}: {p.message}")
         if task == "fix":
-            problems += [use.problem() for use in out_of_scope_uses(doc, target_start, target_end)]
+            problems += known_problems(doc, target_start, target_end)
         cursor, cursor_row = "", None
         if chain and doc.source.count(b"\n", 0, start) > chain[0].span.start[0]:
             cursor = doc.text(*line_span(doc, start, start))

@@ -22,7 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from chmocoder.analysis.document import Document
-from chmocoder.analysis.scopes import out_of_scope_uses
+from chmocoder.analysis.problems import known_problems
 from chmocoder.analysis.symbols import definitions
 from chmocoder.assist import prompts
 from chmocoder.assist.edits import (
@@ -292,9 +292,8 @@ class Review:
         gen = self.gen
         rows, lines = _unit_lines(doc, unit)
         problems: tuple[str, ...] = ()
-        if unit.kind != "module":  # a name read where nothing declares it: the samples are told
-            uses = out_of_scope_uses(doc, unit.start_byte, unit.end_byte)
-            problems = tuple(use.problem() for use in uses)
+        if unit.kind != "module":  # what the tree shows for certain: the samples are told
+            problems = tuple(known_problems(doc, unit.start_byte, unit.end_byte))
 
         def make(budget: int) -> PromptSpec:
             if unit.kind == "module":
