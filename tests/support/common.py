@@ -40,6 +40,25 @@ def open_document(registry: LanguageRegistry, path: Path) -> Document:
     )
 
 
+_REGISTRY = LanguageRegistry()
+
+
+def document_of(name: str, source: str) -> Document:
+    """A document of `source`, in the language its file `name` says."""
+    return Document(f"file:///{name}", source.encode(), language=_REGISTRY.lookup(path=name))
+
+
+def quality_benchmark() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """bench/quality's correct programs by "language/name", and all its mutants."""
+    folder = str(REPO / "bench" / "quality")
+    sys.path.insert(0, folder)
+    try:
+        from mutants import load_cases, load_programs
+    finally:
+        sys.path.remove(folder)
+    return {p.key: p for p in load_programs()}, load_cases()
+
+
 def make_recording_client():  # type: ignore[no-untyped-def]
     """pytest-lsp's client that also keeps every publishDiagnostics with its version."""
     from lsprotocol import types

@@ -4,21 +4,14 @@ what a `try` or `with` is there to catch, macros) never are."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-from chmocoder.analysis.document import Document
-from chmocoder.analysis.languages import LanguageRegistry
 from chmocoder.analysis.problems import known_problems, unused_values
-
-REGISTRY = LanguageRegistry()
-QUALITY = Path(__file__).resolve().parents[2] / "bench" / "quality"
+from tests.support.common import document_of, quality_benchmark
 
 
 def found(name: str, source: str) -> list[tuple[str, int]]:
-    doc = Document(f"file:///{name}", source.encode(), language=REGISTRY.lookup(path=name))
+    doc = document_of(name, source)
     return [(u.text, u.row) for u in unused_values(doc, 0, len(doc.source))]
 
 
@@ -46,8 +39,7 @@ def test_a_dropped_value_is_found(name: str, source: str, expected: list[tuple[s
 
 def test_known_problems_come_by_line_with_a_hint() -> None:
     source = "def f(xs):\n    out = sorted(xs)\n    total\n    return ordered\n"
-    doc = Document("file:///a.py", source.encode(), language=REGISTRY.lookup(path="a.py"))
-    assert known_problems(doc, 0, len(source)) == [
+    assert known_problems(document_of("a.py", source), 0, len(source)) == [
         "line 3: `total` is used but nothing in the file defines it",
         "line 3: the value of `total` is computed and not used, so this statement does "
         "nothing (a missing `return` or assignment?)",
@@ -56,18 +48,12 @@ def test_known_problems_come_by_line_with_a_hint() -> None:
 
 
 def test_the_benchmark_programs_have_none_and_its_missing_returns_are_found() -> None:
-    sys.path.insert(0, str(QUALITY))
-    try:
-        from mutants import load_cases, load_programs
-    finally:
-        sys.path.remove(str(QUALITY))
-
-    programs = {p.key: p for p in load_programs()}
+    programs, cases = quality_benchmark()
     for program in programs.values():
         doc = program.document()
         assert unused_values(doc, 0, len(doc.source)) == [], program.key
     rows: dict[str, list[int]] = {}
-    for case in load_cases():
+    for case in cases:
         doc = programs[f"{case['language']}/{case['program']}"].document(case["buggy"])
         found = unused_values(doc, 0, len(doc.source))
         if found:

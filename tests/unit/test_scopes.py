@@ -4,9 +4,6 @@ languages, and their mutants."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
 from chmocoder.analysis.document import Document
@@ -14,13 +11,13 @@ from chmocoder.analysis.languages import LanguageRegistry
 from chmocoder.analysis.scopes import out_of_scope_uses
 from chmocoder.assist.edits import verify
 from chmocoder.assist.results import Edit
+from tests.support.common import REPO, document_of, quality_benchmark
 
 REGISTRY = LanguageRegistry()
-QUALITY = Path(__file__).resolve().parents[2] / "bench" / "quality"
 
 
 def found(name: str, source: str) -> list[tuple[str, int]]:
-    doc = Document(f"file:///{name}", source.encode(), language=REGISTRY.lookup(path=name))
+    doc = document_of(name, source)
     return [(u.name, u.row) for u in out_of_scope_uses(doc, 0, len(doc.source))]
 
 
@@ -93,13 +90,7 @@ def test_a_name_outside_the_block_that_declares_it_is_found(
 
 
 def test_nothing_is_found_in_programs_that_build() -> None:
-    sys.path.insert(0, str(QUALITY))
-    try:
-        from mutants import load_cases, load_programs
-    finally:
-        sys.path.remove(str(QUALITY))
-
-    programs = {p.key: p for p in load_programs()}
+    programs, cases = quality_benchmark()
     assert {p.language for p in programs.values()} == {"python", "c", "javascript", "rust"}
     for program in programs.values():
         doc = program.document()
@@ -108,7 +99,7 @@ def test_nothing_is_found_in_programs_that_build() -> None:
     # two read a name before the loop that declares it, two read a name nothing binds (the
     # mutation renamed its assignment), one assigns a `const`, and those five are found.
     reported = set()
-    for case in load_cases():
+    for case in cases:
         doc = programs[f"{case['language']}/{case['program']}"].document(case["buggy"])
         for use in out_of_scope_uses(doc, 0, len(doc.source)):
             reported.add((case["id"], use.name))
@@ -124,8 +115,7 @@ def test_nothing_is_found_in_programs_that_build() -> None:
 def test_nothing_is_found_in_this_projects_python() -> None:
     """Our own Python (every construct the server, tests and benchmarks use) binds all it
     reads; found here would be a false alarm that refuses a good edit."""
-    root = QUALITY.parents[1]
-    files = [f for d in ("server", "tests", "bench", "scripts") for f in (root / d).rglob("*.py")]
+    files = [f for d in ("server", "tests", "bench", "scripts") for f in (REPO / d).rglob("*.py")]
     assert len(files) > 100
     for path in files:
         source = path.read_bytes()
@@ -154,7 +144,7 @@ BALANCE = """long balance_point(const long *a, size_t n) {
     ],
 )  # fmt: skip
 def test_an_edit_that_would_not_build_is_refused(old: str, new: str, reason: str | None) -> None:
-    doc = Document("file:///b.c", BALANCE.encode(), language=REGISTRY.lookup(path="b.c"))
+    doc = document_of("b.c", BALANCE)
     end = BALANCE.rindex("}") + 1
     said = verify(doc, Edit(0, end, BALANCE[:end].replace(old, new)), code_change=True)
     assert (said is None) if reason is None else (said or "").startswith(reason)
@@ -164,7 +154,7 @@ def test_an_edit_that_assigns_a_constant_is_refused() -> None:
     """A `let` without `mut` assigned again does not build: such an answer is not offered,
     while one that declares it `mut` is."""
     source = "fn total(xs: &[i32]) -> i32 {\n    let mut sum = 0;\n    for x in xs {\n        sum += x;\n    }\n    sum\n}\n"
-    doc = Document("file:///t.rs", source.encode(), language=REGISTRY.lookup(path="t.rs"))
+    doc = document_of("t.rs", source)
     end = source.rindex("}") + 1
     immutable = source[:end].replace("let mut sum", "let sum").replace("sum += x", "sum += x * 2")
     said = verify(doc, Edit(0, end, immutable), code_change=True)
