@@ -209,8 +209,8 @@ def rules(args: argparse.Namespace) -> int:
 # --- reviews ------------------------------------------------------------------------
 
 
-def review_out(split: str) -> Path:
-    return RESULTS / f"review-samples-{split}.json"
+def review_out(split: str, label: str = "") -> Path:
+    return RESULTS / f"review-samples-{split}{'-' + label if label else ''}.json"
 
 
 async def _review_samples(program: Any, code: str, rows: set[int] | None) -> list[dict[str, Any]]:
@@ -263,6 +263,8 @@ def collect_reviews(args: argparse.Namespace) -> int:
         os.environ["CHMOCODER_CACHE_DIR"] = str(cache)
         os.environ.pop("CHMOCODER_MODEL", None)
         for key in sorted({f"{c['language']}/{c['program']}" for c in cases}):
+            if args.buggy_only:
+                break
             units = asyncio.run(_review_samples(programs[key], programs[key].code, None))
             out.append({"program": key, "case": None, "bug_line": None, "units": units})
             print(f"clean    {key:<28} {len(units)} units", flush=True)
@@ -276,7 +278,7 @@ def collect_reviews(args: argparse.Namespace) -> int:
             out.append({"program": key, "case": case["id"], "bug_line": case["bug_line"],
                         "units": units})  # fmt: skip
             print(f"buggy    {case['id']:<28} {len(units)} units", flush=True)
-    review_out(args.split).write_text(json.dumps(out, indent=1) + "\n")
+    review_out(args.split, args.label).write_text(json.dumps(out, indent=1) + "\n")
     return 0
 
 
@@ -339,7 +341,7 @@ def review_rules(args: argparse.Namespace) -> int:
     rule; totals only."""
     programs = {p.key: p for p in load_programs()}
     cases = {c["id"]: c for c in load_cases(args.split)}
-    entries = json.loads(review_out(args.split).read_text())
+    entries = json.loads(review_out(args.split, args.label).read_text())
     totals: dict[str, dict[str, int]] = {}
     for name, (by_code, rule) in REVIEW_RULES.items():
         hits = buggy = alarms = definitions = 0
@@ -363,7 +365,10 @@ def review_rules(args: argparse.Namespace) -> int:
             f"  {name:<28} recall {hits}/{buggy} ({hits / max(buggy, 1):.0%})  "
             f"false alarms {alarms} on {definitions} definitions ({alarms / max(definitions, 1):.2f})"
         )
-    (RESULTS / f"review-rules-{args.split}.json").write_text(json.dumps(totals, indent=1) + "\n")
+    label = f"-{args.label}" if args.label else ""
+    (RESULTS / f"review-rules-{args.split}{label}.json").write_text(
+        json.dumps(totals, indent=1) + "\n"
+    )
     return 0
 
 
@@ -377,8 +382,16 @@ def main() -> int:
     r = sub.add_parser("reviews", help="every review sample: clean programs, buggy units")
     r.add_argument("--split", choices=("dev", "test"), default="dev")
     r.add_argument("--per-program", type=int, default=1)
+    r.add_argument(
+        "--buggy-only",
+        action="store_true",
+        help="only the buggy cases (recall; a change that leaves the clean programs' prompts "
+        "as they are leaves their false alarms too)",
+    )
+    r.add_argument("--label", default="", help="suffix of the samples' file")
     rr = sub.add_parser("review-rules", help="recall and false alarms per rule (totals)")
     rr.add_argument("--split", choices=("dev", "test"), default="dev")
+    rr.add_argument("--label", default="", help="suffix of the samples' and the totals' file")
     args = parser.parse_args()
     run = {"collect": collect, "rules": rules, "reviews": collect_reviews,
            "review-rules": review_rules}  # fmt: skip
