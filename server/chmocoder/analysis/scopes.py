@@ -319,7 +319,6 @@ def out_of_scope_uses(doc: Document, start: int, end: int) -> list[OutOfScope]:
     if rules is None:
         return []
     root = doc.tree.root_node
-    scopes: dict[str, list[tuple[int, int]]] = {}
     homes: dict[str, list[tuple[int, int]]] = {}
     """name -> the span of the function around each of its declarations."""
     bindings: dict[str, list[tuple[int, int, int, bool]]] = {}
@@ -344,6 +343,7 @@ def out_of_scope_uses(doc: Document, start: int, end: int) -> list[OutOfScope]:
             rules.wide is not None and rules.wide(declaration)
         )
         scope = _scope_of(declaration, rules, root)
+        home = _enclosing(declaration, rules.functions)
         for name_node in _declared_names(declaration, fields, doc.source):
             name = doc.source[name_node.start_byte : name_node.end_byte].decode("utf-8", "replace")
             declared.add(name_node.start_byte)
@@ -351,8 +351,6 @@ def out_of_scope_uses(doc: Document, start: int, end: int) -> list[OutOfScope]:
                 everywhere.add(name)
             if wide:
                 wide_names.add(name)
-            scopes.setdefault(name, []).append((scope.start_byte, scope.end_byte))
-            home = _enclosing(declaration, rules.functions)
             if home is not None:
                 homes.setdefault(name, []).append((home.start_byte, home.end_byte))
             constant = rules.constant is not None and rules.constant(declaration, name_node)
@@ -366,20 +364,20 @@ def out_of_scope_uses(doc: Document, start: int, end: int) -> list[OutOfScope]:
         if not start <= node.start_byte < end or not _is_use(node):
             continue
         name = doc.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
-        within = scopes.get(name)
-        if within is None:
+        seen = bindings.get(name)
+        if seen is None:
             continue
         at = node.start_byte
         if (
             name not in everywhere
-            and not any(a <= at < b for a, b in within)
+            and not any(a <= at < b for a, b, _where, _constant in seen)
             and any(a <= at < b for a, b in homes.get(name, ()))
         ):
             found.append(OutOfScope(name, node.start_point.row))
         elif (
             name not in wide_names  # a `var` of the same name may shadow it: left alone
             and _assigned(node, rules)
-            and _nearest_is_constant(bindings[name], node.start_byte)
+            and _nearest_is_constant(seen, at)
         ):
             found.append(OutOfScope(name, node.start_point.row, "constant"))
     return found
