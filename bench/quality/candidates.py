@@ -267,18 +267,21 @@ def collect_reviews(args: argparse.Namespace) -> int:
                 break
             units = asyncio.run(_review_samples(programs[key], programs[key].code, None))
             out.append({"program": key, "case": None, "bug_line": None, "units": units})
+            review_out(args.split, args.label).write_text(json.dumps(out, indent=1) + "\n")
             print(f"clean    {key:<28} {len(units)} units", flush=True)
         for case in cases:
             key = f"{case['language']}/{case['program']}"
             if taken[key] >= args.per_program:
                 continue
             taken[key] += 1
+            if args.cases and not re.search(args.cases, case["id"]):
+                continue
             row = case["bug_line"] - 1
             units = asyncio.run(_review_samples(programs[key], case["buggy"], {row}))
             out.append({"program": key, "case": case["id"], "bug_line": case["bug_line"],
                         "units": units})  # fmt: skip
+            review_out(args.split, args.label).write_text(json.dumps(out, indent=1) + "\n")
             print(f"buggy    {case['id']:<28} {len(units)} units", flush=True)
-    review_out(args.split, args.label).write_text(json.dumps(out, indent=1) + "\n")
     return 0
 
 
@@ -327,18 +330,23 @@ def _agree(k: int, on_text: bool = False) -> ReviewRule:
 
 
 REVIEW_RULES: dict[str, tuple[bool, ReviewRule]] = {
-    "3 of 3, lines (now)": (False, _agree(3)),
+    "3 of 3, lines": (False, _agree(3)),
     "3 of 3, code": (True, _agree(3)),
     "2 of 3, lines": (False, _agree(2)),
     "2 of 3, code": (True, _agree(2)),
     "2 of 3, code + same text": (True, _agree(2, on_text=True)),
     "3 of 3, code + same text": (True, _agree(3, on_text=True)),
+    "3 of 3, code + certain (now)": (True, _agree(3)),
 }
+CERTAIN = {"3 of 3, code + certain (now)"}
+"""Rules that also report every problem the tree shows for certain (analysis/problems.py)."""
 
 
 def review_rules(args: argparse.Namespace) -> int:
     """Recall (a finding within a line of the bug) and false alarms per clean definition, per
     rule; totals only."""
+    from chmocoder.analysis.problems import problem_rows
+
     programs = {p.key: p for p in load_programs()}
     cases = {c["id"]: c for c in load_cases(args.split)}
     entries = json.loads(review_out(args.split, args.label).read_text())
@@ -353,6 +361,9 @@ def review_rules(args: argparse.Namespace) -> int:
             for unit in entry["units"]:
                 votes = [_votes(doc, unit, t, by_code) for t in unit["samples"]]
                 found |= rule(votes)
+                if name in CERTAIN:  # reported whatever the samples agree on
+                    span = doc.row_span(unit["start_row"])[0], doc.row_span(unit["end_row"])[1]
+                    found |= {row for row, _ in problem_rows(doc, *span)}
             if entry["case"] is None:
                 alarms += len(found)
                 definitions += sum(1 for u in entry["units"] if u["kind"] in ("function", "method"))
@@ -387,6 +398,12 @@ def main() -> int:
         action="store_true",
         help="only the buggy cases (recall; a change that leaves the clean programs' prompts "
         "as they are leaves their false alarms too)",
+    )
+    r.add_argument(
+        "--cases",
+        default="",
+        help="only the buggy cases (of the first --per-program) whose id matches: those a "
+        "change can affect, when it leaves the others' prompts and rules as they are",
     )
     r.add_argument("--label", default="", help="suffix of the samples' file")
     rr = sub.add_parser("review-rules", help="recall and false alarms per rule (totals)")

@@ -167,10 +167,42 @@ async def test_a_review_tells_its_samples_of_a_name_nothing_defines() -> None:
     renamed = MEAN.replace("total", "count", 2)  # `return total / ...` reads an unbound name
     engine = RecordedEngine(["No bug.", "No bug."])
     a, _ = assistant(engine)
-    await a.review(doc_of(renamed), ReviewState())
+    found, _ = await a.review(doc_of(renamed), ReviewState())
     function, module = engine.prompts
     problem = "Known problems:\n- line 6: `total` is used but nothing in the file defines it"
     assert problem in function and "Known problems" not in module
+    # certain, so reported though no sample changed the line (the fix action asks the model)
+    assert [(f.row, f.message, f.suggestion) for f in found] == [
+        (5, "`total` is used but nothing in the file defines it", "")
+    ]
+
+
+TOTAL = """def total_of(values):
+    total = 0
+    for v in values:
+        total += v
+    total"""
+
+
+async def test_a_certain_problem_takes_its_suggestion_from_a_sample_and_is_reported_once() -> None:
+    returned = TOTAL[: TOTAL.rindex("total")] + "return total"
+    scattered = [
+        fixed(TOTAL.replace("total = 0", "total = 0.0")),  # a vote for another line
+        fixed(returned, "Nothing is returned."),
+    ]
+    engine = RecordedEngine(scattered)
+    a, outcomes = assistant(engine)
+    found, _ = await a.review(doc_of(TOTAL + "\n"), ReviewState())
+    assert outcomes == [("review", "stopped after 2 of 3")]  # no line can be agreed on
+    message = "The value of `total` is computed and not used, so this statement does nothing"
+    assert [(f.row, f.suggestion) for f in found] == [(4, "`return total`")]
+    assert found[0].message.startswith(message)
+
+    # all three samples change that line: one finding, with the certain problem's message
+    engine = RecordedEngine([fixed(returned, "Nothing is returned.")] * 3)
+    a, _ = assistant(engine)
+    found, _ = await a.review(doc_of(TOTAL + "\n"), ReviewState())
+    assert [(f.row, f.message[: len(message)]) for f in found] == [(4, message)]
 
 
 async def test_fixes_that_disagree_are_no_finding() -> None:

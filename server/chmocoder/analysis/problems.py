@@ -71,7 +71,7 @@ class UnusedValue:
 
     def problem(self) -> str:
         return (
-            f"line {self.row + 1}: the value of `{self.text}` is computed and not used, so "
+            f"the value of `{self.text}` is computed and not used, so "
             "this statement does nothing (a missing `return` or assignment?)"
         )
 
@@ -120,8 +120,18 @@ def _has_effect(node: Node) -> bool:
     return False
 
 
-def known_problems(doc: Document, start: int, end: int) -> list[str]:
-    """What the tree shows for certain in [start, end), as messages by line."""
+def problem_rows(doc: Document, start: int, end: int) -> list[tuple[int, str]]:
+    """What the tree shows for certain in [start, end): (0-based row, message), by row."""
     found = [(use.row, use.problem()) for use in out_of_scope_uses(doc, start, end)]
     found += [(unused.row, unused.problem()) for unused in unused_values(doc, start, end)]
-    return [message for _row, message in sorted(found, key=lambda item: item[0])]
+    return sorted(found, key=lambda item: item[0])
+
+
+def by_line(rows: list[tuple[int, str]]) -> list[str]:
+    """(row, message) pairs as a compiler's messages: "line N: message"."""
+    return [f"line {row + 1}: {message}" for row, message in rows]
+
+
+def known_problems(doc: Document, start: int, end: int) -> list[str]:
+    """What the tree shows for certain in [start, end), as a compiler's messages by line."""
+    return by_line(problem_rows(doc, start, end))

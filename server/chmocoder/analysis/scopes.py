@@ -294,9 +294,9 @@ class OutOfScope:
         return _WHY[self.kind]
 
     def problem(self) -> str:
-        """As a known problem in a fix's prompt, like a compiler's message."""
+        """As a known problem, like a compiler's message (problems.py adds the line)."""
         verb = "assigned" if self.kind == "constant" else "used"
-        return f"line {self.row + 1}: `{self.name}` is {verb} {self.why}"
+        return f"`{self.name}` is {verb} {self.why}"
 
 
 _WHY = {

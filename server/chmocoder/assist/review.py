@@ -7,7 +7,10 @@ clean and buggy code alike. What it does well is fix a bug it is told exists, an
 separates real bugs from invented ones is agreement: independent fixes of a real bug change
 the same line, invented ones scatter. So a review asks for several sampled fixes (the
 REVIEW_SAMPLES) and reports the line enough of them change (MIN_CONFIDENCE),
-with a fix's diagnosis as the message."""
+with a fix's diagnosis as the message. What the parse tree shows for certain (a name used
+where no declaration reaches it, a value computed and dropped: analysis/problems.py) is told
+to the samples and reported whatever they agree on: it holds on every clean program of
+bench/quality and had few finds, nearly all real, on 20,000 source files."""
 
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from chmocoder.analysis.document import Document
-from chmocoder.analysis.problems import known_problems
+from chmocoder.analysis.problems import by_line, problem_rows
 from chmocoder.analysis.symbols import definitions
 from chmocoder.assist import prompts
 from chmocoder.assist.edits import (
@@ -288,12 +291,14 @@ class Review:
     async def _review_unit(
         self, doc: Document, unit: ReviewUnit, path: str | None
     ) -> list[ReviewFinding]:
-        """At most one finding: the line most of the sampled fixes change."""
+        """The line all the sampled fixes change, and each problem the tree shows for certain
+        (analysis/problems.py: told to the samples too, and reported whether or not they
+        agree on it, with the first sample's change of its line as the suggestion)."""
         gen = self.gen
         rows, lines = _unit_lines(doc, unit)
-        problems: tuple[str, ...] = ()
-        if unit.kind != "module":  # what the tree shows for certain: the samples are told
-            problems = tuple(known_problems(doc, unit.start_byte, unit.end_byte))
+        certain: list[tuple[int, str]] = []
+        if unit.kind != "module":
+            certain = problem_rows(doc, unit.start_byte, unit.end_byte)
 
         def make(budget: int) -> PromptSpec:
             if unit.kind == "module":
@@ -308,7 +313,7 @@ class Review:
                 "\n".join(lines),
                 "fix",
                 gen.settings.audience,
-                problems=problems,
+                problems=tuple(by_line(certain)),
             )
 
         request = await gen.fit("review", make, gen.code_budget("\n".join(lines)))
@@ -316,6 +321,7 @@ class Review:
         said: dict[int, tuple[str, str]] = {}
         needed = -(-MIN_CONFIDENCE * len(REVIEW_SAMPLES) // 100)  # votes a finding needs
         ready: list[str] = []  # samples that came in one request with an earlier one
+        agreed = True
         for number in range(1, len(REVIEW_SAMPLES) + 1):
             if not ready:
                 ready = await _samples(gen, request, REVIEW_SAMPLES[number - 1 :])
@@ -328,23 +334,45 @@ class Review:
             if max(votes.values(), default=0) + left < needed:
                 # no line can be agreed on any more: the rest cannot change the outcome
                 gen.outcome("review", f"stopped after {number} of {len(REVIEW_SAMPLES)}")
-                return []
-        if not votes:
-            return []
-        index, count = max(votes.items(), key=lambda kv: (kv[1], -kv[0]))
-        message, replacement = said[index]
-        if not is_sentence(message):
-            message = "This line does not seem to do what the code is meant to do."
-        return [
-            ReviewFinding(
-                line=rows[index] + 1,
-                quote=lines[index].strip()[:300] or "?",
-                severity="warning",
-                message=message[:300],
-                suggestion=f"`{replacement[:200]}`" if replacement else "remove this line",
-                confidence=count * 100 // len(REVIEW_SAMPLES),
+                agreed = False
+                break
+        found = [_certain(rows, lines, row, text, said) for row, text in certain if row in rows]
+        if agreed and votes:
+            index, count = max(votes.items(), key=lambda kv: (kv[1], -kv[0]))
+            message, replacement = said[index]
+            if not is_sentence(message):
+                message = "This line does not seem to do what the code is meant to do."
+            found.append(
+                ReviewFinding(
+                    line=rows[index] + 1,
+                    quote=lines[index].strip()[:300] or "?",
+                    severity="warning",
+                    message=message[:300],
+                    suggestion=_suggestion(replacement),
+                    confidence=count * 100 // len(REVIEW_SAMPLES),
+                )
             )
-        ]
+        return found
+
+
+def _suggestion(replacement: str) -> str:
+    return f"`{replacement[:200]}`" if replacement else "remove this line"
+
+
+def _certain(
+    rows: list[int], lines: list[str], row: int, message: str, said: dict[int, tuple[str, str]]
+) -> ReviewFinding:
+    """A problem the tree shows for certain on `row`, as a finding; the suggestion is the
+    first sample's change of the line, if a sample changed it."""
+    index = rows.index(row)
+    return ReviewFinding(
+        line=row + 1,
+        quote=lines[index].strip()[:300] or "?",
+        severity="warning",
+        message=(message[:1].upper() + message[1:])[:300],
+        suggestion=_suggestion(said[index][1]) if index in said else "",
+        confidence=100,
+    )
 
 
 async def _samples(
