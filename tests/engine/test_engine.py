@@ -75,18 +75,6 @@ async def test_cache_answers_after_a_restart(tiny_model: Path, tmp_path: Path) -
     await second.close()
 
 
-async def test_a_text_is_scored_through_the_daemon_and_the_score_is_cached(
-    engine: Engine,
-) -> None:
-    params = GenerationParams(max_tokens=1, score_from=len("def f(x):\n"))
-    first = await engine.generate("review", "def f(x):\n    return x\n", params)
-    assert first.logprob is not None and first.logprob < 0 and not first.cached
-    again = await engine.generate("review", "def f(x):\n    return x\n", params)
-    assert again.cached and again.logprob == first.logprob
-    other = await engine.generate("review", "def f(x):\n    return -x\n", params)
-    assert other.logprob is not None and other.logprob != first.logprob and not other.cached
-
-
 async def test_a_json_schema_constrains_the_output_to_it(engine: Engine) -> None:
     """llama-cpp turns GenerationParams.json_schema into a grammar: even the random tiny
     model writes JSON of the schema's shape (the grammar does not enforce numeric bounds)."""

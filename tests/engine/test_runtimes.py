@@ -86,59 +86,6 @@ def test_chat_messages_without_template_render_as_a_document(tiny_model: Path) -
     )  # + BOS
 
 
-def _reference_logprob(model: Path, before: str, text: str) -> float:
-    """The same score from raw llama-cpp-python, with the logits of every position kept."""
-    import numpy as np
-    from llama_cpp import Llama
-
-    llm = Llama(str(model), n_ctx=1024, logits_all=True, verbose=False)
-    head = llm.tokenize(before.encode(), add_bos=True)
-    tokens = llm.tokenize((before + text).encode(), add_bos=True)
-    first = next(
-        (i for i, (a, b) in enumerate(zip(head, tokens, strict=False)) if a != b), len(head)
-    )
-    llm.eval(tokens)
-    logits = np.asarray(llm.scores[: len(tokens)], dtype=np.float64)
-    total = 0.0
-    for i in range(max(1, first), len(tokens)):
-        row = logits[i - 1]
-        total += row[tokens[i]] - (row.max() + np.log(np.exp(row - row.max()).sum()))
-    llm.close()
-    return float(total)
-
-
-def test_llama_cpp_scores_a_text_as_raw_llama_cpp_does(tiny_model: Path) -> None:
-    runtime = load_runtime("llama-cpp", tiny_model, LoadSettings(n_ctx=1024, n_threads=2))
-    before = "def mean(values):\n    total = sum(values)\n"
-    scored = []
-    for text in ("    return total / len(values)\n", "    return total / (len(values) - 1)\n"):
-        params = GenerationParams(max_tokens=1, score_from=len(before))
-        result = runtime.generate(before + text, params, lambda t: True)
-        assert result.text == "" and result.usage.completion_tokens == 0
-        assert result.logprob is not None and result.logprob < 0
-        assert result.logprob == pytest.approx(
-            _reference_logprob(tiny_model, before, text), abs=0.05
-        )
-        scored.append(result.logprob)
-    # the second text shares the first's start, which the context still holds: the same score
-    # as from an empty context
-    fresh = load_runtime("llama-cpp", tiny_model, LoadSettings(n_ctx=1024, n_threads=2))
-    text = "    return total / (len(values) - 1)\n"
-    again = fresh.generate(before + text, GenerationParams(score_from=len(before)), lambda t: True)
-    assert again.logprob == pytest.approx(scored[1], abs=0.05)
-    # generating afterwards is unaffected by the scoring
-    params = GenerationParams(max_tokens=8, temperature=0.0)
-    assert (
-        runtime.generate("abc", params, lambda t: True).text
-        == fresh.generate("abc", params, lambda t: True).text
-    )
-    with pytest.raises(EngineError) as error:
-        runtime.generate(
-            [ChatMessage(role="user", content="x")], GenerationParams(score_from=0), lambda t: True
-        )
-    assert error.value.code == "score-unsupported"
-
-
 def test_ctransformers_generates(tiny_model: Path) -> None:
     runtime = load_runtime("ctransformers", tiny_model, LoadSettings(n_ctx=1024, n_threads=2))
     pieces: list[str] = []
@@ -148,9 +95,6 @@ def test_ctransformers_generates(tiny_model: Path) -> None:
     assert result.usage.completion_tokens == 8
     assert "".join(pieces) == result.text
     assert runtime.info.runtime == "ctransformers"
-    with pytest.raises(EngineError) as error:
-        runtime.generate("x", GenerationParams(score_from=0), lambda t: True)
-    assert error.value.code == "score-unsupported"
 
 
 def test_ctransformers_refuses_gemma3_naming_the_architecture(gemma_model: Path) -> None:

@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from chmocoder.engine.types import (
-    EngineError,
     GenerationParams,
     GenerationResult,
     ModelInfo,
@@ -40,11 +39,6 @@ class RecordedEngine:
     samples_per_call: int = 1
     """Above 1: like a model server that takes `n`, a call with GenerationParams.n makes up
     to this many samples (recorded answers) at once."""
-    scores: list[float] | None = None
-    """Log-probabilities to answer scoring requests (GenerationParams.score_from) with, in
-    order; None: scoring is refused, as by a runtime that cannot score."""
-    scored: list[tuple[str, str]] = field(default_factory=list)
-    """(text before, scored text) of each scoring request."""
 
     async def start(self) -> ModelInfo:
         self.info = ModelInfo(
@@ -77,12 +71,6 @@ class RecordedEngine:
         on_token: Callable[[str], Any] | None = None,
         **_: Any,
     ) -> GenerationResult:
-        if params is not None and params.score_from is not None:
-            if self.scores is None:
-                raise EngineError("score-unsupported", "recorded answers cannot score")
-            text = prompt_text(prompt)
-            self.scored.append((text[: params.score_from], text[params.score_from :]))
-            return GenerationResult(text="", finish_reason="stop", logprob=self.scores.pop(0))
         if not self.answers:
             raise AssertionError(f"no recorded answer left for {task}")
         text = self.answers.pop(0)

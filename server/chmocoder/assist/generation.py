@@ -83,8 +83,6 @@ class Generation:
         self.settings = settings
         self.workspace = workspace
         self.on_outcome = on_outcome
-        self.can_score = True
-        """False once the runtime has said it cannot score a text (see likelihood)."""
 
     def context(
         self,
@@ -165,21 +163,6 @@ class Generation:
             priority=priority,
             on_token=on_token,
         )
-
-    async def likelihood(self, task: Task, before: str, text: str) -> float | None:
-        """How likely the model finds `text` after `before` (the sum of its tokens'
-        log-probabilities), or None where the runtime cannot score (a model server)."""
-        params = GenerationParams(max_tokens=1, temperature=0.0, score_from=len(before))
-        try:
-            result = await self.engine.generate(
-                task, before + text, params, priority=Priority.BACKGROUND
-            )
-        except EngineError as exc:
-            if exc.code == "score-unsupported":
-                self.can_score = False
-                return None
-            raise
-        return result.logprob
 
     async def run_prose(
         self,

@@ -289,8 +289,7 @@ class Engine:
         except EngineError as exc:
             self._record(task, info, None, started, error=exc.code, prompt=prompt)
             raise
-        answered = result.text.strip() or result.logprob is not None  # a score has no text
-        if caching and result.finish_reason in ("stop", "length") and answered:
+        if caching and result.finish_reason in ("stop", "length") and result.text.strip():
             await asyncio.to_thread(self.cache.put, key, result)
         self._record(
             task,

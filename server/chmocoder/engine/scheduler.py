@@ -340,7 +340,6 @@ class Scheduler:
                 total_ms=(now - job.enqueued) * 1000,
                 tokens_per_second=result.timings.tokens_per_second,
             ),
-            logprob=result.logprob,
         )
         self.completed += 1
         for s in subscriptions:

@@ -39,16 +39,11 @@ class GenerationParams(BaseModel):
     """Samples of this prompt wanted. A runtime that makes several in one request (a model
     server that takes `n`) returns the further ones in GenerationResult.others; the others
     make one, and the caller asks for the rest one by one."""
-    score_from: int | None = Field(default=None, ge=0)
-    """Score instead of generating: how likely the model finds the prompt's text from this
-    character on, given the text before it (GenerationResult.logprob); nothing is generated.
-    Plain-text prompts only. A runtime that cannot score refuses with "score-unsupported"."""
 
     def cache_fields(self) -> dict[str, Any]:
         fields = self.model_dump(mode="json")
-        for name, default in (("n", 1), ("score_from", None)):
-            if fields[name] == default:  # keys made before the field existed stay the same
-                del fields[name]
+        if fields["n"] == 1:  # keys made before `n` existed stay the same
+            del fields["n"]
         return fields
 
 
@@ -129,9 +124,6 @@ class GenerationResult(BaseModel):
     others: list[str] = []
     """With GenerationParams.n above 1, on a runtime that made several samples in one
     request: the texts of the samples after the first (`text`); empty elsewhere."""
-    logprob: float | None = None
-    """With GenerationParams.score_from: the sum of the natural-log probabilities of the
-    scored text's tokens, each given all before it."""
 
 
 def request_key(prompt: Prompt, params: GenerationParams, *context: object) -> str:

@@ -108,10 +108,6 @@ class CTransformersRuntime:
         *,
         interactive: bool = False,
     ) -> GenerationResult:
-        if params.score_from is not None:
-            raise EngineError(
-                "score-unsupported", "runtime ctransformers cannot score a text; use llama-cpp"
-            )
         if isinstance(prompt, Infill):
             raise no_infill(
                 "runtime ctransformers cannot look up fill-in-the-middle tokens; use runtime llama-cpp"

@@ -167,8 +167,6 @@ class LlamaCppRuntime:
         *,
         interactive: bool = False,
     ) -> GenerationResult:
-        if params.score_from is not None:
-            return self._score(prompt, params.score_from, on_token, interactive)
         tokens, template_stops = self.render(prompt, resume)
         self._use_threads(self._threads[interactive])
         room = room_for(self.info, len(tokens))
@@ -215,60 +213,6 @@ class LlamaCppRuntime:
         finally:
             self._keep()
         return collected.result(finish, len(tokens), chunks)
-
-    def _score(
-        self, prompt: Prompt, start: int, go_on: TokenSink, interactive: bool
-    ) -> GenerationResult:
-        """How likely the model finds `prompt[start:]` after `prompt[:start]`: the sum of its
-        tokens' log-probabilities (GenerationParams.score_from). What the context already
-        holds of the prompt is reused; the scored tokens are evaluated in chunks with the
-        logits of every position, asking `go_on("")` before each chunk."""
-        if not isinstance(prompt, str):
-            raise EngineError("score-unsupported", "only a plain-text prompt can be scored")
-        import numpy as np
-
-        llm = self.llm
-        collected = Collector(go_on)
-        before = llm.tokenize(prompt[:start].encode("utf-8"), add_bos=True, special=False)
-        tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=False)
-        room_for(self.info, len(tokens))
-        first = max(1, shared_prefix(before, tokens))
-        """The first scored token (a token across `start` is scored whole)."""
-        self._use_threads(self._threads[interactive])
-        held = min(self._resume(tokens), first - 1)
-        if not llm._ctx.kv_cache_seq_rm(-1, held, -1):
-            llm._ctx.kv_cache_seq_rm(-1, 0, -1)
-            held = 0
-        llm.n_tokens = held
-        llm._requires_eval = True  # the sampler's logits are not those of the last token
-        total = 0.0
-        try:
-            if held < first - 1:
-                llm.eval(tokens[held : first - 1])
-            position, end = first - 1, len(tokens) - 1
-            size = min(PREFILL_CHUNK[interactive], llm.n_batch)
-            while position < end:
-                if not go_on(""):
-                    collected.cancelled = True
-                    return collected.result("stop", len(tokens), 0)
-                chunk = tokens[position : min(position + size, end)]
-                llm._batch.set_batch(batch=chunk, n_past=llm.n_tokens, logits_all=True)
-                llm._ctx.decode(llm._batch)
-                llm.input_ids[llm.n_tokens : llm.n_tokens + len(chunk)] = chunk
-                llm.n_tokens += len(chunk)
-                for i in range(len(chunk)):
-                    logits = np.ctypeslib.as_array(
-                        llm._ctx.get_logits_ith(i), shape=(llm.n_vocab(),)
-                    )
-                    top = float(logits.max())
-                    norm = top + float(np.log(np.exp(logits - top, dtype=np.float64).sum()))
-                    total += float(logits[tokens[position + i + 1]]) - norm
-                position += len(chunk)
-        except (ValueError, RuntimeError) as exc:
-            llm.n_tokens = 0  # the context is in doubt
-            raise EngineError("generation", f"llama.cpp: {exc}") from None
-        result = collected.result("stop", len(tokens), 0)
-        return result.model_copy(update={"logprob": total})
 
     def _use_threads(self, threads: int) -> None:
         if threads != self._threads_now:

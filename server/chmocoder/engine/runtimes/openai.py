@@ -280,10 +280,6 @@ class OpenAIRuntime:
         *,
         interactive: bool = False,
     ) -> GenerationResult:
-        if params.score_from is not None:  # llama-server's completions give no prompt logprobs
-            raise EngineError(
-                "score-unsupported", "a model server's API cannot score a given text here"
-            )
         fim = self.fim_way() if isinstance(prompt, Infill) else None
         if isinstance(prompt, Infill) and fim is None:
             raise no_infill(
