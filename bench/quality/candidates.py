@@ -11,6 +11,7 @@ of the program's checks on it. `--rules` then prints, per rule, how many cases i
     .venv/bin/python bench/quality/candidates.py collect --per-program 3   # dev only
     .venv/bin/python bench/quality/candidates.py rules
     .venv/bin/python bench/quality/candidates.py reviews --split dev   # then review-rules (totals)
+    .venv/bin/python bench/quality/candidates.py review-scores --split dev  # scored by the model
 
 Collected with reusePrompts false (as `mutants.py run --reproducible`), so each candidate is
 the one the command line makes for the case.
@@ -383,6 +384,161 @@ def review_rules(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- review findings scored by the model's likelihood (tried, not kept) ---------------------
+
+NATURAL_CONTEXT_LINES = 25
+
+
+def _natural_texts(doc: Any, unit: Any, lines: list[str], index: int, code: str) -> tuple[str, ...]:
+    """The NATURAL_CONTEXT_LINES lines before the unit, the unit, and the unit with the one part
+    of the sample's `code` that differs around line `index` (indented as the sample has it)."""
+    import difflib
+
+    from chmocoder.assist.edits import indentation_of, line_span, reindent
+
+    start = doc.row_span(max(0, unit.start_row - NATURAL_CONTEXT_LINES))[0]
+    before = doc.text(start, doc.row_span(unit.start_row)[0])
+    new = reindent(code, indentation_of(doc, line_span(doc, unit.start_byte, unit.end_byte)[0]))
+    changed = lines
+    matcher = difflib.SequenceMatcher(
+        None, [x.strip() for x in lines], [x.strip() for x in new.split("\n")]
+    )
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "equal" and i1 <= index < max(i2, i1 + 1):
+            changed = lines[:i1] + new.split("\n")[j1:j2] + lines[i2:]
+            break
+    return (
+        (before if before.endswith("\n") else before + "\n"),
+        "\n".join(lines),
+        "\n".join(changed),
+    )
+
+
+def _drawn(per: list[set[int]], need: int, first: bool) -> int:
+    """Samples a review draws before it stops early, needing `need` votes (of the lines the
+    first sample changes, if `first`)."""
+    counts: Counter[int] = Counter()
+    for k, rows in enumerate(per, 1):
+        counts.update(rows)
+        if first and not per[0]:
+            return k
+        if max((counts[r] for r in (per[0] if first else counts)), default=0) + 3 - k < need:
+            return k
+    return len(per)
+
+
+def review_scores(args: argparse.Namespace) -> int:
+    """Each unit's most changed line (2 or more votes) scored by the model: how much more
+    likely it finds the definition with the first voting sample's change than without it
+    (raw llama-cpp-python, every position's logits). Then recall and false alarms per rule,
+    totals only. Tried for the review and not kept (README, "Tried and not kept")."""
+    import numpy as np
+    from llama_cpp import Llama
+
+    from chmocoder.assist.edits import extract_code
+    from chmocoder.assist.review import _changes, _unit_lines, review_units
+    from chmocoder.engine.models import resolve_model
+    from chmocoder.paths import default_cache_dir
+
+    path = resolve_model("default", default_cache_dir())
+    llm = Llama(str(path), n_ctx=2048, n_threads=1, logits_all=True, verbose=False)
+
+    def score(before: str, text: str) -> float:
+        head = llm.tokenize(before.encode(), add_bos=True)
+        tokens = llm.tokenize((before + text).encode(), add_bos=True)
+        first = next(
+            (i for i, (a, b) in enumerate(zip(head, tokens, strict=False)) if a != b), len(head)
+        )
+        llm.reset()
+        llm.eval(tokens)
+        logits = np.asarray(llm.scores[: len(tokens)], dtype=np.float64)
+        top = logits.max(axis=1)
+        norm = top + np.log(np.exp(logits - top[:, None]).sum(axis=1))
+        return float(
+            sum(logits[i - 1, tokens[i]] - norm[i - 1] for i in range(max(first, 1), len(tokens)))
+        )
+
+    programs = {p.key: p for p in load_programs()}
+    cases = {c["id"]: c for c in load_cases(args.split)}
+    rows: list[tuple[str | None, int | None, str, int | None, int, float | None, bool]] = []
+    drawn: list[list[int]] = [[], [], []]
+    for entry in json.loads(review_out(args.split, args.label).read_text()):
+        program = programs[entry["program"]]
+        code = program.code if entry["case"] is None else cases[entry["case"]]["buggy"]
+        doc = program.document(code)
+        units = {(u.start_row, u.name): u for u in review_units(doc)}
+        for sampled in entry["units"]:
+            unit = units[(sampled["start_row"], sampled["name"])]
+            at, lines = _unit_lines(doc, unit)
+            per: list[set[int]] = []
+            votes: Counter[int] = Counter()
+            said: dict[int, str] = {}
+            for text in sampled["samples"]:
+                per.append(set())
+                if "```" in text:
+                    for i in _changes(doc, unit, lines, extract_code(text)):
+                        votes[i] += 1
+                        per[-1].add(i)
+                        said.setdefault(i, extract_code(text))
+            for k, (need, first) in enumerate(((3, False), (2, False), (2, True))):
+                drawn[k].append(_drawn(per, need, first))
+            if not votes:
+                continue
+            i, n = max(votes.items(), key=lambda kv: (kv[1], -kv[0]))
+            d = None
+            if n >= 2:
+                before, old, new = _natural_texts(doc, unit, lines, i, said[i])
+                d = score(before, new) - score(before, old)
+            rows.append((entry["case"], entry["bug_line"], unit.kind, at[i], n, d, i in per[0]))
+    clean = sum(
+        1 for e in json.loads(review_out(args.split, args.label).read_text()) if e["case"] is None
+        for u in e["units"] if u["kind"] in ("function", "method")
+    )  # fmt: skip
+    buggy = {c for c, *_ in rows if c is not None} | {
+        e["case"] for e in json.loads(review_out(args.split, args.label).read_text()) if e["case"]
+    }
+    rules: dict[str, Callable[[int, float | None, bool], bool]] = {
+        "3 of 3 (now)": lambda n, d, f: n >= 3,
+        "2 of 3": lambda n, d, f: n >= 2,
+        "2 of 3 with the first, change at least as likely": lambda n, d, f: (
+            n >= 2 and f and d is not None and d >= 0
+        ),
+        "2 of 3, change at least as likely": lambda n, d, f: n >= 2 and d is not None and d >= 0,
+        "3 of 3, or 2 of 3 and change at least as likely": lambda n, d, f: (
+            n >= 3 or (n >= 2 and d is not None and d >= 0)
+        ),
+    }
+    totals = {}
+    for name, rule in rules.items():
+        hits = {
+            c
+            for c, bug, _k, row, n, d, f in rows
+            if c and row is not None and rule(n, d, f) and abs(row + 1 - bug) <= 1
+        }
+        alarms = sum(1 for c, _b, _k, _r, n, d, f in rows if c is None and rule(n, d, f))
+        totals[name] = {
+            "hits": len(hits),
+            "buggy": len(buggy),
+            "false_alarms": alarms,
+            "clean_definitions": clean,
+        }
+        print(
+            f"  {name:<50} recall {len(hits)}/{len(buggy)}  false alarms {alarms} on {clean} definitions"
+        )
+    per_unit = [round(sum(x) / max(len(x), 1), 2) for x in drawn]
+    print(
+        f"  samples per unit: 3 of 3 {per_unit[0]}, 2 of 3 {per_unit[1]}, 2 of 3 with the first {per_unit[2]}"
+    )
+    totals["samples per unit"] = dict(
+        zip(("3 of 3", "2 of 3", "2 of 3 with the first"), per_unit, strict=True)
+    )  # type: ignore[assignment]
+    label = f"-{args.label}" if args.label else ""
+    (RESULTS / f"review-scores-{args.split}{label}.json").write_text(
+        json.dumps(totals, indent=1) + "\n"
+    )
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -409,9 +565,12 @@ def main() -> int:
     rr = sub.add_parser("review-rules", help="recall and false alarms per rule (totals)")
     rr.add_argument("--split", choices=("dev", "test"), default="dev")
     rr.add_argument("--label", default="", help="suffix of the samples' and the totals' file")
+    rs = sub.add_parser("review-scores", help="review findings scored by likelihood (tried)")
+    rs.add_argument("--split", choices=("dev", "test"), default="dev")
+    rs.add_argument("--label", default="", help="suffix of the samples' and the totals' file")
     args = parser.parse_args()
     run = {"collect": collect, "rules": rules, "reviews": collect_reviews,
-           "review-rules": review_rules}  # fmt: skip
+           "review-rules": review_rules, "review-scores": review_scores}  # fmt: skip
     return run[args.command](args)
 
 
