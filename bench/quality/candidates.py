@@ -398,14 +398,14 @@ def _natural_texts(doc: Any, unit: Any, lines: list[str], index: int, code: str)
 
     start = doc.row_span(max(0, unit.start_row - NATURAL_CONTEXT_LINES))[0]
     before = doc.text(start, doc.row_span(unit.start_row)[0])
-    new = reindent(code, indentation_of(doc, line_span(doc, unit.start_byte, unit.end_byte)[0]))
+    new = reindent(
+        code, indentation_of(doc, line_span(doc, unit.start_byte, unit.end_byte)[0])
+    ).split("\n")
     changed = lines
-    matcher = difflib.SequenceMatcher(
-        None, [x.strip() for x in lines], [x.strip() for x in new.split("\n")]
-    )
+    matcher = difflib.SequenceMatcher(None, [x.strip() for x in lines], [x.strip() for x in new])
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag != "equal" and i1 <= index < max(i2, i1 + 1):
-            changed = lines[:i1] + new.split("\n")[j1:j2] + lines[i2:]
+            changed = lines[:i1] + new[j1:j2] + lines[i2:]
             break
     return (
         (before if before.endswith("\n") else before + "\n"),
@@ -460,9 +460,10 @@ def review_scores(args: argparse.Namespace) -> int:
 
     programs = {p.key: p for p in load_programs()}
     cases = {c["id"]: c for c in load_cases(args.split)}
-    rows: list[tuple[str | None, int | None, str, int | None, int, float | None, bool]] = []
+    rows: list[tuple[str | None, int | None, int, int, float | None, bool]] = []
     drawn: list[list[int]] = [[], [], []]
-    for entry in json.loads(review_out(args.split, args.label).read_text()):
+    entries = json.loads(review_out(args.split, args.label).read_text())
+    for entry in entries:
         program = programs[entry["program"]]
         code = program.code if entry["case"] is None else cases[entry["case"]]["buggy"]
         doc = program.document(code)
@@ -489,14 +490,12 @@ def review_scores(args: argparse.Namespace) -> int:
             if n >= 2:
                 before, old, new = _natural_texts(doc, unit, lines, i, said[i])
                 d = score(before, new) - score(before, old)
-            rows.append((entry["case"], entry["bug_line"], unit.kind, at[i], n, d, i in per[0]))
+            rows.append((entry["case"], entry["bug_line"], at[i], n, d, i in per[0]))
     clean = sum(
-        1 for e in json.loads(review_out(args.split, args.label).read_text()) if e["case"] is None
+        1 for e in entries if e["case"] is None
         for u in e["units"] if u["kind"] in ("function", "method")
     )  # fmt: skip
-    buggy = {c for c, *_ in rows if c is not None} | {
-        e["case"] for e in json.loads(review_out(args.split, args.label).read_text()) if e["case"]
-    }
+    buggy = {e["case"] for e in entries if e["case"] is not None}
     rules: dict[str, Callable[[int, float | None, bool], bool]] = {
         "3 of 3 (now)": lambda n, d, f: n >= 3,
         "2 of 3": lambda n, d, f: n >= 2,
@@ -512,10 +511,10 @@ def review_scores(args: argparse.Namespace) -> int:
     for name, rule in rules.items():
         hits = {
             c
-            for c, bug, _k, row, n, d, f in rows
-            if c and row is not None and rule(n, d, f) and abs(row + 1 - bug) <= 1
+            for c, bug, row, n, d, f in rows
+            if c and bug and rule(n, d, f) and abs(row + 1 - bug) <= 1
         }
-        alarms = sum(1 for c, _b, _k, _r, n, d, f in rows if c is None and rule(n, d, f))
+        alarms = sum(1 for c, _bug, _row, n, d, f in rows if c is None and rule(n, d, f))
         totals[name] = {
             "hits": len(hits),
             "buggy": len(buggy),
