@@ -263,6 +263,8 @@ def collect_reviews(args: argparse.Namespace) -> int:
     with prepare_cache() as cache:
         os.environ["CHMOCODER_CACHE_DIR"] = str(cache)
         os.environ.pop("CHMOCODER_MODEL", None)
+        if args.model:
+            os.environ["CHMOCODER_MODEL"] = args.model
         for key in sorted({f"{c['language']}/{c['program']}" for c in cases}):
             if args.buggy_only:
                 break
@@ -561,6 +563,7 @@ def main() -> int:
         "change can affect, when it leaves the others' prompts and rules as they are",
     )
     r.add_argument("--label", default="", help="suffix of the samples' file")
+    r.add_argument("--model", default="", help="catalogue name or GGUF path (default: default)")
     rr = sub.add_parser("review-rules", help="recall and false alarms per rule (totals)")
     rr.add_argument("--split", choices=("dev", "test"), default="dev")
     rr.add_argument("--label", default="", help="suffix of the samples' and the totals' file")
