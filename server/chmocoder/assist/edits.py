@@ -7,6 +7,7 @@ import re
 import textwrap
 from collections import Counter
 
+from chmocoder.analysis.builds import build_errors
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.risks import KINDS, added_risks
 from chmocoder.analysis.scopes import out_of_scope_uses
@@ -152,7 +153,7 @@ def verify(
     if added:
         what = "; ".join(risk.describe() for risk in added[:3])
         return f"it adds code that {KINDS[added[0].kind]}: {what} (not offered; allow such edits with --allow-risky or the allowRisky setting)"
-    return _new_out_of_scope(doc, edit, patched)
+    return _new_out_of_scope(doc, edit, patched) or _new_build_error(doc, edit, patched)
 
 
 def _confined(doc: Document, edit: Edit, patched: Document) -> str | None:
@@ -191,6 +192,19 @@ def _new_out_of_scope(doc: Document, edit: Edit, patched: Document) -> str | Non
             continue
         verb = "assigns" if use.kind == "constant" else "uses"
         return f"it {verb} `{use.name}` at line {use.row + 1} {use.why}"
+    return None
+
+
+def _new_build_error(doc: Document, edit: Edit, patched: Document) -> str | None:
+    """Why the edit would not build, by what else the compiler would refuse
+    (analysis/builds: a name whose `#include` or `use` is missing, a value missing where one
+    is needed), else None. Only errors the edit adds count."""
+    before = Counter(error.key for error in build_errors(doc, edit.start, edit.end))
+    for error in build_errors(patched, edit.start, edit.new_end):
+        if before[error.key] > 0:
+            before[error.key] -= 1
+            continue
+        return f"it {error.message}"
     return None
 
 
