@@ -37,6 +37,19 @@ def found(name: str, source: str) -> list[tuple[str, int]]:
         # keywords in C23 (gcc 15's default), and a name the file declares itself
         ("a.c", "bool f(int a) {\n    return a ? true : false;\n}\n", []),
         ("a.c", "#define INT_MAX 7\nint f(void) {\n    return INT_MAX;\n}\n", []),
+        # a name declared twice in one block (with a function's parameters for its body)
+        ("a.c", "int f(int n, char *s) {\n    int i = 0, j;\n    int *n = 0;\n"
+         "    for (int i = 0; i < 3; i++) { int i = 1; }\n    int k(void);\n    int k(void);\n"
+         "    extern int e;\n    extern int e;\n    long j = 2;\n    return i;\n}\n",
+         [("twice n", 2), ("twice j", 8)]),  # a loop's body is a block of its own in C
+        ("a.js", "let g = 1;\nfunction f(x, [a], d = 1) {\n  let y = 1;\n"
+         "  for (let i = 0; i < 3; i++) { let y = 2; let i = 3; }\n  let x = 3;\n"
+         "  const d = 4;\n  var z = 1;\n  var z = 2;\n  let y = 5;\n}\nconst g = 2;\n",
+         [("twice x", 4), ("twice d", 5), ("twice y", 8), ("twice g", 10)]),
+        ("a.ts", "function f(x: number, y?: string) {\n  let x = 1;\n  const y = '';\n}\n",
+         [("twice x", 1), ("twice y", 2)]),
+        ("a.js", "function f(xs) {\n  switch (xs) {\n    case 1: { let v = 1; break; }\n"
+         "    default: { let v = 2; }\n  }\n}\n", []),
         # Rust: a capitalised type or path nothing declares or imports
         ("a.rs", "fn f() -> usize {\n    let m: HashMap<u8, u8> = HashMap::new();\n    m.len()\n}\n",
          [("HashMap", 1), ("HashMap", 1)]),
@@ -88,13 +101,14 @@ def test_what_the_compiler_would_refuse_is_found(
 
 def test_nothing_is_found_in_code_that_builds() -> None:
     """The benchmark's 24 programs in four languages and their 176 mutants (every one builds:
-    the mutants fail their tests, not the compiler), and this repository's C and Rust."""
+    the mutants fail their tests, not the compiler), and this repository's C, Rust,
+    JavaScript and TypeScript samples."""
     programs, cases = quality_benchmark()
     docs = [p.document() for p in programs.values()]
     docs += [programs[f"{c['language']}/{c['program']}"].document(c["buggy"]) for c in cases]
     assert len(docs) == 200
     for path in [*REPO.glob("tests/fixtures/languages/*"), *REPO.glob("bench/completion/*")]:
-        if path.suffix in (".c", ".rs"):
+        if path.suffix in (".c", ".rs", ".js", ".ts", ".tsx"):
             docs.append(document_of(path.name, path.read_text()))
     for doc in docs:
         assert build_errors(doc, 0, len(doc.source)) == [], doc.uri
@@ -141,6 +155,23 @@ LEXER = """fn is_number(text: &str) -> bool {
 """
 
 
+CSV = """function split(line) {
+  const fields = [];
+  let field = "";
+  for (const ch of line) {
+    if (ch === ",") {
+      fields.push(field);
+      field = "";
+    } else {
+      field += ch;
+    }
+  }
+  fields.push(field);
+  return fields;
+}
+"""
+
+
 @pytest.mark.parametrize(
     ("name", "source", "old", "new", "reason"),
     [
@@ -158,6 +189,9 @@ LEXER = """fn is_number(text: &str) -> bool {
          "(0, '0'..='9') => state = 1,\n            (1, '.') => state = 2,",
          "it assigns nothing (`()`) to `state` at line 4"),
         ("l.rs", LEXER, "(1, '.') => 2,", "(1, '.') | (2, '0'..='9') => 2,", None),
+        ("c.js", CSV, "let field = \"\";", "let field = \"\";\n  let fields = [];",
+         "it declares `fields` at line 4 a second time in the same block"),
+        ("c.js", CSV, "let field = \"\";", "let field = \"\";\n  fields.length = 0;", None),
     ],
 )  # fmt: skip
 def test_a_fix_that_would_not_build_is_refused(
