@@ -424,7 +424,7 @@ def _drawn(per: list[set[int]], need: int, first: bool) -> int:
         counts.update(rows)
         if first and not per[0]:
             return k
-        if max((counts[r] for r in (per[0] if first else counts)), default=0) + 3 - k < need:
+        if max((counts[r] for r in (per[0] if first else counts)), default=0) + len(per) - k < need:
             return k
     return len(per)
 
