@@ -508,13 +508,11 @@ def _block_gives(block: Node) -> Gives:
             return "unit"
         if last.children[-1].type != ";":  # a block-like expression at the end is the value
             return _gives(inner)
-        return (
-            "never"
-            if _gives(inner) == "never"
-            else "unknown"
-            if inner.type in ("loop_expression", "call_expression", "macro_invocation")
-            else "unit"
-        )  # a call of a function that never returns (`process::exit`)
+        if _gives(inner) == "never":
+            return "never"
+        if inner.type in ("loop_expression", "call_expression", "macro_invocation"):
+            return "unknown"  # `loop {}`, or a call that never returns (`process::exit(1);`)
+        return "unit"
     if last.type == "let_declaration":
         return "unit"
     return _gives(last)
