@@ -18,7 +18,9 @@ per language, programs sorted by the hash of their name, the first half dev, the
 
 `run` runs the real command line on each case (`chmocoder fix FILE:LINE --apply` at the
 bug's line and at its definition's first line; `chmocoder fix --errors - --apply` told the
-failing check's message at the definition, as a test runner reports it; `chmocoder review`
+failing check's message at the definition, as a test runner reports it; with the tasks
+`fix-check` and `fix-def-check`, `chmocoder fix FILE:LINE --apply --check CMD` at those two
+places, CMD running the program's checks as a user's failing test; `chmocoder review`
 on the buggy program and on the correct one), then the program's checks. `explain` runs
 `chmocoder explain` at the first line of the definitions that explain_unseen.toml has
 rubrics for (in the correct programs): the facts stated, those that live only in a helper
@@ -34,6 +36,7 @@ import json
 import os
 import random
 import re
+import shlex
 import statistics
 import subprocess
 import sys
@@ -616,6 +619,12 @@ def fix(runner: Runner, program: Program, case: dict, how: str) -> dict:  # type
         if how == "fix-error":
             report = f"{path}:{case['def_line']}:1: error: test failed: {case['message']}\n"
             r, seconds = runner.cli("fix", "--errors", "-", "--apply", stdin=report)
+        elif how.endswith("-check"):  # the program's checks as the user's failing test
+            line = case["bug_line"] if how == "fix-check" else case["def_line"]
+            test = (
+                f"{shlex.quote(sys.executable)} {shlex.quote(__file__)} test {program.key} {{file}}"
+            )
+            r, seconds = runner.cli("fix", f"{path}:{line}", "--apply", "--check", test, cwd=folder)
         else:
             line = case["bug_line"] if how == "fix" else case["def_line"]
             r, seconds = runner.cli("fix", f"{path}:{line}", "--apply")
@@ -643,6 +652,22 @@ def fix(runner: Runner, program: Program, case: dict, how: str) -> dict:  # type
     }
 
 
+FIX_TASKS = ("fix", "fix-def", "fix-error", "fix-check", "fix-def-check")
+"""At the bug's line, at its definition's first line, told the failing check's message
+(--errors), and the first two with the program's checks as --check (the user's tests)."""
+
+
+def test_file(key: str, path: str) -> int:
+    """The program's checks on the code in `path` (the --check command of fix-check): exit 0
+    when they pass, else 1 with the first failure on stderr, as a test runner reports it."""
+    program = {p.key: p for p in load_programs()}[key]
+    status, said = run_checks(program, Path(path).read_text())
+    if status == "pass":
+        return 0
+    print(f"{path}: {status}: {said}", file=sys.stderr)
+    return 1
+
+
 _FINDING = re.compile(r":(\d+):\d+: (error|warning|info): (.*)$")
 
 
@@ -665,7 +690,7 @@ def summarise(
 ) -> dict:  # type: ignore[type-arg]
     out: dict[str, object] = {"model": model, "split": split,
                               "reproducible": os.environ.get("CHMOCODER_REUSE_PROMPTS") == "false"}  # fmt: skip
-    for how in ("fix", "fix-def", "fix-error"):
+    for how in FIX_TASKS:
         mine = [f for f in fixes if f["task"] == how]
         if mine:
             outcomes = Counter(f["outcome"] for f in mine)
@@ -708,6 +733,8 @@ def print_summary(s: dict) -> None:  # type: ignore[type-arg]
         ("fix", "fix, cursor on the bug line"),
         ("fix-def", "fix, cursor on the definition"),
         ("fix-error", "fix, told the failing check's message"),
+        ("fix-check", "fix --check (its tests), bug line"),
+        ("fix-def-check", "fix --check (its tests), definition"),
     ):
         if how in s:
             f = s[how]
@@ -762,7 +789,7 @@ def run_split(args: argparse.Namespace) -> int:
             started = time.perf_counter()
             for case in cases:
                 program = programs[f"{case['language']}/{case['program']}"]
-                for how in ("fix", "fix-def", "fix-error"):
+                for how in FIX_TASKS:
                     if how in tasks:
                         result = fix(runner, program, case, how)
                         fixes.append(result)
@@ -846,6 +873,9 @@ def main() -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("generate", help="make the mutants (writes mutants.json)")
     sub.add_parser("check", help="every case still fails its checks, every program passes")
+    test = sub.add_parser("test", help="a program's checks on a file (fix-check's command)")
+    test.add_argument("program", help="language/name, as python/run_length")
+    test.add_argument("file")
     run = sub.add_parser("run", help="run the tasks on a split")
     run.add_argument("--split", choices=("dev", "test", "all"), required=True)
     run.add_argument("--model", action="append", help="catalogue name or GGUF path (repeat)")
@@ -873,6 +903,8 @@ def main() -> int:
         return generate(load_programs())
     if args.command == "check":
         return check()
+    if args.command == "test":
+        return test_file(args.program, args.file)
     if args.reproducible:  # the command line reads its settings from the environment too
         os.environ["CHMOCODER_REUSE_PROMPTS"] = "false"
     return run_split(args)

@@ -195,7 +195,7 @@ class Runner:
         self.extra = extra
 
     def cli(
-        self, *args: str, timeout: float = 900, stdin: str | None = None
+        self, *args: str, timeout: float = 900, stdin: str | None = None, cwd: Path | None = None
     ) -> tuple[subprocess.CompletedProcess[str], float]:
         env = {**os.environ, "CHMOCODER_CACHE_DIR": str(self.cache)}
         env.pop("CHMOCODER_MODEL", None)
@@ -209,6 +209,7 @@ class Runner:
                 env=env,
                 input=stdin,
                 check=False,
+                cwd=cwd,
             )
         except subprocess.TimeoutExpired:
             r = subprocess.CompletedProcess(list(args), 124, "", "timed out")

@@ -102,9 +102,14 @@ def _parser() -> argparse.ArgumentParser:
     fix.add_argument(
         "--check",
         metavar="CMD",
-        help="with --errors: the checker's command, {file} where the file goes (as "
-        "'mypy --strict {file}'); a candidate fix is kept only if the checker, run on a "
-        "copy beside the file, no longer reports the errors and reports nothing new",
+        help="with FILE:LINE: a command that fails because of the bug, such as a test "
+        "('pytest -x tests/test_calc.py'); it runs in a copy of the working folder, first "
+        "as it is (what it prints tells the model the problem), then with each candidate "
+        "fix in place, and a fix is offered only if the command passes (exit 0); it runs "
+        "the candidate's code. With --errors: the checker's command, {file} where the "
+        "file goes (as 'mypy --strict {file}'); a candidate fix is kept only if the "
+        "checker, run on a copy beside the file, no longer reports the errors and reports "
+        "nothing new",
     )
     fix.add_argument("--problem", help="what is wrong, if you know")
     fix.add_argument(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import difflib
 import itertools
 import sys
@@ -25,6 +26,7 @@ from chmocoder.assist.edits import apply, syntax_fix
 from chmocoder.assist.explain_error import ExplainError
 from chmocoder.assist.results import Edit, Fix, ReportedError, describe_all
 from chmocoder.assist.review import ReviewState
+from chmocoder.cli_check import CheckError, WorkingCopy
 from chmocoder.cli_errors import ToolError, check_patched, parse_errors
 from chmocoder.cli_files import (
     LocationError,
@@ -266,24 +268,56 @@ async def fix(args: argparse.Namespace) -> int:
     if opened is None:
         return 2
     session, start = opened
+    try:
+        with contextlib.ExitStack() as stack:
+            return await _fix_at(args, session, start, stack)
+    finally:
+        await _close(session)
+
+
+async def _fix_at(
+    args: argparse.Namespace, session: Session, start: int, stack: contextlib.ExitStack
+) -> int:
+    """A fix at FILE:LINE; with --check, only a candidate the user's command passes on."""
     path, doc = session.path, session.doc
     line = doc.source.count(b"\n", 0, start) + 1
     line_end = doc.source.find(b"\n", start)
     line_end = len(doc.source) if line_end < 0 else line_end
-    certain = None
+    detail = args.problem or ""
+    accept = None
+    if args.check is not None:
+        try:
+            copy = stack.enter_context(WorkingCopy(Path.cwd(), path, args.check))
+            first = await asyncio.to_thread(copy.run, doc.source)
+        except CheckError as exc:
+            print(f"chmocoder: {exc}", file=sys.stderr)
+            return 2
+        if first.passed:
+            print("chmocoder: the check passes on the file as it is, so it cannot tell a fix "
+                  "from a wrong one: give a command that fails because of the bug (a failing "
+                  "test)", file=sys.stderr)  # fmt: skip
+            return 2
+        said = f"A test fails; it printed:\n{first.output}"
+        detail = f"{detail}\n{said}" if detail else said
+
+        async def accept(edit: Edit) -> str | None:
+            run = await asyncio.to_thread(copy.run, apply(doc, edit))
+            return None if run.passed else f"the check still fails: {run.last_line}"
+
+    result = None
     for problem in syntax_problems(doc):
-        if problem.span.start[0] == line - 1:
-            certain = syntax_fix(doc, problem)
-            if certain is not None:
-                break
-    if certain is not None:
-        result = certain
-        print(f"chmocoder: {certain.title} (from the parse tree, no model needed)", file=sys.stderr)
+        certain = syntax_fix(doc, problem) if problem.span.start[0] == line - 1 else None
+        if certain is None or certain.edit is None:
+            continue
+        if accept is None or await accept(certain.edit) is None:
+            result = certain
+            break
+    if result is not None:
+        print(f"chmocoder: {result.title} (from the parse tree, no model needed)", file=sys.stderr)
     else:
         result = await session.assistant.edit(
-            doc, "fix", start, line_end, detail=args.problem or "", path=str(path)
+            doc, "fix", start, line_end, detail=detail, path=str(path), accept=accept
         )
-        await _close(session)
     return _offer(args, path, doc, result)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -188,6 +189,64 @@ def test_fix_errors_reads_a_checkers_output_and_fixes_per_definition(
     assert both.returncode == 2 and "not both" in both.stderr
     unplaced = run(env, "fix", "--errors", str(output), "--check", "mypy --strict")
     assert unplaced.returncode == 2 and "{file}" in unplaced.stderr
+
+
+def _checked_project(tmp_path: Path) -> tuple[Path, Path]:
+    """A project whose test fails because of the bug in its code (examples/broken.py's
+    unclosed bracket), run as `python test_stats.py`."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    code = root / "stats.py"
+    code.write_text((REPO / "examples" / "broken.py").read_text())
+    (root / "test_stats.py").write_text(
+        "import stats\nassert stats.average([1, 2, 3]) == 2, 'average is wrong'\n"
+    )
+    return root, code
+
+
+def test_fix_check_offers_a_fix_only_when_the_users_test_passes_with_it(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """The parse tree's certain fix of the unclosed bracket makes the test pass: applied.
+    A test the fix cannot satisfy refuses it, and the tiny model's candidates too: nothing
+    written, the reason said."""
+    root, code = _checked_project(tmp_path)
+    before = code.read_text()
+    test = f"{sys.executable} test_stats.py"
+    fixed = run_cli("fix", "stats.py:4", "--check", test, "--apply", "--no-index", env=env,
+                    cwd=root)  # fmt: skip
+    assert fixed.returncode == 0, fixed.stderr
+    assert "no model needed" in fixed.stderr
+    assert "len(numbers)\n" in code.read_text() and (root / "stats.py.orig").read_text() == before
+
+    code.write_text(before)
+    (root / "test_stats.py").write_text("import stats\nassert stats.median([1, 2]) == 1.5\n")
+    refused = run_cli("fix", "stats.py:4", "--check", test, "--apply", "--no-index", env=env,
+                      cwd=root)  # fmt: skip
+    assert refused.returncode == 1, refused.stderr
+    assert "no fix offered" in refused.stderr
+    assert code.read_text() == before and refused.stdout == ""
+
+
+def test_fix_check_refuses_a_check_that_cannot_tell_a_fix(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """A test that passes on the buggy file, a command that does not exist, a file outside
+    the working folder: each a clear error (exit 2) before any model runs, nothing written."""
+    root, code = _checked_project(tmp_path)
+    code.write_text("def average(numbers):\n    return sum(numbers) / len(numbers)\n")
+    passing = run_cli("fix", "stats.py:2", "--check", f"{sys.executable} test_stats.py",
+                      "--no-index", env=env, cwd=root)  # fmt: skip
+    assert passing.returncode == 2 and "passes on the file as it is" in passing.stderr
+    missing = run_cli("fix", "stats.py:2", "--check", "no-such-test-runner", "--no-index",
+                      env=env, cwd=root)  # fmt: skip
+    assert missing.returncode == 2 and "could not run" in missing.stderr
+    elsewhere = tmp_path / "other"
+    elsewhere.mkdir()
+    away = run_cli("fix", f"{code}:2", "--check", "false", "--no-index", env=env,
+                   cwd=elsewhere)  # fmt: skip
+    assert away.returncode == 2 and "outside it" in away.stderr
+    assert code.read_text() == "def average(numbers):\n    return sum(numbers) / len(numbers)\n"
 
 
 def test_explain_error_explains_what_a_tool_reported(env: dict[str, str]) -> None:

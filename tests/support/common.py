@@ -113,15 +113,17 @@ def engine_config(**fields: object) -> EngineConfig:
     return dataclasses.replace(compose.engine_config(Settings()), **fields)  # type: ignore[arg-type]
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`chmocoder ARGS` as a user runs it, from the repository's root."""
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = REPO
+) -> subprocess.CompletedProcess[str]:
+    """`chmocoder ARGS` as a user runs it, from the repository's root (or `cwd`)."""
     return subprocess.run(
         [sys.executable, "-m", "chmocoder", *args],
         capture_output=True,
         text=True,
         timeout=180,
         env=env,
-        cwd=REPO,
+        cwd=cwd,
     )
 
 
