@@ -278,13 +278,14 @@ async def fix(args: argparse.Namespace) -> int:
 async def _fix_at(
     args: argparse.Namespace, session: Session, start: int, stack: contextlib.ExitStack
 ) -> int:
-    """A fix at FILE:LINE; with --check, only a candidate the user's command passes on."""
+    """A fix at FILE:LINE; with --check, only a candidate the user's command passes on
+    (three more, told what it printed, if none of the first three does: EditCode.edit)."""
     path, doc = session.path, session.doc
     line = doc.source.count(b"\n", 0, start) + 1
     line_end = doc.source.find(b"\n", start)
     line_end = len(doc.source) if line_end < 0 else line_end
     detail = args.problem or ""
-    accept = None
+    accept, told = None, ""
     if args.check is not None:
         try:
             copy = stack.enter_context(WorkingCopy(Path.cwd(), path, args.check))
@@ -297,8 +298,7 @@ async def _fix_at(
                   "from a wrong one: give a command that fails because of the bug (a failing "
                   "test)", file=sys.stderr)  # fmt: skip
             return 2
-        said = f"A test fails; it printed:\n{first.output}"
-        detail = f"{detail}\n{said}" if detail else said
+        told = f"A test fails; it printed:\n{first.output}"
 
         async def accept(edit: Edit) -> str | None:
             run = await asyncio.to_thread(copy.run, apply(doc, edit))
@@ -316,8 +316,9 @@ async def _fix_at(
         print(f"chmocoder: {result.title} (from the parse tree, no model needed)", file=sys.stderr)
     else:
         result = await session.assistant.edit(
-            doc, "fix", start, line_end, detail=detail, path=str(path), accept=accept
-        )
+            doc, "fix", start, line_end, detail=detail, path=str(path), accept=accept,
+            told_after=told,
+        )  # fmt: skip
     return _offer(args, path, doc, result)
 
 

@@ -369,6 +369,36 @@ async def test_a_further_check_can_refuse_a_verified_candidate() -> None:
     assert len(seen) == 2 and outcomes == [("fix", "verified on candidate 2")]
 
 
+async def test_a_second_round_told_the_failing_test_follows_three_refused_candidates() -> None:
+    """`told_after` (what the user's failing test printed) is not in the first prompt; when
+    `accept` refuses all three candidates, three more are drawn from a prompt that states it
+    as a known problem, and the first of those it accepts is the fix. Without `accept`, or
+    with nothing to tell, there is no second round."""
+    other = FIXED.replace("total / len(values)", "total / max(1, len(values))")
+    engine = RecordedEngine([FIXED, FIXED, FIXED, FIXED, other])
+    a, outcomes = assistant(engine)
+    seen: list[str] = []
+
+    async def accept(edit: Edit) -> str | None:
+        seen.append(edit.new_text)
+        return None if "max(1" in edit.new_text else "the check still fails: ZeroDivisionError"
+
+    told = "A test fails; it printed:\nZeroDivisionError: division by zero"
+    cursor = MEAN.index("return total")
+    fix = await a.edit(doc_of(MEAN), "fix", cursor, cursor, accept=accept, told_after=told)
+    assert fix.edit is not None and "max(1, len(values))" in fix.edit.new_text
+    assert len(seen) == 5 and outcomes == [("fix", "verified on candidate 5")]
+    assert "ZeroDivisionError" not in engine.prompts[0]
+    assert "- A test fails; it printed:\nZeroDivisionError" in engine.prompts[-1]
+
+    engine = RecordedEngine([FIXED] * 6)
+    a, outcomes = assistant(engine)
+    seen.clear()
+    refused = await a.edit(doc_of(MEAN), "fix", cursor, cursor, accept=accept)
+    assert refused.edit is None and "the check still fails" in refused.rejected
+    assert len(seen) == 3 and outcomes == [("fix", "rejected")]
+
+
 async def test_a_hover_finds_its_explanation_prompt_once() -> None:
     """prepare, then the cache lookup, then (a miss) the explanation: one prompt built, the
     same one the explanation builds on its own."""
