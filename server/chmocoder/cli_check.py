@@ -207,7 +207,11 @@ class WorkingCopy:
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
+    """The command and what it started (its own process group; on Windows, itself)."""
+    killpg = getattr(os, "killpg", None)
     try:
-        os.killpg(process.pid, signal.SIGKILL)
+        if killpg is None:
+            raise ProcessLookupError
+        killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         process.kill()
