@@ -298,7 +298,7 @@ async def _fix_at(
                   "from a wrong one: give a command that fails because of the bug (a failing "
                   "test)", file=sys.stderr)  # fmt: skip
             return 2
-        told = f"A test fails; it printed:\n{first.output}"
+        told = f"A test fails; it printed:\n{first.output}" if first.output else ""
 
         async def accept(edit: Edit) -> str | None:
             run = await asyncio.to_thread(copy.run, apply(doc, edit))
