@@ -103,7 +103,8 @@ class WorkingCopy:
         self.target = self.path
 
     def __enter__(self) -> WorkingCopy:
-        self._measure()
+        self._measure()  # a second walk, of stat calls only, so a folder too large is refused
+        # before anything is written, not after copying up to the limit
         self.place = Path(tempfile.mkdtemp(prefix="chmocoder-check-"))
         try:
             self.copy = self.place / (self.root.name or "root")
