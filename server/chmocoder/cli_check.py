@@ -94,7 +94,6 @@ class WorkingCopy:
             raise CheckError(f"--check: {exc}") from None
         if not self.words:
             raise CheckError("--check needs a command")
-        self.command = command
         self.timeout = timeout
         self.max_files = max_files
         self.max_bytes = max_bytes
