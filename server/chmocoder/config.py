@@ -114,6 +114,10 @@ class Settings(_Wire):
     allow_risky: bool = False
     """Offer edits that add code that runs commands, evaluates code, imports at run time,
     deletes files or opens network connections (grammars/risks.toml); off: refused."""
+    build_check: bool = True
+    """Before a fix is offered, compile the edited file with its language's compiler when it
+    is on PATH (C, C++, Rust; Python's own compile()), checking only, nothing run: a candidate
+    that adds an error makes way for the next (assist/compiler.py)."""
 
     @classmethod
     def from_wire(cls, data: Any) -> tuple[Settings, list[str]]:

@@ -3,6 +3,8 @@ pipeline makes of them (retries, verification, shaping, review filters, fitting 
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from chmocoder.analysis.context import Focus
@@ -479,3 +481,41 @@ async def test_a_runtime_that_makes_several_samples_at_once_reviews_in_fewer_cal
     first, both, _ = engine.params
     assert (first.n, first.temperature) == (1, 0.1)
     assert (both.n, both.temperature) == (2, 0.7)
+
+
+PUSH_ALL = """/// Appends the parts to `out`; returns how many were appended.
+fn push_all(out: &mut Vec<String>, parts: Vec<String>) -> usize {
+    for part in parts {
+        out.push(part);
+    }
+    out.len()
+}
+"""
+
+
+def _rust_fix(body: str) -> str:
+    return f"Problem: It returns the length of `out`, not the count appended.\n```rust\n{body}```"
+
+
+@pytest.mark.skipif(shutil.which("rustc") is None, reason="no rustc on PATH")
+async def test_a_candidate_the_compiler_refuses_makes_way_for_the_next() -> None:
+    """With rustc installed, a candidate that reads `parts` after the loop moved it is
+    compiled, refused, and the next one is offered; with buildCheck off the first is offered
+    as before (the parse tree cannot tell that a value moved)."""
+    moved = PUSH_ALL.replace("    out.len()", "    parts.len()")
+    counted = PUSH_ALL.replace(
+        "    for part in parts {", "    let n = parts.len();\n    for part in parts {"
+    ).replace("    out.len()", "    n")
+    engine = RecordedEngine([_rust_fix(moved), _rust_fix(counted)])
+    a, outcomes = assistant(engine)
+    doc = doc_of(PUSH_ALL, "push.rs")
+    cursor = PUSH_ALL.index("out.len()")
+    fix = await a.edit(doc, "fix", cursor, cursor)
+    assert fix.edit is not None and "let n = parts.len();" in fix.edit.new_text
+    assert outcomes == [("fix", "verified on candidate 2")]
+
+    engine = RecordedEngine([_rust_fix(moved), _rust_fix(counted)])
+    a, outcomes = assistant(engine, build_check=False)
+    fix = await a.edit(doc, "fix", cursor, cursor)
+    assert fix.edit is not None and "    parts.len()" in fix.edit.new_text
+    assert outcomes == [("fix", "verified on candidate 1")]

@@ -62,11 +62,12 @@ def test_the_tasks_settings_are_the_users() -> None:
             "temperature": 0.7,
             "contextTokens": 777,
             "allowRisky": True,
+            "buildCheck": False,
             "completion": {"budgetMs": 321, "maxTokens": 17, "prefixTokens": 55, "suffixTokens": 5},
         }
     )
     assist, completer = compose.assist_settings(s), compose.completer_settings(s)
-    assert assist == AssistSettings("expert", 99, 0.7, 777, True)
+    assert assist == AssistSettings("expert", 99, 0.7, 777, True, False)
     assert completer == CompleterSettings(321, 17, 55, 5)
     assert all(getattr(assist, f.name) != getattr(AssistSettings(), f.name)
                for f in dataclasses.fields(assist))  # fmt: skip

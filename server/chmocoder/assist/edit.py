@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -13,8 +14,10 @@ from chmocoder.analysis.problems import known_problems
 from chmocoder.analysis.symbols import Definition
 from chmocoder.analysis.syntax import code_tokens, syntax_problems
 from chmocoder.assist import prompts
+from chmocoder.assist.compiler import added_error
 from chmocoder.assist.edits import (
     NO_CHANGE,
+    apply,
     code_changed_rows,
     extract_code,
     extract_description,
@@ -130,6 +133,10 @@ class EditCode:
                 reason = verify(
                     doc, edit, allow_risky=gen.settings.allow_risky, code_change=task != "docstring"
                 )
+                if reason is None and gen.settings.build_check and task != "docstring":
+                    reason = await asyncio.to_thread(
+                        added_error, doc.language_name, doc.source, apply(doc, edit), doc.uri
+                    )
                 if reason is None and accept is not None:
                     reason = await accept(edit)
                 if reason is None:

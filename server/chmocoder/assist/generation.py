@@ -50,6 +50,8 @@ class AssistSettings:
     context_tokens: int = 1536
     allow_risky: bool = False
     """Edits that add risky calls (analysis/risks.py) may be offered."""
+    build_check: bool = True
+    """A fix is compiled before it is offered, where a compiler is installed (assist/compiler.py)."""
 
 
 @dataclass(frozen=True)
