@@ -136,24 +136,13 @@ class WorkingCopy:
         self.target.write_bytes(source)
         words = [w.replace("{file}", str(self.target)) for w in self.words]
         try:
-            process = subprocess.Popen(
-                words,
-                cwd=self.copy,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,  # its children are stopped with it
-            )
+            status, printed = run_command(words, self.copy, self.timeout)
         except OSError as exc:
             raise CheckError(f"the check could not run: {exc}") from None
-        try:
-            out, err = process.communicate(timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            _stop(process)
-            out, err = process.communicate()
+        if status is None:
             said = f"the check took longer than {self.timeout:g} s and was stopped"
-            return CheckRun(False, self._tidy(out + err) + "\n" + said)
-        return CheckRun(process.returncode == 0, self._tidy(out + err))
+            return CheckRun(False, self._tidy(printed) + "\n" + said)
+        return CheckRun(status == 0, self._tidy(printed))
 
     def _tidy(self, printed: bytes) -> str:
         text = _ANSI.sub("", printed.decode("utf-8", errors="replace"))
@@ -204,6 +193,27 @@ class WorkingCopy:
                         shutil.copy2(source, there / name)
                     except OSError:  # a socket, a file that went away: not the check's
                         continue
+
+
+def run_command(words: list[str], cwd: Path | None, timeout: float) -> tuple[int | None, bytes]:
+    """Run a user's command (no input) with `timeout` seconds: its exit status (None when it
+    took longer and was stopped, with what it had started) and what it printed (stdout, then
+    stderr). Raises OSError when it cannot start."""
+    process = subprocess.Popen(
+        words,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its children are stopped with it
+    )
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _stop(process)
+        out, err = process.communicate()
+        return None, out + err
+    return process.returncode, out + err
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from chmocoder.cli_check import TIMEOUT_S, run_command
 
 _COLON = re.compile(  # pyright's text output has " - " where the others have ":"
     r"^(?P<path>[^\s:(][^:(]*?):(?P<line>\d+)(?::(?P<col>\d+))?(?::|\s+-)\s*(?P<msg>\S.*)$"
@@ -73,19 +74,23 @@ def check_patched(
     command: str, path: Path, patched: bytes, fixing: list[ToolError], known: list[ToolError]
 ) -> str | None:
     """Run the checker `command` ({file}: the file) on `patched`, written to a copy beside
-    `path` (so that its imports and includes resolve as they do for the file). None when
+    `path` (so that its imports and includes resolve as they do for the file), with
+    cli_check's time limit (the checker and what it started are stopped after). None when
     none of the errors being fixed is left and nothing is reported that was not before
     (`known`: every error the checker reported for the file), else why not."""
     copy = path.with_name(f".chmocoder-check-{os.getpid()}-{path.name}")
     words = [word.replace("{file}", str(copy)) for word in shlex.split(command)]
     try:
         copy.write_bytes(patched)
-        done = subprocess.run(words, capture_output=True, text=True, timeout=300, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
+        status, printed = run_command(words, None, TIMEOUT_S)
+    except OSError as exc:
         return f"the checker could not run: {exc}"
     finally:
         copy.unlink(missing_ok=True)
-    found = [e for e in parse_errors(done.stdout + done.stderr) if e.path.name == copy.name]
+    if status is None:
+        return f"the checker took longer than {TIMEOUT_S:g} s and was stopped"
+    text = printed.decode("utf-8", errors="replace")
+    found = [e for e in parse_errors(text) if e.path.name == copy.name]
     fixing_messages = {e.message for e in fixing}
     left = [e for e in found if e.message in fixing_messages]
     if left:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from chmocoder.cli_errors import parse_errors
 
 BASE = Path("/work")
@@ -74,3 +76,36 @@ def test_a_patched_file_is_checked_in_a_copy_beside_it(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["calc.py"]  # the copy removed
     broken = shlex.join(["/no/such/checker", "{file}"])
     assert "could not run" in (check_patched(broken, source, b"", fixing, known) or "")
+
+
+def test_a_checker_past_its_time_is_stopped_with_its_children(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`fix --errors --check` runs the checker as `fix --check` runs a test (cli_check's
+    run_command): after its time, it and what it started are stopped, and the fix says so."""
+    import os
+    import time
+
+    from chmocoder import cli_errors
+    from chmocoder.cli_errors import ToolError, check_patched
+
+    monkeypatch.setattr(cli_errors, "TIMEOUT_S", 1.0)
+    source = tmp_path / "calc.py"
+    source.write_text("def f():\n    return totl\n")
+    fixing = [ToolError(source, 2, 'Name "totl" is not defined')]
+    pid_file = tmp_path / "child.pid"
+    command = f"sh -c 'sleep 60 & echo $! > {pid_file}; wait' {{file}}"
+    started = time.monotonic()
+    why = check_patched(command, source, b"def f():\n    return 1\n", fixing, fixing)
+    assert time.monotonic() - started < 30
+    assert why == "the checker took longer than 1 s and was stopped"
+    child = int(pid_file.read_text())
+    for _ in range(50):
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the checker's child was left running")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["calc.py", "child.pid"]
