@@ -369,6 +369,15 @@ def _doctor(args: argparse.Namespace) -> int:
         else:
             hint = entry.pypi.install_command if entry.pypi else ""
             print(f"  {entry.name:<19} not installed: {hint}{default}")
+    from chmocoder.assist import compiler
+
+    print("build check (a fix compiled before it is offered; setting buildCheck):")
+    for language, found in compiler.available().items():
+        names = " or ".join(compiler.COMPILERS.get(language, ()))
+        state = (
+            f"ok       {found}" if found else f"none     {names} not on PATH: fixes not compiled"
+        )
+        print(f"  {language:<13} {state}")
     print(f"cache     {default_cache_dir()}")
     print(f"logs      {default_log_dir()}")
     return 0 if ok else 1

@@ -72,6 +72,8 @@ def test_doctor_lists_every_grammar() -> None:
     assert result.returncode == 0, result.stdout
     for language in ("python", "tsx", "c_sharp", "lua"):
         assert f"ok       {language}" in result.stdout
+    assert "  python        ok       compile() (built in)" in result.stdout
+    assert "  c             ok       " in result.stdout  # the C compiler set-up needs
 
 
 def test_model_info_and_errors(tiny_model: Path, tmp_path: Path) -> None:

@@ -144,7 +144,7 @@ def compile_errors(language: str, source: bytes, path: str | None = None) -> lis
         if folder is not None:
             command[1:1] = ["-iquote", str(folder)]
         return _gcc_errors(_run(command, source))
-    rustc = _which("rustc")
+    rustc = _which(*COMPILERS["rust"])
     edition = _rust_edition(folder)
     with tempfile.TemporaryDirectory(prefix="chmocoder-rustc-") as out:
         command = [
@@ -152,6 +152,20 @@ def compile_errors(language: str, source: bytes, path: str | None = None) -> lis
             "--error-format=json", "--cap-lints", "allow", "-o", str(Path(out) / "check.rmeta"), "-",
         ]  # fmt: skip
         return _rustc_errors(_run(command, source, cwd=out))
+
+
+COMPILERS = {"c": ("cc", "gcc", "clang"), "cpp": ("c++", "g++", "clang++"), "rust": ("rustc",)}
+
+
+def available() -> dict[str, str | None]:
+    """Per language with a check, the compiler it would use (None: none on PATH)."""
+    found: dict[str, str | None] = {}
+    for language, names in COMPILERS.items():
+        try:
+            found[language] = _which(*names)
+        except CompilerUnavailable:
+            found[language] = None
+    return {**found, "python": "compile() (built in)"}
 
 
 def _which(*names: str) -> str:
