@@ -11,6 +11,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -187,3 +188,15 @@ def _model_calls(client) -> list[tuple[str, int]]:  # type: ignore[no-untyped-de
         return []
     with sqlite3.connect(path) as db:
         return list(db.execute("SELECT task, cache_hit FROM calls ORDER BY at"))
+
+
+def stopped(pid: int, wait_s: float = 5.0) -> bool:
+    """Whether process `pid` is gone (a command's child stopped with it) within `wait_s`."""
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from chmocoder.cli_check import CheckError, WorkingCopy
+from tests.support.common import stopped
 
 PY = sys.executable
 
@@ -136,12 +136,4 @@ def test_a_command_past_its_time_is_stopped_with_its_children(tmp_path: Path) ->
         run = copy.run(b"")
     assert time.monotonic() - started < 30
     assert not run.passed and "longer than 1 s" in run.last_line
-    child = int(pid_file.read_text())
-    for _ in range(50):
-        try:
-            os.kill(child, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.1)
-    else:
-        pytest.fail("the command's child was left running")
+    assert stopped(int(pid_file.read_text())), "the command's child was left running"

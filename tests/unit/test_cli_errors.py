@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from chmocoder.cli_errors import parse_errors
+from tests.support.common import stopped
 
 BASE = Path("/work")
 
@@ -83,7 +84,6 @@ def test_a_checker_past_its_time_is_stopped_with_its_children(
 ) -> None:
     """`fix --errors --check` runs the checker as `fix --check` runs a test (cli_check's
     run_command): after its time, it and what it started are stopped, and the fix says so."""
-    import os
     import time
 
     from chmocoder import cli_errors
@@ -99,13 +99,5 @@ def test_a_checker_past_its_time_is_stopped_with_its_children(
     why = check_patched(command, source, b"def f():\n    return 1\n", fixing, fixing)
     assert time.monotonic() - started < 30
     assert why == "the checker took longer than 1 s and was stopped"
-    child = int(pid_file.read_text())
-    for _ in range(50):
-        try:
-            os.kill(child, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.1)
-    else:
-        pytest.fail("the checker's child was left running")
+    assert stopped(int(pid_file.read_text())), "the checker's child was left running"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["calc.py", "child.pid"]
