@@ -13,7 +13,7 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chmocoder.cli_check import TIMEOUT_S, run_command
+from chmocoder.checks import TIMEOUT_S, run_command
 
 _COLON = re.compile(  # pyright's text output has " - " where the others have ":"
     r"^(?P<path>[^\s:(][^:(]*?):(?P<line>\d+)(?::(?P<col>\d+))?(?::|\s+-)\s*(?P<msg>\S.*)$"
@@ -75,7 +75,7 @@ def check_patched(
 ) -> str | None:
     """Run the checker `command` ({file}: the file) on `patched`, written to a copy beside
     `path` (so that its imports and includes resolve as they do for the file), with
-    cli_check's time limit (the checker and what it started are stopped after). None when
+    checks.py's time limit (the checker and what it started are stopped after). None when
     none of the errors being fixed is left and nothing is reported that was not before
     (`known`: every error the checker reported for the file), else why not."""
     copy = path.with_name(f".chmocoder-check-{os.getpid()}-{path.name}")

@@ -17,7 +17,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from chmocoder import compose
+from chmocoder import checks, compose
 from chmocoder.analysis.context import Focus
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.symbols import definitions_at
@@ -26,7 +26,7 @@ from chmocoder.assist.edits import apply, syntax_fix
 from chmocoder.assist.explain_error import ExplainError
 from chmocoder.assist.results import Edit, Fix, ReportedError, describe_all
 from chmocoder.assist.review import ReviewState
-from chmocoder.cli_check import CheckError, WorkingCopy
+from chmocoder.checks import CheckError, WorkingCopy
 from chmocoder.cli_errors import ToolError, check_patched, parse_errors
 from chmocoder.cli_files import (
     LocationError,
@@ -289,7 +289,7 @@ async def _fix_at(
     if args.check is not None:
         try:
             copy = stack.enter_context(WorkingCopy(Path.cwd(), path, args.check))
-            first = await asyncio.to_thread(copy.run, doc.source)
+            first = await checks.first_run(copy, doc.source)
         except CheckError as exc:
             print(f"chmocoder: {exc}", file=sys.stderr)
             return 2
@@ -298,11 +298,10 @@ async def _fix_at(
                   "from a wrong one: give a command that fails because of the bug (a failing "
                   "test)", file=sys.stderr)  # fmt: skip
             return 2
-        told = f"A test fails; it printed:\n{first.output}" if first.output else ""
+        told = checks.told(first)
 
         async def accept(edit: Edit) -> str | None:
-            run = await asyncio.to_thread(copy.run, apply(doc, edit))
-            return None if run.passed else f"the check still fails: {run.last_line}"
+            return await checks.passes(copy, apply(doc, edit))
 
     result = None
     for problem in syntax_problems(doc):

@@ -37,6 +37,13 @@ class ReviewSettings(_Wire):
     debounce_ms: int = Field(default=1500, ge=0, le=600_000)
 
 
+class FixSettings(_Wire):
+    check: str = ""
+    """A command (the user's tests, a build) run in a copy of the workspace folder with each
+    candidate fix in place (`{file}`: the file's copy): a fix is offered only if it exits 0
+    (checks.py). Over TCP taken from where the server started (CHMOCODER_FIX__CHECK)."""
+
+
 class CompletionSettings(_Wire):
     """Inline completion (ghost text)."""
 
@@ -106,6 +113,7 @@ class Settings(_Wire):
     context_tokens: int = Field(default=1536, ge=32, le=65_536)
     hover: HoverSettings = HoverSettings()
     review: ReviewSettings = ReviewSettings()
+    fix: FixSettings = FixSettings()
     completion: CompletionSettings = CompletionSettings()
     history: HistorySettings = HistorySettings()
     cache_dir: Path = Field(default_factory=default_cache_dir)

@@ -339,8 +339,8 @@ def _exchange(port: int, messages: list[dict[str, Any]], *until: bytes) -> bytes
 
 def test_serve_over_tcp_needs_the_token_and_loopback(tmp_path: Path) -> None:
     """`serve --tcp`: loopback only unless --allow-remote; a client without the token from the
-    0600 token file is refused and disconnected; endpoint and cacheDir come from where the
-    server started, not from the client."""
+    0600 token file is refused and disconnected; endpoint, cacheDir and fix.check (a command
+    the server would run) come from where the server started, not from the client."""
     import socket
 
     with socket.socket() as probe:
@@ -364,11 +364,14 @@ def test_serve_over_tcp_needs_the_token_and_loopback(tmp_path: Path) -> None:
     # with it: served; settings that send code or write elsewhere are the user's, not the client's
     with tcp_server(env, port) as (_, token_file):
         token = token_file.read_text().strip()
-        hostile = {"endpoint": "http://attacker.example/v1", "cacheDir": str(tmp_path / "planted")}
+        hostile = {"endpoint": "http://attacker.example/v1", "cacheDir": str(tmp_path / "planted"),
+                   "fix": {"check": f"touch {tmp_path / 'ran'}"}}  # fmt: skip
         with_token = dict(initialize, params={"capabilities": {},
                           "initializationOptions": {"token": token, **hostile}})  # fmt: skip
         initialized = {"jsonrpc": "2.0", "method": "initialized", "params": {}}
-        received = _exchange(port, [with_token, initialized], b"ignored: over TCP", b"serverInfo")
+        received = _exchange(
+            port, [with_token, initialized], b"setting fix.check ignored", b"serverInfo"
+        )
         assert b'"serverInfo": {"name": "chmocoder"' in received
         assert b"setting endpoint ignored" in received
         assert not (tmp_path / "planted").exists()

@@ -82,7 +82,7 @@ def test_a_patched_file_is_checked_in_a_copy_beside_it(tmp_path: Path) -> None:
 def test_a_checker_past_its_time_is_stopped_with_its_children(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`fix --errors --check` runs the checker as `fix --check` runs a test (cli_check's
+    """`fix --errors --check` runs the checker as `fix --check` runs a test (checks.py's
     run_command): after its time, it and what it started are stopped, and the fix says so."""
     import time
 

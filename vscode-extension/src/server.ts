@@ -2,7 +2,9 @@
 // server's own notifications (streamed answers, model status) to the panel and status bar.
 import * as vscode from "vscode";
 import { LanguageClient, LanguageClientOptions, ServerOptions, State as ClientState } from "vscode-languageclient/node";
+import manifest from "../package.json";
 import { Candidate } from "./logic/candidates";
+import { serverSettings, settingNames } from "./logic/settings";
 import { AnswerPanel, MarkdownParams } from "./panel";
 import { Status } from "./status";
 
@@ -21,24 +23,7 @@ class ChmoClient extends LanguageClient {
 
 export function settings(): Record<string, unknown> {
   const config = vscode.workspace.getConfiguration("chmocoder");
-  const value: Record<string, unknown> = {};
-  for (const key of ["model", "runtime", "endpoint", "apiKeyEnv", "connectTimeoutS", "firstByteTimeoutS",
-    "requestTimeoutS", "nCtx", "nThreads", "maxTokens", "temperature",
-    "audience", "contextTokens", "daemonIdleS", "logLevel", "logPrompts"]) {
-    value[key] = config.get(key);
-  }
-  value.hover = { enabled: config.get("hover.enabled"), timeoutMs: config.get("hover.timeoutMs") };
-  value.review = { mode: config.get("review.mode"), debounceMs: config.get("review.debounceMs") };
-  value.history = { ttlHours: config.get("history.ttlHours") };
-  value.completion = {
-    enabled: config.get("completion.enabled"), debounceMs: config.get("completion.debounceMs"),
-    budgetMs: config.get("completion.budgetMs"), maxTokens: config.get("completion.maxTokens"),
-  };
-  const cacheDir = config.get<string>("cacheDir", "");
-  if (cacheDir) {
-    value.cacheDir = cacheDir;
-  }
-  return value;
+  return serverSettings(settingNames(manifest), (name) => config.get(name));
 }
 
 export function createClient(server: Candidate, log: vscode.OutputChannel, panel: AnswerPanel, status: Status): LanguageClient {

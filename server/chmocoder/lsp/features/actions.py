@@ -10,19 +10,29 @@ sources of actions (`CodeActions.add`).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
+from pygls.uris import to_fs_path
 
 from chmocoder.analysis.document import Document
+from chmocoder.assist.edits import apply
 from chmocoder.assist.offers import Offer, Reported, offers
-from chmocoder.assist.results import Edit
+from chmocoder.assist.results import Edit, Fix
+from chmocoder.checks import CheckError, WorkingCopy
 from chmocoder.engine.errors import Failure
 from chmocoder.lsp.convert import byte_range, to_offsets
 from chmocoder.lsp.features.diagnostics import SOURCE
 from chmocoder.lsp.features.hover import warm_ahead
 from chmocoder.lsp.progress import ModelProgress
 from chmocoder.lsp.server import ChmoServer
+
+if TYPE_CHECKING:
+    from chmocoder.engine.types import TokenCallback
+    from chmocoder.lsp.wire import ActionData
 
 
 def workspace_edit(ls: ChmoServer, doc: Document, edit: Edit) -> types.WorkspaceEdit:
@@ -170,23 +180,17 @@ async def resolve_action(ls: ChmoServer, action: types.CodeAction) -> types.Code
         )
         return action
     title = action.title.removeprefix("ChMOCoder: ")
+    command = ls.settings.fix.check.strip() if data.task == "fix" else ""
     try:
         async with ModelProgress(ls, f"ChMOCoder: {title}") as progress:
-            fix = await ls.work.run(
-                doc.uri,
-                ls.assistant().edit(
-                    doc,
-                    data.task,
-                    data.start,
-                    data.end,
-                    detail=data.detail,
-                    path=ls.relative_path(doc.uri),
-                    on_token=progress.token,
-                ),
-            )
+            fix = await ls.work.run(doc.uri, _edit(ls, doc, data, progress.token, command))
     except Failure as exc:
         ls.tell_failure(title, exc)
         action.disabled = types.CodeActionDisabled(reason=exc.message)
+        return action
+    except CheckError as exc:
+        ls.tell(f"{title}: {exc}")
+        action.disabled = types.CodeActionDisabled(reason=str(exc))
         return action
     if doc.version != data.version:
         ls.tell(
@@ -200,10 +204,52 @@ async def resolve_action(ls: ChmoServer, action: types.CodeAction) -> types.Code
         action.disabled = types.CodeActionDisabled(reason=reason)
         return action
     action.edit = workspace_edit(ls, doc, fix.edit)
+    checked = "(fix.check passes with it.)" if command else ""
     said = " ".join(
-        p for p in (fix.description, f"(Less sure: {fix.caveat}.)" if fix.caveat else "") if p
+        p
+        for p in (fix.description, f"(Less sure: {fix.caveat}.)" if fix.caveat else "", checked)
+        if p
     )
     if said:
         action.title = f"ChMOCoder: {title} — {said}"
         ls.tell(f"{title}: {said}", types.MessageType.Info)
     return action
+
+
+async def _edit(
+    ls: ChmoServer, doc: Document, data: ActionData, on_token: TokenCallback, command: str
+) -> Fix:
+    """The action's edit; with `fix.check` set (`command`), only a candidate the user's
+    check passes with (checks.py): run first on the file as it is, in a copy of the
+    workspace folder. If it fails there, what it printed is told to a second round of
+    candidates, as `fix --check` does; if it passes, it guards the fix (a candidate that
+    breaks it is not offered), where the command line refuses such a check: the setting
+    stands for every fix in the workspace, not for one bug."""
+    from chmocoder import checks
+
+    assistant = ls.assistant()
+    path = ls.relative_path(doc.uri)
+    if not command:
+        return await assistant.edit(
+            doc, data.task, data.start, data.end, detail=data.detail, path=path, on_token=on_token
+        )
+    file = to_fs_path(doc.uri) if doc.uri.startswith("file:") else None
+    if file is None:
+        raise CheckError("fix.check runs on files saved in a folder: save this one first")
+    root = ls.workspace_root() or Path(file).parent
+    copy = WorkingCopy(
+        root, Path(file), command, label="fix.check", hint="open the project's folder"
+    )
+    await asyncio.to_thread(copy.__enter__)
+    try:
+        first = await checks.first_run(copy, doc.source)
+
+        async def accept(edit: Edit) -> str | None:
+            return await checks.passes(copy, apply(doc, edit))
+
+        return await assistant.edit(
+            doc, data.task, data.start, data.end, detail=data.detail, path=path,
+            on_token=on_token, accept=accept, told_after=checks.told(first),
+        )  # fmt: skip
+    finally:
+        await asyncio.to_thread(copy.__exit__, None, None, None)

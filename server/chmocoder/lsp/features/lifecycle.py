@@ -38,10 +38,13 @@ def apply_settings(ls: ChmoServer, data: Any) -> None:
         ls.log_handler.setLevel(level)
 
 
-USER_OWNED = ("model", "runtime", "endpoint", "cache_dir", "api_key_env", "completion.model")
+USER_OWNED = (
+    "model", "runtime", "endpoint", "cache_dir", "api_key_env", "completion.model", "fix.check"
+)  # fmt: skip
 """Settings that decide what runs, where code goes or where files are written: over TCP
 they come from where the server was started (CHMOCODER_* variables), never from a
-connected client (a model path from a client would make the server load its file).
+connected client (a model path from a client would make the server load its file, a check
+command run it).
 A dotted name is a setting inside another (completion.model)."""
 
 

@@ -1,18 +1,23 @@
-"""`chmocoder fix FILE:LINE --check CMD`: the user's own check (their tests, a build) decides
-which candidate fix is offered.
+"""The user's own check (their tests, a build) decides which candidate fix is offered:
+`chmocoder fix FILE:LINE --check CMD` on the command line, the `fix.check` setting in an
+editor.
 
-The command runs in a copy of the working folder (the folder `chmocoder` was started in),
-with the candidate in place of FILE, so that whatever the command imports, includes or
-builds sees the fix, and the user's files are never written before they choose the fix.
-It first runs on the copy as it is: it must fail there (a check that passes without a fix
-cannot tell a fix from a wrong one), and what it printed becomes the fix's problem
-statement, as a test runner's report does for `fix --errors`. A candidate is kept only if
-the command then exits 0.
+The command runs in a copy of the working folder (the folder `chmocoder` was started in;
+in an editor, the workspace's folder), with the candidate in place of the file, so that
+whatever the command imports, includes or builds sees the fix, and the user's files are
+never written before they choose the fix. It first runs on the copy as it is. On the
+command line it must fail there (a check that passes without a fix cannot tell a fix from
+a wrong one: exit 2); in an editor, where the setting stands for every fix, a check that
+passes guards against a fix that breaks it. What a failing run printed becomes the fix's
+problem statement, as a test runner's report does for `fix --errors`. A candidate is kept
+only if the command then exits 0.
 
 This runs the candidate's code, which is what naming a test command asks for. The risk
 screen (`edits.verify`) still refuses, before the command sees it, a candidate that adds
 code running commands, evaluating code, deleting files or opening connections (unless
---allow-risky), as it does for every fix.
+--allow-risky), as it does for every fix. Which command runs is the user's: over TCP
+`fix.check` comes from where the server started, never from a client, and the VS Code
+extension ignores it in a workspace the user has not trusted.
 
 Decisions: folders of version control and caches (`.git`, `__pycache__`, ...) are not
 copied; folders of installed packages and build output (`node_modules`, `.venv`,
@@ -23,6 +28,7 @@ folder. Each run may take `TIMEOUT_S` seconds; its whole process group is stoppe
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shlex
@@ -80,20 +86,25 @@ class WorkingCopy:
         timeout: float = TIMEOUT_S,
         max_files: int = MAX_FILES,
         max_bytes: int = MAX_BYTES,
+        label: str = "--check",
+        hint: str = "run chmocoder from the project's folder",
     ) -> None:
+        """`label` names the check in messages (the option or the setting), `hint` says
+        what to do about a file outside `root` or a folder too large."""
         self.root = root.resolve()
         self.path = path.absolute().parent.resolve() / path.name  # a link stays the link
         if not self.path.is_relative_to(self.root):
             raise CheckError(
-                f"--check runs its command in a copy of the working folder ({self.root}), "
-                f"and {path} is outside it: run chmocoder from the project's folder"
+                f"{label} runs its command in a copy of the working folder ({self.root}), "
+                f"and {path} is outside it: {hint}"
             )
         try:
             self.words = shlex.split(command)
         except ValueError as exc:
-            raise CheckError(f"--check: {exc}") from None
+            raise CheckError(f"{label}: {exc}") from None
         if not self.words:
-            raise CheckError("--check needs a command")
+            raise CheckError(f"{label} needs a command")
+        self.label, self.hint = label, hint
         self.timeout = timeout
         self.max_files = max_files
         self.max_bytes = max_bytes
@@ -113,7 +124,7 @@ class WorkingCopy:
                 self.target.unlink()
             if not self.target.parent.resolve().is_relative_to(self.copy.resolve()):
                 raise CheckError(
-                    f"--check: {self.path} is in a linked folder, so its copy would be "
+                    f"{self.label}: {self.path} is in a linked folder, so its copy would be "
                     "the file itself"
                 )
         except BaseException:
@@ -138,7 +149,7 @@ class WorkingCopy:
         try:
             status, printed = run_command(words, self.copy, self.timeout)
         except OSError as exc:
-            raise CheckError(f"the check could not run: {exc}") from None
+            raise CheckError(f"{self.label}: the command could not run: {exc}") from None
         if status is None:
             said = f"the check took longer than {self.timeout:g} s and was stopped"
             return CheckRun(False, self._tidy(printed) + "\n" + said)
@@ -163,10 +174,9 @@ class WorkingCopy:
                     continue
             if files > self.max_files or size > self.max_bytes:
                 raise CheckError(
-                    f"--check copies the working folder ({self.root}) and it is too large "
-                    f"(more than {self.max_files} files or {self.max_bytes >> 20} MiB "
-                    "outside its package and build folders): run chmocoder from the "
-                    "project's folder"
+                    f"{self.label} copies the working folder ({self.root}) and it is too "
+                    f"large (more than {self.max_files} files or {self.max_bytes >> 20} MiB "
+                    f"outside its package and build folders): {self.hint}"
                 )
 
     def _copy_tree(self) -> None:
@@ -225,3 +235,19 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         process.kill()
+
+
+async def first_run(copy: WorkingCopy, source: bytes) -> CheckRun:
+    """The check on the file as it is (in a thread: it may take minutes)."""
+    return await asyncio.to_thread(copy.run, source)
+
+
+def told(run: CheckRun) -> str:
+    """A failing first run as the fix's problem statement ("" when it printed nothing)."""
+    return f"A test fails; it printed:\n{run.output}" if run.output and not run.passed else ""
+
+
+async def passes(copy: WorkingCopy, source: bytes) -> str | None:
+    """None when the check passes with `source` in place of the file, else why not."""
+    run = await asyncio.to_thread(copy.run, source)
+    return None if run.passed else f"the check still fails: {run.last_line}"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from chmocoder.cli_check import CheckError, WorkingCopy
+from chmocoder.checks import CheckError, WorkingCopy
 from tests.support.common import stopped
 
 PY = sys.executable
