@@ -205,20 +205,23 @@ class WorkingCopy:
                         continue
 
 
-def run_command(words: list[str], cwd: Path | None, timeout: float) -> tuple[int | None, bytes]:
-    """Run a user's command (no input) with `timeout` seconds: its exit status (None when it
-    took longer and was stopped, with what it had started) and what it printed (stdout, then
-    stderr). Raises OSError when it cannot start."""
+def run_command(
+    words: list[str], cwd: Path | str | None, timeout: float, stdin: bytes | None = None
+) -> tuple[int | None, bytes]:
+    """Run a command (a user's check, a compiler) with `timeout` seconds and `stdin` as its
+    input (None: none): its exit status (None when it took longer and was stopped, with
+    what it had started) and what it printed (stdout, then stderr). Raises OSError when it
+    cannot start."""
     process = subprocess.Popen(
         words,
         cwd=cwd,
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,  # its children are stopped with it
     )
     try:
-        out, err = process.communicate(timeout=timeout)
+        out, err = process.communicate(stdin, timeout=timeout)
     except subprocess.TimeoutExpired:
         _stop(process)
         out, err = process.communicate()

@@ -58,15 +58,28 @@ def test_c_an_undeclared_name_the_edit_adds_is_refused_with_its_line() -> None:
 
 @needs_cc
 def test_c_errors_the_file_had_before_are_not_held_against_an_edit(tmp_path: Path) -> None:
-    """The file calls a function nothing declares (its header is not found alone): the same
-    error after the edit is no reason; a second, new one is."""
-    before = C_FILE.replace(b"return best;", b"return clamp(best);")
+    """The file uses a name nothing declares (declared in a header not found alone): the
+    same error after the edit is no reason; a new one within the edit's rows is."""
+    before = C_FILE.replace(b"return best;", b"return best + OFFSET;")
     after = before.replace(b"size_t i = 1", b"size_t i = 0")
     uri = (tmp_path / "argmax.c").as_uri()
-    assert added_error("c", before, after, uri) is None
+    assert added_error("c", before, after, uri, (3, 8)) is None
     worse = after.replace(b"best = i;", b"best = j;")
-    why = added_error("c", before, worse, uri)
-    assert why is not None and "j" in why and "undeclared" in why and "clamp" not in why
+    why = added_error("c", before, worse, uri, (3, 8))
+    assert why is not None and "j" in why and "undeclared" in why and "OFFSET" not in why
+
+
+def test_errors_a_mend_uncovers_elsewhere_are_not_the_edit_s() -> None:
+    """Python's compile() reports its first error only: mending the first of two syntax
+    errors uncovers the second, which the file had all along; it is held against the edit
+    only if it is within the edit's rows (or the file had no error before)."""
+    before = b"def f(a, a):\n    return a\n\n\ndef g(b, b):\n    return b\n"
+    after = before.replace(b"def f(a, a)", b"def f(a, c)")
+    assert added_error("python", before, after, rows=(0, 1)) is None
+    why = added_error("python", before, after, rows=(4, 5))
+    assert why is not None and "duplicate argument 'b'" in why
+    clean = before.replace(b"def f(a, a)", b"def f(a, c)").replace(b"g(b, b)", b"g(b, d)")
+    assert added_error("python", clean, clean.replace(b"g(b, d)", b"g(b, b)"), rows=(0, 1))
 
 
 @needs_cc

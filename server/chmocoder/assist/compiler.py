@@ -26,7 +26,9 @@ none; the check says why it was skipped in the log).
 Only errors an edit adds count: the file as it is is compiled too (once per version), and
 errors are compared by their message, not their line, so code that does not build alone
 (a header not found, a module of a crate) is never held against an edit that leaves it as
-it is. The setting `buildCheck` (default true) turns it off."""
+it is; and in a file that had errors, only a new one within the edit's lines counts (a
+compiler stops at its first errors: mending one uncovers others the file had all along).
+The setting `buildCheck` (default true) turns it off."""
 
 from __future__ import annotations
 
@@ -35,7 +37,6 @@ import json
 import logging
 import re
 import shutil
-import subprocess
 import tempfile
 import threading
 import tomllib
@@ -45,6 +46,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import url2pathname
+
+from chmocoder.checks import run_command
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +75,22 @@ class CompilerUnavailable(Exception):
     """No result: no compiler, or it did not finish (why, for the log)."""
 
 
-def added_error(language: str | None, before: bytes, after: bytes, uri: str = "") -> str | None:
+def added_error(
+    language: str | None,
+    before: bytes,
+    after: bytes,
+    uri: str = "",
+    rows: tuple[int, int] | None = None,
+) -> str | None:
     """Why `after` (an edited `before`) would not compile where `before` would, as a clause
     after "it ..." (the first error it adds), else None. None too when the language has no
     compiler check, its compiler is not installed or did not finish, or `after` adds a file
     inclusion (the module's doc). `uri` is the document's (a file: URI gives the folder
-    searched for includes and the Cargo.toml)."""
+    searched for includes and the Cargo.toml). `rows`: the first and last 0-based row of the
+    edit in `after`. When `before` has errors of its own, a new error counts only within
+    them: a compiler stops at its first errors (Python's at the first, rustc's after the
+    phase that found them), so mending one of them lets it report others the file had all
+    along, elsewhere; a file without errors has every new one held against the edit."""
     if language not in LANGUAGES:
         return None
     inclusion = _INCLUSION.get(language)
@@ -95,6 +108,8 @@ def added_error(language: str | None, before: bytes, after: bytes, uri: str = ""
     for error in new:
         if seen[error.key] > 0:
             seen[error.key] -= 1
+            continue
+        if old and (rows is None or error.row is None or not rows[0] <= error.row <= rows[1]):
             continue
         where = f" at line {error.row + 1}" if error.row is not None else ""
         return f"would not compile: {error.message}{where}"
@@ -177,24 +192,17 @@ def _which(*names: str) -> str:
 
 
 def _run(command: list[str], source: bytes, cwd: str | None = None) -> str:
-    """The compiler's standard error. It runs in an empty folder of its own."""
+    """What the compiler printed. It runs in an empty folder of its own (checks.run_command:
+    after its time, it and what it started, such as gcc's cc1, are stopped)."""
+    name = Path(command[0]).name
     with tempfile.TemporaryDirectory(prefix="chmocoder-cc-") as empty:
         try:
-            done = subprocess.run(
-                command,
-                input=source,
-                capture_output=True,
-                cwd=cwd or empty,
-                timeout=TIMEOUT_S,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise CompilerUnavailable(
-                f"{Path(command[0]).name} took more than {TIMEOUT_S:.0f} s"
-            ) from exc
+            status, printed = run_command(command, cwd or empty, TIMEOUT_S, stdin=source)
         except OSError as exc:
-            raise CompilerUnavailable(f"{Path(command[0]).name} could not run: {exc}") from exc
-    return done.stderr.decode("utf-8", "replace")
+            raise CompilerUnavailable(f"{name} could not run: {exc}") from exc
+    if status is None:
+        raise CompilerUnavailable(f"{name} took more than {TIMEOUT_S:.0f} s")
+    return printed.decode("utf-8", "replace")
 
 
 def _gcc_errors(stderr: str) -> list[CompileError]:
@@ -245,7 +253,8 @@ def _rust_edition(folder: Path | None) -> str:
         except (OSError, ValueError):
             break
         package = data.get("package")
-        shared = data.get("workspace", {}).get("package")
+        workspace = data.get("workspace")
+        shared = workspace.get("package") if isinstance(workspace, dict) else None
         for table in (shared,) if inherited else (package, shared):
             edition = table.get("edition") if isinstance(table, dict) else None
             if isinstance(edition, str):

@@ -134,8 +134,10 @@ class EditCode:
                     doc, edit, allow_risky=gen.settings.allow_risky, code_change=task != "docstring"
                 )
                 if reason is None and gen.settings.build_check and task != "docstring":
+                    first_row = doc.source.count(b"\n", 0, target_start)
+                    rows = first_row, first_row + code.count("\n")
                     reason = await asyncio.to_thread(
-                        added_error, doc.language_name, doc.source, apply(doc, edit), doc.uri
+                        added_error, doc.language_name, doc.source, apply(doc, edit), doc.uri, rows
                     )
                 if reason is None and accept is not None:
                     reason = await accept(edit)
