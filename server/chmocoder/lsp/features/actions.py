@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from chmocoder import checks
 from chmocoder.analysis.document import Document
 from chmocoder.assist.edits import apply
 from chmocoder.assist.offers import Offer, Reported, offers
@@ -225,8 +226,6 @@ async def _edit(
     candidates, as `fix --check` does; if it passes, it guards the fix (a candidate that
     breaks it is not offered), where the command line refuses such a check: the setting
     stands for every fix in the workspace, not for one bug."""
-    from chmocoder import checks
-
     assistant = ls.assistant()
     path = ls.relative_path(doc.uri)
     if not command:
