@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 from lsprotocol import types
-from pytest_lsp import LanguageClient, client_capabilities
+from pytest_lsp import LanguageClient
 
 from ..support.common import (
+    code_actions,
+    initialize,
     tcp_server,
     wait_for_diagnostics,
 )
@@ -24,22 +26,16 @@ SOURCE = "def clamp(value, low, high):\n    return max(low, min(value, high))\n"
 
 @pytest.fixture
 async def client(lsp: LanguageClient, tiny_model: Path, tmp_path: Path) -> LanguageClient:
-    await lsp.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities("visual-studio-code"),
-            root_uri=tmp_path.as_uri(),
-            initialization_options={
-                "model": str(tiny_model),
-                "nCtx": 2048,
-                "nThreads": 1,
-                "maxTokens": 8,
-                "daemonIdleS": 5,
-                "cacheDir": str(lsp.cache),  # type: ignore[attr-defined]
-                "review": {"mode": "off"},
-            },
-        )
-    )
-    return lsp
+    init = {
+        "model": str(tiny_model),
+        "nCtx": 2048,
+        "nThreads": 1,
+        "maxTokens": 8,
+        "daemonIdleS": 5,
+        "cacheDir": str(lsp.cache),  # type: ignore[attr-defined]
+        "review": {"mode": "off"},
+    }
+    return await initialize(lsp, tmp_path, init)  # type: ignore[no-any-return]
 
 
 def open_text(client: LanguageClient, uri: str, text: str, language: str = "python") -> None:
@@ -86,14 +82,7 @@ async def test_positions_past_the_end_and_reversed_ranges(client: LanguageClient
         )
         assert completion is None  # the tiny model has no fill-in-the-middle tokens
     reversed_range = types.Range(start=types.Position(1, 20), end=types.Position(0, 3))
-    actions = await client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri),
-            range=reversed_range,
-            context=types.CodeActionContext(diagnostics=[]),
-        )
-    )
-    assert actions is not None
+    await code_actions(client, uri, reversed_range)
     negative = types.Position(line=0, character=0)
     client.text_document_did_change(
         types.DidChangeTextDocumentParams(

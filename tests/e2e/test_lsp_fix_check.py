@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from lsprotocol import types
-from pytest_lsp import LanguageClient, client_capabilities
+from pytest_lsp import LanguageClient
 
-from ..support.common import model_calls, options
+from ..support.common import code_actions, initialize, model_calls, options
 
 CALC = 'def double(x):\n    """Twice x."""\n    return x + 3\n'
 CHECK = """import os, sys
@@ -35,14 +35,8 @@ def workspace(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def client(lsp: LanguageClient, workspace: Path, tiny_model: Path) -> LanguageClient:
-    await lsp.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities("visual-studio-code"),
-            root_uri=workspace.as_uri(),
-            initialization_options=options(tiny_model, lsp.cache, logPrompts=True),  # type: ignore[attr-defined]
-        )
-    )
-    return lsp
+    init = options(tiny_model, lsp.cache, logPrompts=True)  # type: ignore[attr-defined]
+    return await initialize(lsp, workspace, init)  # type: ignore[no-any-return]
 
 
 async def resolve_fix(
@@ -60,14 +54,7 @@ async def resolve_fix(
         )
     )
     at = types.Range(types.Position(2, 12), types.Position(2, 12))
-    actions = await client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri),
-            range=at,
-            context=types.CodeActionContext(diagnostics=[]),
-        )
-    )
-    assert actions is not None
+    actions = await code_actions(client, uri, at)
     fix = next(
         a
         for a in actions

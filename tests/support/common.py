@@ -200,3 +200,34 @@ def stopped(pid: int, wait_s: float = 5.0) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+async def code_actions(client, uri: str, at, diagnostics=()):  # type: ignore[no-untyped-def]
+    """The server's code actions for `at` (a Range) in `uri`, given `diagnostics`."""
+    from lsprotocol import types
+
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri),
+            range=at,
+            context=types.CodeActionContext(diagnostics=list(diagnostics)),
+        )
+    )
+    assert actions is not None
+    return actions
+
+
+async def initialize(lsp, root: Path, init: dict[str, Any], client: str = "visual-studio-code"):  # type: ignore[no-untyped-def]
+    """Initialize the server as `client` would, with `root` as the workspace and `init` as
+    the initialization options; the client, ready."""
+    from lsprotocol import types
+    from pytest_lsp import client_capabilities
+
+    await lsp.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities(client),
+            root_uri=root.as_uri(),
+            initialization_options=init,
+        )
+    )
+    return lsp
