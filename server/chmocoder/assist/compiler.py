@@ -52,10 +52,13 @@ from chmocoder.checks import run_command
 log = logging.getLogger(__name__)
 
 TIMEOUT_S = 10.0
-LANGUAGES = frozenset({"c", "cpp", "rust", "python"})
+COMPILERS = {"c": ("cc", "gcc", "clang"), "cpp": ("c++", "g++", "clang++"), "rust": ("rustc",)}
+"""The compilers tried, in order, per language; Python's is compile(), in this process."""
+LANGUAGES = frozenset({*COMPILERS, "python"})
+_PREPROCESSOR_INCLUSION = re.compile(rb"#\s*(include|import|embed)\b")
 _INCLUSION = {
-    "c": re.compile(rb"#\s*(include|import|embed)\b"),
-    "cpp": re.compile(rb"#\s*(include|import|embed)\b"),
+    "c": _PREPROCESSOR_INCLUSION,
+    "cpp": _PREPROCESSOR_INCLUSION,
     "rust": re.compile(rb"\binclude(_str|_bytes)?\s*!"),
 }
 """What makes a compiler read a file the source names (Python's compile() reads none)."""
@@ -167,9 +170,6 @@ def compile_errors(language: str, source: bytes, path: str | None = None) -> lis
             "--error-format=json", "--cap-lints", "allow", "-o", str(Path(out) / "check.rmeta"), "-",
         ]  # fmt: skip
         return _rustc_errors(_run(command, source, cwd=out))
-
-
-COMPILERS = {"c": ("cc", "gcc", "clang"), "cpp": ("c++", "g++", "clang++"), "rust": ("rustc",)}
 
 
 def available() -> dict[str, str | None]:

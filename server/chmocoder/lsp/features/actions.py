@@ -11,6 +11,7 @@ sources of actions (`CodeActions.add`).
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -226,12 +227,12 @@ async def _edit(
     candidates, as `fix --check` does; if it passes, it guards the fix (a candidate that
     breaks it is not offered), where the command line refuses such a check: the setting
     stands for every fix in the workspace, not for one bug."""
-    assistant = ls.assistant()
-    path = ls.relative_path(doc.uri)
+    make_fix = functools.partial(
+        ls.assistant().edit, doc, data.task, data.start, data.end,
+        detail=data.detail, path=ls.relative_path(doc.uri), on_token=on_token,
+    )  # fmt: skip
     if not command:
-        return await assistant.edit(
-            doc, data.task, data.start, data.end, detail=data.detail, path=path, on_token=on_token
-        )
+        return await make_fix()
     file = to_fs_path(doc.uri) if doc.uri.startswith("file:") else None
     if file is None:
         raise CheckError("fix.check runs on files saved in a folder: save this one first")
@@ -246,9 +247,6 @@ async def _edit(
         async def accept(edit: Edit) -> str | None:
             return await checks.passes(copy, apply(doc, edit))
 
-        return await assistant.edit(
-            doc, data.task, data.start, data.end, detail=data.detail, path=path,
-            on_token=on_token, accept=accept, told_after=checks.told(first),
-        )  # fmt: skip
+        return await make_fix(accept=accept, told_after=checks.told(first))
     finally:
         await asyncio.to_thread(copy.__exit__, None, None, None)
