@@ -92,6 +92,18 @@ async def test_a_json_schema_constrains_the_output_to_it(engine: Engine) -> None
     assert isinstance(data["message"], str)
 
 
+async def test_token_odds_come_through_the_daemon_and_the_cache(engine: Engine) -> None:
+    """score_from through the shared daemon (its protocol and scheduler), then from the
+    result cache: the same odds both times."""
+    text = "def f(x):\n    return x + 1\n"
+    params = GenerationParams(score_from=text.index("return"))
+    first = await engine.generate("review", text, params)
+    assert first.text == "" and not first.cached and len(first.scores) > 3
+    assert first.scores[0][0] == text.index("return") and all(n >= 0 for _, n in first.scores)
+    again = await engine.generate("review", text, params)
+    assert again.cached and again.scores == first.scores
+
+
 async def test_openai_runtime_streams_completions_and_chat(
     openai_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -117,6 +129,9 @@ async def test_openai_runtime_streams_completions_and_chat(
         "ask", [ChatMessage(role="user", content="hi")], GenerationParams(max_tokens=6)
     )
     assert chat.usage.completion_tokens == 6
+    with pytest.raises(EngineError) as refused:  # a server gives no odds of a prompt's tokens
+        await engine.generate("review", "def f(x):", GenerationParams(score_from=0))
+    assert refused.value.code == "unsupported"
     await engine.close()
 
 

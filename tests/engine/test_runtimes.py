@@ -127,3 +127,55 @@ def test_unknown_runtime() -> None:
 
 def test_physical_cores() -> None:
     assert 1 <= physical_cores() <= 4096
+
+
+def _raw_surprisals(model: Path, text: str) -> list[float]:
+    """Raw llama-cpp-python with every position's logits: -ln p of each token after the first."""
+    import numpy as np
+    from llama_cpp import Llama
+
+    llm = Llama(str(model), n_ctx=1024, n_threads=1, logits_all=True, verbose=False)
+    tokens = llm.tokenize(text.encode(), add_bos=True)
+    llm.eval(tokens)
+    logits = np.asarray(llm.scores[: len(tokens)], dtype=np.float64)
+    top = logits.max(axis=1)
+    norm = top + np.log(np.exp(logits - top[:, None]).sum(axis=1))
+    return [float(norm[i - 1] - logits[i - 1, tokens[i]]) for i in range(1, len(tokens))]
+
+
+def test_llama_cpp_scores_a_prompt_as_raw_logits_do(tiny_model: Path) -> None:
+    """score_from: each token's surprisal from that character on, the same as raw
+    llama-cpp-python with logits_all gives, whatever the context held before (a longer
+    prompt first: its tokens are reused, then cut back) and in chunks of any size."""
+    runtime = load_runtime("llama-cpp", tiny_model, LoadSettings(n_ctx=1024, n_threads=1))
+    before = "int clamp(int x) {\n"
+    text = before + "    if (x < 0) return 0;\n    return x > 9 ? 9 : x;\n}\n"
+    raw = _raw_surprisals(tiny_model, text)
+    runtime.generate(text + "// more", GenerationParams(max_tokens=2), lambda t: True)
+    asked: list[str] = []
+    result = runtime.generate(
+        text, GenerationParams(score_from=len(before)), lambda t: asked.append(t) or True
+    )
+    assert result.finish_reason == "stop" and result.text == "" and asked
+    offsets = [o for o, _ in result.scores]
+    assert offsets == sorted(offsets) and offsets[0] == len(before) and offsets[-1] < len(text)
+    scored = [s for _, s in result.scores]
+    assert scored == pytest.approx(raw[-len(scored) :], abs=1e-3)
+    assert len(scored) < len(raw)  # the tokens before were context, not scored
+    whole = runtime.generate(text, GenerationParams(score_from=0), lambda t: True)
+    assert [s for _, s in whole.scores] == pytest.approx(raw, abs=1e-3)
+
+
+def test_scoring_stops_when_told_and_other_runtimes_refuse(tiny_model: Path) -> None:
+    runtime = load_runtime("llama-cpp", tiny_model, LoadSettings(n_ctx=1024, n_threads=1))
+    stopped = runtime.generate("x = 1\n" * 20, GenerationParams(score_from=6), lambda t: False)
+    assert stopped.finish_reason == "cancelled" and stopped.scores == []
+    with pytest.raises(EngineError) as chat:
+        runtime.generate(
+            [ChatMessage(role="user", content="hi")], GenerationParams(score_from=0), lambda t: True
+        )
+    assert chat.value.code == "bad-request"
+    other = load_runtime("ctransformers", tiny_model, LoadSettings(n_ctx=1024, n_threads=1))
+    with pytest.raises(EngineError) as refused:
+        other.generate("x = 1", GenerationParams(score_from=0), lambda t: True)
+    assert refused.value.code == "unsupported"

@@ -289,7 +289,8 @@ class Engine:
         except EngineError as exc:
             self._record(task, info, None, started, error=exc.code, prompt=prompt)
             raise
-        if caching and result.finish_reason in ("stop", "length") and result.text.strip():
+        answered = result.text.strip() or result.scores
+        if caching and result.finish_reason in ("stop", "length") and answered:
             await asyncio.to_thread(self.cache.put, key, result)
         self._record(
             task,

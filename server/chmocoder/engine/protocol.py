@@ -23,8 +23,9 @@ from chmocoder.engine.types import (
     Priority,
 )
 
-PROTOCOL_VERSION = 2
-"""2: GenerationParams.n and GenerationResult.others (several samples in one request)."""
+PROTOCOL_VERSION = 3
+"""2: GenerationParams.n and GenerationResult.others (several samples in one request).
+3: GenerationParams.score_from and GenerationResult.scores (how likely a prompt's tokens are)."""
 MAX_FRAME = 8 * 1024 * 1024
 _LENGTH = struct.Struct(">I")
 

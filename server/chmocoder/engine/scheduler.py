@@ -340,6 +340,7 @@ class Scheduler:
                 total_ms=(now - job.enqueued) * 1000,
                 tokens_per_second=result.timings.tokens_per_second,
             ),
+            scores=result.scores,
         )
         self.completed += 1
         for s in subscriptions:

@@ -39,11 +39,16 @@ class GenerationParams(BaseModel):
     """Samples of this prompt wanted. A runtime that makes several in one request (a model
     server that takes `n`) returns the further ones in GenerationResult.others; the others
     make one, and the caller asks for the rest one by one."""
+    score_from: int | None = Field(default=None, ge=0)
+    """Instead of generating: how surprising each token of a plain-text prompt is, from this
+    character offset on, given everything before it (GenerationResult.scores). Runtimes that
+    cannot (no per-token probabilities of a prompt) fail with EngineError "unsupported"."""
 
     def cache_fields(self) -> dict[str, Any]:
         fields = self.model_dump(mode="json")
-        if fields["n"] == 1:  # keys made before `n` existed stay the same
-            del fields["n"]
+        for name, default in (("n", 1), ("score_from", None)):
+            if fields[name] == default:  # keys made before the field existed stay the same
+                del fields[name]
         return fields
 
 
@@ -124,6 +129,9 @@ class GenerationResult(BaseModel):
     others: list[str] = []
     """With GenerationParams.n above 1, on a runtime that made several samples in one
     request: the texts of the samples after the first (`text`); empty elsewhere."""
+    scores: list[tuple[int, float]] = []
+    """With GenerationParams.score_from: (character offset in the prompt, surprisal) of each
+    token from that offset on; the surprisal is -ln p(token | everything before it)."""
 
 
 def request_key(prompt: Prompt, params: GenerationParams, *context: object) -> str:

@@ -93,6 +93,13 @@ class Runtime(Protocol):
     def close(self) -> None: ...
 
 
+def no_scores(runtime: str) -> EngineError:
+    """The refusal of GenerationParams.score_from by a runtime that cannot score a prompt."""
+    return EngineError(
+        "unsupported", f"runtime {runtime} cannot say how likely each token of a prompt is"
+    )
+
+
 def no_infill(why: str) -> EngineError:
     """The refusal of a fill-in-the-middle prompt by a runtime or model that cannot fill."""
     return EngineError("infill-unsupported", f"{why}, so it cannot complete code in place")

@@ -14,6 +14,7 @@ from chmocoder.engine.runtimes.base import (
     TokenSink,
     local_model_info,
     no_infill,
+    no_scores,
     room_for,
     threads_for,
 )
@@ -108,6 +109,8 @@ class CTransformersRuntime:
         *,
         interactive: bool = False,
     ) -> GenerationResult:
+        if params.score_from is not None:
+            raise no_scores("ctransformers")
         if isinstance(prompt, Infill):
             raise no_infill(
                 "runtime ctransformers cannot look up fill-in-the-middle tokens; use runtime llama-cpp"

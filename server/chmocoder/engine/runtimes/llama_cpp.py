@@ -29,6 +29,8 @@ from chmocoder.engine.types import (
     GenerationResult,
     Infill,
     Prompt,
+    Timings,
+    Usage,
 )
 
 log = logging.getLogger(__name__)
@@ -167,8 +169,10 @@ class LlamaCppRuntime:
         *,
         interactive: bool = False,
     ) -> GenerationResult:
-        tokens, template_stops = self.render(prompt, resume)
         self._use_threads(self._threads[interactive])
+        if params.score_from is not None:
+            return self._score(prompt, params.score_from, on_token, PREFILL_CHUNK[interactive])
+        tokens, template_stops = self.render(prompt, resume)
         room = room_for(self.info, len(tokens))
         kwargs: dict[str, Any] = {
             "max_tokens": min(params.max_tokens, room),
@@ -241,6 +245,75 @@ class LlamaCppRuntime:
             position += len(chunk)
         return True
 
+    def _score(
+        self, prompt: Prompt, start: int, go_on: TokenSink, chunk_size: int
+    ) -> GenerationResult:
+        """GenerationParams.score_from: the surprisal of each token of `prompt` from character
+        `start` on. What the context already holds of the prompt is reused; the scored part is
+        evaluated `chunk_size` tokens at a time with every position's logits asked for (only
+        those: the model was loaded without logits_all), asking `go_on("")` before each."""
+        if not isinstance(prompt, str):
+            raise EngineError("bad-request", "only a plain-text prompt can be scored")
+        import numpy as np
+
+        began = time.perf_counter()
+        llm = self.llm
+        text = prompt.encode("utf-8")
+        tokens = llm.tokenize(text, add_bos=True, special=False)
+        if len(tokens) > self.info.context_length:
+            raise EngineError(
+                "prompt-too-long",
+                f"{len(tokens)} tokens to score, over the context window "
+                f"({self.info.context_length})",
+            )
+        spans = _token_spans(llm, tokens, text)
+        start_byte = len(prompt[:start].encode("utf-8"))
+        # the first token scored: the first that ends after `start` or starts there (a
+        # word-start marker spells nothing), never the first token (nothing predicts it)
+        first = next(
+            (
+                i
+                for i in range(1, len(spans))
+                if spans[i][1] > start_byte or spans[i][0] == start_byte
+            ),
+            len(tokens),
+        )
+        live = min(self._resume(tokens), first - 1)
+        llm._ctx.kv_cache_seq_rm(-1, live, -1)
+        llm.n_tokens = live
+        while llm.n_tokens < first - 1:  # the text before: evaluated, no logits kept
+            if not go_on(""):
+                return GenerationResult(text="", finish_reason="cancelled")
+            llm.eval(tokens[llm.n_tokens : min(llm.n_tokens + chunk_size, first - 1)])
+        n_vocab = llm.n_vocab()
+        scores: list[tuple[int, float]] = []
+        chunk_size = min(chunk_size, llm.n_batch)
+        position = first - 1  # the token whose logits predict tokens[first]
+        while position < len(tokens) - 1:
+            if not go_on(""):
+                return GenerationResult(text="", finish_reason="cancelled")
+            chunk = tokens[position : min(position + chunk_size, len(tokens) - 1)]
+            llm._batch.set_batch(batch=chunk, n_past=llm.n_tokens, logits_all=True)
+            llm._ctx.decode(llm._batch)
+            llm.input_ids[llm.n_tokens : llm.n_tokens + len(chunk)] = chunk
+            llm.n_tokens += len(chunk)
+            for j in range(len(chunk)):
+                logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(j), shape=(n_vocab,))
+                top = float(logits.max())
+                norm = top + float(np.log(np.exp(logits - top, dtype=np.float64).sum()))
+                following = position + j + 1
+                offset = len(text[: max(spans[following][0], start_byte)].decode("utf-8", "ignore"))
+                scores.append((offset, norm - float(logits[tokens[following]])))
+            position += len(chunk)
+        total = (time.perf_counter() - began) * 1000
+        return GenerationResult(
+            text="",
+            finish_reason="stop",
+            usage=Usage(prompt_tokens=len(tokens)),
+            timings=Timings(prompt_ms=total, total_ms=total),
+            scores=scores,
+        )
+
     def _resume(self, tokens: list[int]) -> int:
         """Load the kept state that shares the most of `tokens`, if it spares more of them
         than the live context (llama-cpp-python then evaluates only what follows). Returns
@@ -304,6 +377,22 @@ class LlamaCppRuntime:
 
     def close(self) -> None:
         self.llm.close()
+
+
+def _token_spans(llm: Any, tokens: list[int], text: bytes) -> list[tuple[int, int]]:
+    """The byte span of `text` each token spells (a beginning-of-text token: empty). A
+    tokenizer that adds a word-start space before the first word spells it one byte longer
+    at the front; that byte is taken off."""
+    pieces = [llm.detokenize([t], special=False) for t in tokens]
+    spelled = b"".join(pieces)
+    if not spelled.endswith(text):
+        raise EngineError("scoring", "the model's tokens do not spell the prompt back")
+    at = len(text) - len(spelled)
+    spans = []
+    for piece in pieces:
+        spans.append((max(at, 0), max(at + len(piece), 0)))
+        at += len(piece)
+    return spans
 
 
 def _fim_tokens(llm: Any) -> tuple[int, int, int, int | None] | None:

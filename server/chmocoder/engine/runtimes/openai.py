@@ -24,7 +24,13 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from chmocoder.engine.runtimes import openai_fim
-from chmocoder.engine.runtimes.base import Collector, OpenAISettings, TokenSink, no_infill
+from chmocoder.engine.runtimes.base import (
+    Collector,
+    OpenAISettings,
+    TokenSink,
+    no_infill,
+    no_scores,
+)
 from chmocoder.engine.types import (
     EngineError,
     GenerationParams,
@@ -280,6 +286,8 @@ class OpenAIRuntime:
         *,
         interactive: bool = False,
     ) -> GenerationResult:
+        if params.score_from is not None:  # few servers return a prompt's token probabilities
+            raise no_scores("openai")
         fim = self.fim_way() if isinstance(prompt, Infill) else None
         if isinstance(prompt, Infill) and fim is None:
             raise no_infill(
