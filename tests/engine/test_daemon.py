@@ -141,6 +141,8 @@ async def test_wrong_protocol_version_is_refused(
         str(spec.socket_path()), encode(Hello(protocol=PROTOCOL_VERSION + 1))
     )
     assert answer["code"] == "protocol" and "version" in answer["message"]
+    # a client of another version never meets it: its daemon has its own socket
+    assert spec.socket_path().name.endswith(f"-p{PROTOCOL_VERSION}.sock")
 
 
 async def test_invalid_frame_fields_are_refused(

@@ -82,7 +82,11 @@ class DaemonSpec:
         if not self.reuse_prompts:
             load += ":fresh"
         settings = hashlib.sha256(load.encode()).hexdigest()[:6]
-        return runtime_dir() / f"{self.runtime}-{self.fingerprint[:12]}-{settings}.sock"
+        # the protocol's version in the name: after an upgrade that changed it, the new
+        # version starts its own daemon rather than being refused by the old one (which
+        # serves the editors still running the old version until it idles out)
+        name = f"{self.runtime}-{self.fingerprint[:12]}-{settings}-p{PROTOCOL_VERSION}.sock"
+        return runtime_dir() / name
 
     def command(self) -> list[str]:
         return [
