@@ -12,6 +12,7 @@ of the program's checks on it. `--rules` then prints, per rule, how many cases i
     .venv/bin/python bench/quality/candidates.py rules
     .venv/bin/python bench/quality/candidates.py reviews --split dev   # then review-rules (totals)
     .venv/bin/python bench/quality/candidates.py review-scores --split dev  # scored by the model
+    .venv/bin/python bench/quality/candidates.py review-odds --split dev  # the review's rule
 
 Collected with reusePrompts false (as `mutants.py run --reproducible`), so each candidate is
 the one the command line makes for the case.
@@ -25,6 +26,7 @@ import json
 import os
 import re
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -386,6 +388,133 @@ def review_rules(args: argparse.Namespace) -> int:
     return 0
 
 
+def _line_odds_of(entries: list[dict[str, Any]], programs: dict[str, Any],
+                  cases: dict[str, Any]) -> tuple[list[list[dict[int, float]]], list[float]]:  # fmt: skip
+    """Each sampled unit's line odds, by the pipeline's own _line_odds on the model the
+    environment names (the default): per entry, per unit; and the seconds each took."""
+    import time
+
+    from chmocoder.assist import review as rv
+
+    async def run() -> tuple[list[list[dict[int, float]]], list[float]]:
+        parts, _ = _recorded_parts()
+        gen = parts.assistant.gen
+        out: list[list[dict[int, float]]] = []
+        seconds: list[float] = []
+        try:
+            for entry in entries:
+                program = programs[entry["program"]]
+                code = program.code if entry["case"] is None else cases[entry["case"]]["buggy"]
+                doc = program.document(code)
+                units = {(u.start_row, u.name): u for u in rv.review_units(doc)}
+                out.append([])
+                for sampled in entry["units"]:
+                    unit = units[(int(sampled["start_row"]), sampled["name"])]
+                    rows, _ = rv._unit_lines(doc, unit)
+                    started = time.perf_counter()
+                    out[-1].append(await rv._line_odds(gen, doc, unit, rows))
+                    seconds.append(time.perf_counter() - started)
+        finally:
+            for engine in parts.engines():
+                await engine.close()
+        return out, seconds
+
+    with prepare_cache() as cache:
+        os.environ["CHMOCODER_CACHE_DIR"] = str(cache)
+        return asyncio.run(run())
+
+
+def review_odds(args: argparse.Namespace) -> int:
+    """The review's rule (assist/review.py): all three samples agree, or two of three on a
+    line the model finds odd (a token at least SUSPECT_NATS surprising), against all three
+    only, both with the problems the tree shows for certain; on the same samples. Recall,
+    false alarms per clean definition, samples drawn per unit (each stops when no line can
+    be reported any more) and the seconds the odds cost; totals only."""
+    from chmocoder.analysis.problems import problem_rows
+    from chmocoder.assist import review as rv
+
+    programs = {p.key: p for p in load_programs()}
+    cases = {c["id"]: c for c in load_cases(args.split)}
+    entries = json.loads(review_out(args.split, args.label).read_text())
+    kept = Path(tempfile.gettempdir()) / f"chmocoder-review-odds-{args.split}{args.label}.json"
+    if args.again and kept.exists():  # the odds of the same samples' units, measured before
+        odds = [
+            [{int(k): v for k, v in u.items()} for u in e]
+            for e in json.loads(kept.read_text())["odds"]
+        ]
+        seconds = json.loads(kept.read_text())["seconds"]
+    else:
+        odds, seconds = _line_odds_of(entries, programs, cases)
+        kept.write_text(json.dumps({"odds": odds, "seconds": seconds}))
+    need, need_odd = rv._votes_for(rv.MIN_CONFIDENCE), rv._votes_for(rv.SUSPECT_CONFIDENCE)
+    totals: dict[str, dict[str, float]] = {}
+    for name, with_odds in (("all three (before)", False), ("two of three on an odd line", True)):
+        hits = buggy = alarms = definitions = drawn = units = asked = 0
+        for entry, unit_odds in zip(entries, odds, strict=True):
+            program = programs[entry["program"]]
+            code = program.code if entry["case"] is None else cases[entry["case"]]["buggy"]
+            doc = program.document(code)
+            found: set[int] = set()
+            for unit, line_odds in zip(entry["units"], unit_odds, strict=True):
+                start_row = int(unit["start_row"])
+                odd = {start_row + i for i, n in line_odds.items() if n >= rv.SUSPECT_NATS}
+                if not with_odds:
+                    odd = set()
+                votes: Counter[int] = Counter()
+                samples = unit["samples"]
+                wanted = False  # the odds were asked (as the pipeline asks them, once)
+                for k, text in enumerate(samples, 1):
+                    votes.update(_votes(doc, unit, text, True).keys())
+                    left = len(samples) - k
+                    if max(votes.values(), default=0) + left >= need:
+                        continue
+                    if left and with_odds:
+                        wanted |= any(n + left >= need_odd for n in votes.values())
+                    if left and any(n + left >= need_odd and r in odd for r, n in votes.items()):
+                        continue
+                    break
+                drawn += k
+                units += 1
+                top = max(votes.values(), default=0)
+                if top >= need:
+                    found.add(min(r for r, n in votes.items() if n == top))
+                elif top:
+                    wanted |= with_odds and top >= need_odd
+                    found |= set(
+                        sorted(r for r, n in votes.items() if n >= need_odd and r in odd)[:1]
+                    )
+                asked += wanted
+                span = doc.row_span(start_row)[0], doc.row_span(int(unit["end_row"]))[1]
+                found |= {row for row, _ in problem_rows(doc, *span)}
+            if entry["case"] is None:
+                alarms += len(found)
+                definitions += sum(1 for u in entry["units"] if u["kind"] in ("function", "method"))
+            else:
+                buggy += 1
+                hits += any(abs(r + 1 - entry["bug_line"]) <= 1 for r in found)
+        totals[name] = {"hits": hits, "buggy": buggy, "false_alarms": alarms,
+                        "clean_definitions": definitions,
+                        "samples_per_unit": round(drawn / max(units, 1), 2),
+                        "units_whose_odds_were_asked": asked, "units": units}  # fmt: skip
+        print(
+            f"  {name:<28} recall {hits}/{buggy} ({hits / max(buggy, 1):.0%})  false alarms "
+            f"{alarms} on {definitions} definitions ({alarms / max(definitions, 1):.2f})  "
+            f"{drawn / max(units, 1):.2f} samples per unit, odds asked for {asked} of {units}"
+        )
+    seconds.sort()
+    totals["odds seconds per unit"] = {
+        "median": round(seconds[len(seconds) // 2], 2), "max": round(seconds[-1], 2)
+    }  # fmt: skip
+    print(
+        f"  the odds: {seconds[len(seconds) // 2]:.2f} s per unit (median), {seconds[-1]:.2f} max"
+    )
+    label = f"-{args.label}" if args.label else ""
+    (RESULTS / f"review-odds-{args.split}{label}.json").write_text(
+        json.dumps(totals, indent=1) + "\n"
+    )
+    return 0
+
+
 # --- review findings scored by the model's likelihood (tried, not kept) ---------------------
 
 NATURAL_CONTEXT_LINES = 25
@@ -567,12 +696,17 @@ def main() -> int:
     rr = sub.add_parser("review-rules", help="recall and false alarms per rule (totals)")
     rr.add_argument("--split", choices=("dev", "test"), default="dev")
     rr.add_argument("--label", default="", help="suffix of the samples' and the totals' file")
+    ro = sub.add_parser("review-odds", help="the review with the model's odds of a line")
+    ro.add_argument("--split", choices=("dev", "test"), default="dev")
+    ro.add_argument("--label", default="", help="suffix of the samples' and the totals' file")
+    ro.add_argument("--again", action="store_true", help="the odds of the last run (a temp file)")
     rs = sub.add_parser("review-scores", help="review findings scored by likelihood (tried)")
     rs.add_argument("--split", choices=("dev", "test"), default="dev")
     rs.add_argument("--label", default="", help="suffix of the samples' and the totals' file")
     args = parser.parse_args()
     run = {"collect": collect, "rules": rules, "reviews": collect_reviews,
-           "review-rules": review_rules, "review-scores": review_scores}  # fmt: skip
+           "review-rules": review_rules, "review-scores": review_scores,
+           "review-odds": review_odds}  # fmt: skip
     return run[args.command](args)
 
 

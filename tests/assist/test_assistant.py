@@ -221,6 +221,50 @@ async def test_fixes_that_disagree_are_no_finding() -> None:
     assert outcomes == [("review", "stopped after 2 of 3"), ("review", "stopped after 1 of 3")]
 
 
+def odds_of(text: str, odd: str = "", nats: float = 7.0) -> list[tuple[int, float]]:
+    """Token odds for `text`: every word 1 nat, but the first `odd` found, `nats`."""
+    at = text.find(odd) if odd else -1
+    words = [(i, 1.0) for i, c in enumerate(text) if c.isalnum() and (i == 0 or text[i - 1] == " ")]
+    return sorted([*((i, n) for i, n in words if i != at), *([(at, nats)] if at >= 0 else [])])
+
+
+TWO_OF_THREE = [fixed(RIGHT), fixed(FUNCTION.replace("total = 0", "total = 0.0")), fixed(RIGHT)]
+
+
+async def test_two_of_three_samples_make_a_finding_on_a_line_the_model_finds_odd() -> None:
+    """No line all three samples change, but two change the divisor's line, where the model
+    finds a token under 1 chance in 400 (-ln p 7): a finding; the model is asked once."""
+    engine = RecordedEngine([*TWO_OF_THREE, "No bug."], odds=[odds_of(FUNCTION, "- 1")])
+    a, outcomes = assistant(engine)
+    found, _ = await a.review(doc_of(MEAN), ReviewState())
+    assert [(f.row, f.suggestion) for f in found] == [(5, "`return total / len(values)`")]
+    assert engine.scored == [(FUNCTION, 0)]  # the function, from its first line (no lines before)
+    assert len(engine.prompts) == 4  # three samples, then the module-level code's one
+
+    # the same samples on a line the model finds ordinary: no finding, and no third sample
+    engine = RecordedEngine([*TWO_OF_THREE[:2], "No bug."], odds=[odds_of(FUNCTION, "- 1", 5.0)])
+    a, outcomes = assistant(engine)
+    assert (await a.review(doc_of(MEAN), ReviewState()))[0] == []
+    assert outcomes[0] == ("review", "stopped after 2 of 3") and len(engine.prompts) == 3
+
+    # an engine that cannot score (a model server): all three must agree, as before
+    engine = RecordedEngine([*TWO_OF_THREE[:2], "No bug."])
+    a, _ = assistant(engine)
+    assert (await a.review(doc_of(MEAN), ReviewState()))[0] == [] and len(engine.prompts) == 3
+
+
+async def test_the_odds_of_a_unit_are_read_after_the_lines_before_it() -> None:
+    """The lines before a unit (up to ODDS_CONTEXT_LINES) are read first, not scored; the
+    unit's first line (its signature) is never the odd one."""
+    source = "import math\n\n" + MEAN
+    start = source.index("def mean")
+    odds = [(o + start, n) for o, n in odds_of(FUNCTION, "mean", 9.0)]  # the signature's name
+    engine = RecordedEngine([*TWO_OF_THREE[:2], "No bug."], odds=[odds])
+    a, _ = assistant(engine)
+    assert (await a.review(doc_of(source), ReviewState()))[0] == []
+    assert engine.scored == [(source[: start + len(FUNCTION)], start)]
+
+
 async def test_a_comment_added_to_a_line_is_no_vote_for_it() -> None:
     """A sample that only annotates the divisor's line changes no line: the review of the
     function stops after it (no line can be agreed on any more)."""

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from chmocoder.engine.types import (
+    EngineError,
     GenerationParams,
     GenerationResult,
     ModelInfo,
@@ -39,6 +40,11 @@ class RecordedEngine:
     samples_per_call: int = 1
     """Above 1: like a model server that takes `n`, a call with GenerationParams.n makes up
     to this many samples (recorded answers) at once."""
+    odds: list[list[tuple[int, float]]] | None = None
+    """Answers to GenerationParams.score_from requests, in order (each token's character
+    offset and surprisal); None: the engine cannot score, as a model server."""
+    scored: list[tuple[str, int]] = field(default_factory=list)
+    """(text, start) of each score request."""
 
     async def start(self) -> ModelInfo:
         self.info = ModelInfo(
@@ -71,6 +77,8 @@ class RecordedEngine:
         on_token: Callable[[str], Any] | None = None,
         **_: Any,
     ) -> GenerationResult:
+        if params is not None and params.score_from is not None:
+            return self._score(prompt, params.score_from)
         if not self.answers:
             raise AssertionError(f"no recorded answer left for {task}")
         text = self.answers.pop(0)
@@ -96,3 +104,11 @@ class RecordedEngine:
             usage=Usage(prompt_tokens=10, completion_tokens=len(text) // 4),
             timings=Timings(prompt_ms=1, total_ms=2, tokens_per_second=100),
         )
+
+    def _score(self, prompt: Prompt, start: int) -> GenerationResult:
+        if self.odds is None:
+            raise EngineError("unsupported", "recorded answers hold no token odds")
+        if not self.odds:
+            raise AssertionError("no recorded token odds left")
+        self.scored.append((prompt_text(prompt), start))
+        return GenerationResult(text="", finish_reason="stop", scores=self.odds.pop(0))

@@ -6,14 +6,16 @@ How a unit is reviewed (decided on bench/quality; see the README): a small model
 clean and buggy code alike. What it does well is fix a bug it is told exists, and what
 separates real bugs from invented ones is agreement: independent fixes of a real bug change
 the same line, invented ones scatter. So a review asks for several sampled fixes (the
-REVIEW_SAMPLES) and reports the line enough of them change (MIN_CONFIDENCE),
-with a fix's diagnosis as the message. What the parse tree shows for certain (a name used
+REVIEW_SAMPLES) and reports the line enough of them change (MIN_CONFIDENCE; two of three
+on a line where the model finds a token odd, SUSPECT_NATS), with a fix's diagnosis as the
+message. What the parse tree shows for certain (a name used
 where no declaration reaches it, a value computed and dropped: analysis/problems.py) is told
 to the samples and reported whatever they agree on: it holds on every clean program of
 bench/quality and had few finds, nearly all real, on 20,000 source files."""
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import hashlib
 import logging
@@ -27,6 +29,7 @@ from pydantic import BaseModel, Field
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.problems import by_line, problem_rows
 from chmocoder.analysis.symbols import definitions
+from chmocoder.analysis.syntax import code_tokens
 from chmocoder.assist import prompts
 from chmocoder.assist.edits import (
     changed_rows,
@@ -43,6 +46,16 @@ from chmocoder.assist.results import Edit, Finding
 from chmocoder.engine.types import EngineError, GenerationParams, Priority
 
 log = logging.getLogger(__name__)
+
+SUSPECT_CONFIDENCE = 66
+"""A line fewer samples change (two of three) is reported when the model also finds it odd:
+one of its tokens at least SUSPECT_NATS surprising (see _line_odds)."""
+SUSPECT_NATS = 6.0
+"""-ln p of a token the model gave under 1 chance in 400. Chosen on bench/quality's dev
+split with the default model (README, "Review"): buggy lines hold such tokens more often
+than the lines samples change in clean code."""
+ODDS_CONTEXT_LINES = 15
+"""Lines before a unit the model reads first when it scores the unit (its doc comment)."""
 
 MIN_CONFIDENCE = 100
 """Findings with less agreement (confidence = votes / samples, in %) are dropped. Chosen on
@@ -278,7 +291,7 @@ class Review:
             except EngineError as exc:  # one bad answer must not stop the review of the rest
                 log.warning("review of %s %s failed: %s", unit.kind, unit.name, exc.message)
                 continue
-            kept = filter_findings(doc, unit, found)
+            kept = filter_findings(doc, unit, found, min(MIN_CONFIDENCE, SUSPECT_CONFIDENCE))
             if len(kept) < len(found):
                 log.info(
                     "review of %s %s: %d of %d findings kept",
@@ -291,7 +304,9 @@ class Review:
     async def _review_unit(
         self, doc: Document, unit: ReviewUnit, path: str | None
     ) -> list[ReviewFinding]:
-        """The line all the sampled fixes change, and each problem the tree shows for certain
+        """The line all the sampled fixes change (else the first that two of them change where
+        the model finds a token odd: _line_odds, asked only when a finding depends on it),
+        and each problem the tree shows for certain
         (analysis/problems.py: told to the samples too, and reported whether or not they
         agree on it, with the first sample's change of its line as the suggestion)."""
         gen = self.gen
@@ -319,9 +334,24 @@ class Review:
         request = await gen.fit("review", make, gen.code_budget("\n".join(lines)))
         votes: dict[int, int] = {}
         said: dict[int, tuple[str, str]] = {}
-        needed = -(-MIN_CONFIDENCE * len(REVIEW_SAMPLES) // 100)  # votes a finding needs
+        needed = _votes_for(MIN_CONFIDENCE)  # votes a finding needs
+        needed_suspect = _votes_for(SUSPECT_CONFIDENCE)  # ... on a line the model finds odd
+        odds: dict[int, float] | None = None
+
+        async def suspect(index: int) -> bool:
+            nonlocal odds
+            if odds is None:  # asked once, and only when a finding depends on it
+                odds = await _line_odds(gen, doc, unit, rows) if unit.kind != "module" else {}
+            return odds.get(index, 0.0) >= SUSPECT_NATS
+
+        async def odd_line(least: int) -> int | None:
+            """The first line with at least `least` votes that the model finds odd."""
+            for index, count in sorted(votes.items()):
+                if count >= least and await suspect(index):
+                    return index
+            return None
+
         ready: list[str] = []  # samples that came in one request with an earlier one
-        agreed = True
         for number in range(1, len(REVIEW_SAMPLES) + 1):
             if not ready:
                 ready = await _samples(gen, request, REVIEW_SAMPLES[number - 1 :])
@@ -331,14 +361,19 @@ class Review:
                     votes[index] = votes.get(index, 0) + 1
                     said.setdefault(index, (extract_description(text), replacement))
             left = len(REVIEW_SAMPLES) - number
-            if max(votes.values(), default=0) + left < needed:
-                # no line can be agreed on any more: the rest cannot change the outcome
-                gen.outcome("review", f"stopped after {number} of {len(REVIEW_SAMPLES)}")
-                agreed = False
-                break
+            if max(votes.values(), default=0) + left >= needed:
+                continue
+            if left and await odd_line(needed_suspect - left) is not None:
+                continue
+            # no line can be agreed on any more: the rest cannot change the outcome
+            gen.outcome("review", f"stopped after {number} of {len(REVIEW_SAMPLES)}")
+            break
         found = [_certain(rows, lines, row, text, said) for row, text in certain if row in rows]
-        if agreed and votes:
-            index, count = max(votes.items(), key=lambda kv: (kv[1], -kv[0]))
+        index, count = max(votes.items(), key=lambda kv: (kv[1], -kv[0]), default=(0, 0))
+        if 0 < count < needed:  # no line all agree on: the first that two do and looks odd
+            odd = await odd_line(needed_suspect)
+            index = -1 if odd is None else odd
+        if index in said:
             message, replacement = said[index]
             if not is_sentence(message):
                 message = "This line does not seem to do what the code is meant to do."
@@ -349,10 +384,47 @@ class Review:
                     severity="warning",
                     message=message[:300],
                     suggestion=_suggestion(replacement),
-                    confidence=count * 100 // len(REVIEW_SAMPLES),
+                    confidence=votes[index] * 100 // len(REVIEW_SAMPLES),
                 )
             )
         return found
+
+
+def _votes_for(confidence: int) -> int:
+    return -(-confidence * len(REVIEW_SAMPLES) // 100)
+
+
+async def _line_odds(
+    gen: Generation, doc: Document, unit: ReviewUnit, rows: list[int]
+) -> dict[int, float]:
+    """Index (in the unit's lines) -> how surprising the model finds the line's most
+    surprising token (-ln p), given up to ODDS_CONTEXT_LINES lines before the unit; for the
+    lines with code but the first (the signature). Empty where the runtime cannot say."""
+    first_row = max(0, unit.start_row - ODDS_CONTEXT_LINES)
+    begin = doc.row_span(first_row)[0]
+    start, end = line_span(doc, unit.start_byte, unit.end_byte)
+    text = doc.text(begin, end)
+    head = len(doc.text(begin, start))
+    try:
+        scores = await gen.surprisal("review", text, head)
+    except EngineError as exc:  # the samples stand alone, as on a runtime without odds
+        log.warning("the odds of %s %s: %s", unit.kind, unit.name, exc.message)
+        return {}
+    if not scores:
+        return {}
+    breaks = [i for i, c in enumerate(text) if c == "\n"]
+    worst: dict[int, float] = {}
+    ends = [offset for offset, _ in scores[1:]] + [len(text)]
+    for (offset, nats), token_end in zip(scores, ends, strict=True):
+        if not text[offset:token_end].strip():  # spacing: never the odd part of a line
+            continue
+        row = first_row + bisect.bisect_left(breaks, offset)
+        worst[row] = max(worst.get(row, 0.0), nats)
+    out: dict[int, float] = {}
+    for index, row in enumerate(rows):
+        if index and row in worst and code_tokens(doc, *doc.row_span(row)):
+            out[index] = worst[row]
+    return out
 
 
 def _suggestion(replacement: str) -> str:
