@@ -347,17 +347,53 @@ CERTAIN = {"3 of 3, code + certain (now)"}
 """Rules that also report every problem the tree shows for certain (analysis/problems.py)."""
 
 
+def _certain_rows(doc: Any, unit: dict[str, Any]) -> set[int]:
+    """The rows of a sampled unit where the tree shows a problem for certain (reported
+    whatever the samples agree on)."""
+    from chmocoder.analysis.problems import problem_rows
+
+    span = doc.row_span(int(unit["start_row"]))[0], doc.row_span(int(unit["end_row"]))[1]
+    return {row for row, _ in problem_rows(doc, *span)}
+
+
+class _Tally:
+    """Recall (a finding within a line of the bug) and false alarms (any finding in a clean
+    program) over the entries of a samples file."""
+
+    def __init__(self) -> None:
+        self.hits = self.buggy = self.alarms = self.definitions = 0
+
+    def add(self, entry: dict[str, Any], found: set[int]) -> None:
+        if entry["case"] is None:
+            self.alarms += len(found)
+            self.definitions += sum(
+                1 for u in entry["units"] if u["kind"] in ("function", "method")
+            )
+        else:
+            self.buggy += 1
+            self.hits += any(abs(r + 1 - entry["bug_line"]) <= 1 for r in found)
+
+    def totals(self) -> dict[str, Any]:
+        return {"hits": self.hits, "buggy": self.buggy, "false_alarms": self.alarms,
+                "clean_definitions": self.definitions}  # fmt: skip
+
+    def line(self) -> str:
+        hits, buggy, alarms, definitions = self.hits, self.buggy, self.alarms, self.definitions
+        return (
+            f"recall {hits}/{buggy} ({hits / max(buggy, 1):.0%})  false alarms {alarms} on "
+            f"{definitions} definitions ({alarms / max(definitions, 1):.2f})"
+        )
+
+
 def review_rules(args: argparse.Namespace) -> int:
     """Recall (a finding within a line of the bug) and false alarms per clean definition, per
     rule; totals only."""
-    from chmocoder.analysis.problems import problem_rows
-
     programs = {p.key: p for p in load_programs()}
     cases = {c["id"]: c for c in load_cases(args.split)}
     entries = json.loads(review_out(args.split, args.label).read_text())
     totals: dict[str, dict[str, int]] = {}
     for name, (by_code, rule) in REVIEW_RULES.items():
-        hits = buggy = alarms = definitions = 0
+        tally = _Tally()
         for entry in entries:
             program = programs[entry["program"]]
             code = program.code if entry["case"] is None else cases[entry["case"]]["buggy"]
@@ -367,20 +403,10 @@ def review_rules(args: argparse.Namespace) -> int:
                 votes = [_votes(doc, unit, t, by_code) for t in unit["samples"]]
                 found |= rule(votes)
                 if name in CERTAIN:  # reported whatever the samples agree on
-                    span = doc.row_span(unit["start_row"])[0], doc.row_span(unit["end_row"])[1]
-                    found |= {row for row, _ in problem_rows(doc, *span)}
-            if entry["case"] is None:
-                alarms += len(found)
-                definitions += sum(1 for u in entry["units"] if u["kind"] in ("function", "method"))
-            else:
-                buggy += 1
-                hits += any(abs(r + 1 - entry["bug_line"]) <= 1 for r in found)
-        totals[name] = {"hits": hits, "buggy": buggy, "false_alarms": alarms,
-                        "clean_definitions": definitions}  # fmt: skip
-        print(
-            f"  {name:<28} recall {hits}/{buggy} ({hits / max(buggy, 1):.0%})  "
-            f"false alarms {alarms} on {definitions} definitions ({alarms / max(definitions, 1):.2f})"
-        )
+                    found |= _certain_rows(doc, unit)
+            tally.add(entry, found)
+        totals[name] = tally.totals()
+        print(f"  {name:<28} {tally.line()}")
     label = f"-{args.label}" if args.label else ""
     (RESULTS / f"review-rules-{args.split}{label}.json").write_text(
         json.dumps(totals, indent=1) + "\n"
@@ -430,7 +456,6 @@ def review_odds(args: argparse.Namespace) -> int:
     only, both with the problems the tree shows for certain; on the same samples. Recall,
     false alarms per clean definition, samples drawn per unit (each stops when no line can
     be reported any more) and the seconds the odds cost; totals only."""
-    from chmocoder.analysis.problems import problem_rows
     from chmocoder.assist import review as rv
 
     programs = {p.key: p for p in load_programs()}
@@ -449,7 +474,8 @@ def review_odds(args: argparse.Namespace) -> int:
     need, need_odd = rv._votes_for(rv.MIN_CONFIDENCE), rv._votes_for(rv.SUSPECT_CONFIDENCE)
     totals: dict[str, dict[str, float]] = {}
     for name, with_odds in (("all three (before)", False), ("two of three on an odd line", True)):
-        hits = buggy = alarms = definitions = drawn = units = asked = 0
+        tally = _Tally()
+        drawn = units = asked = 0
         for entry, unit_odds in zip(entries, odds, strict=True):
             program = programs[entry["program"]]
             code = program.code if entry["case"] is None else cases[entry["case"]]["buggy"]
@@ -484,22 +510,13 @@ def review_odds(args: argparse.Namespace) -> int:
                         sorted(r for r, n in votes.items() if n >= need_odd and r in odd)[:1]
                     )
                 asked += wanted
-                span = doc.row_span(start_row)[0], doc.row_span(int(unit["end_row"]))[1]
-                found |= {row for row, _ in problem_rows(doc, *span)}
-            if entry["case"] is None:
-                alarms += len(found)
-                definitions += sum(1 for u in entry["units"] if u["kind"] in ("function", "method"))
-            else:
-                buggy += 1
-                hits += any(abs(r + 1 - entry["bug_line"]) <= 1 for r in found)
-        totals[name] = {"hits": hits, "buggy": buggy, "false_alarms": alarms,
-                        "clean_definitions": definitions,
-                        "samples_per_unit": round(drawn / max(units, 1), 2),
+                found |= _certain_rows(doc, unit)
+            tally.add(entry, found)
+        totals[name] = {**tally.totals(), "samples_per_unit": round(drawn / max(units, 1), 2),
                         "units_whose_odds_were_asked": asked, "units": units}  # fmt: skip
         print(
-            f"  {name:<28} recall {hits}/{buggy} ({hits / max(buggy, 1):.0%})  false alarms "
-            f"{alarms} on {definitions} definitions ({alarms / max(definitions, 1):.2f})  "
-            f"{drawn / max(units, 1):.2f} samples per unit, odds asked for {asked} of {units}"
+            f"  {name:<28} {tally.line()}  {drawn / max(units, 1):.2f} samples per unit, "
+            f"odds asked for {asked} of {units}"
         )
     seconds.sort()
     totals["odds seconds per unit"] = {

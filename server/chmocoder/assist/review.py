@@ -52,7 +52,7 @@ SUSPECT_CONFIDENCE = 66
 one of its tokens at least SUSPECT_NATS surprising (see _line_odds)."""
 SUSPECT_NATS = 6.0
 """-ln p of a token the model gave under 1 chance in 400. Chosen on bench/quality's dev
-split with the default model (README, "Review"): buggy lines hold such tokens more often
+split with the default model (README, "Answer quality"): buggy lines hold such tokens more often
 than the lines samples change in clean code."""
 ODDS_CONTEXT_LINES = 15
 """Lines before a unit the model reads first when it scores the unit (its doc comment)."""
