@@ -170,17 +170,12 @@ class Generation:
         self, task: Task, text: str, start: int, priority: Priority = Priority.BACKGROUND
     ) -> list[tuple[int, float]] | None:
         """How surprising the model finds each token of `text` from character `start` on,
-        given the text before it: (character offset, -ln p) per token; None where the runtime
-        cannot say (a model server, ctransformers) or the text does not fit the window."""
-        try:
-            result = await self.engine.generate(
-                task, text, GenerationParams(score_from=start), priority=priority
-            )
-        except EngineError as exc:
-            if exc.code not in ("unsupported", "prompt-too-long"):
-                raise
-            log.debug("%s: no token odds: %s", task, exc.message)
-            return None
+        given the text before it: (character offset, -ln p) per token; None if it stopped
+        first. A runtime that cannot say (a model server, ctransformers) raises EngineError
+        "unsupported"; a text over the window, "prompt-too-long"."""
+        result = await self.engine.generate(
+            task, text, GenerationParams(score_from=start), priority=priority
+        )
         return result.scores if result.finish_reason == "stop" else None
 
     async def run_prose(

@@ -407,8 +407,10 @@ async def _line_odds(
     head = len(doc.text(begin, start))
     try:
         scores = await gen.surprisal("review", text, head)
-    except EngineError as exc:  # the samples stand alone, as on a runtime without odds
-        log.warning("the odds of %s %s: %s", unit.kind, unit.name, exc.message)
+    except EngineError as exc:  # the samples stand alone: all three must agree
+        quiet = exc.code in ("unsupported", "prompt-too-long")  # expected, not a failure
+        log.log(logging.DEBUG if quiet else logging.WARNING, "no odds of %s %s: %s",
+                unit.kind, unit.name, exc.message)  # fmt: skip
         return {}
     if not scores:
         return {}
