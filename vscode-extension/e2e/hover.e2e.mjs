@@ -72,7 +72,11 @@ try {
   let hover = "";
   for (let attempt = 0; attempt < 20 && !hover.includes("The method"); attempt++) {
     await page.mouse.move(0, 0);
-    await token.hover();
+    // into the editor in steps, as a hand moves: on a loaded machine (CI's 2 cores) one jump
+    // from outside the editor to the word asked for no hover in 20 tries; steps did each time
+    const box = await token.boundingBox();
+    if (!box) throw new Error("the word `area` is not on screen");
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 5 });
     try {
       await page.locator(".monaco-hover-content").filter({ hasText: "The method" }).first().waitFor({ timeout: 5000 });
     } catch {}
