@@ -15,7 +15,6 @@ bench/quality and had few finds, nearly all real, on 20,000 source files."""
 
 from __future__ import annotations
 
-import bisect
 import difflib
 import hashlib
 import logging
@@ -29,7 +28,6 @@ from pydantic import BaseModel, Field
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.problems import by_line, problem_rows
 from chmocoder.analysis.symbols import definitions
-from chmocoder.analysis.syntax import code_tokens
 from chmocoder.assist import prompts
 from chmocoder.assist.edits import (
     changed_rows,
@@ -41,6 +39,7 @@ from chmocoder.assist.edits import (
     reindent,
 )
 from chmocoder.assist.generation import Generation, Request
+from chmocoder.assist.odds import line_odds
 from chmocoder.assist.prompts import PromptSpec
 from chmocoder.assist.results import Edit, Finding
 from chmocoder.engine.types import EngineError, GenerationParams, Priority
@@ -54,8 +53,6 @@ SUSPECT_NATS = 6.0
 """-ln p of a token the model gave under 1 chance in 400. Chosen on bench/quality's dev
 split with the default model (README, "Answer quality"): buggy lines hold such tokens more often
 than the lines samples change in clean code."""
-ODDS_CONTEXT_LINES = 15
-"""Lines before a unit the model reads first when it scores the unit (its doc comment)."""
 
 MIN_CONFIDENCE = 100
 """Findings with less agreement (confidence = votes / samples, in %) are dropped. Chosen on
@@ -397,36 +394,11 @@ def _votes_for(confidence: int) -> int:
 async def _line_odds(
     gen: Generation, doc: Document, unit: ReviewUnit, rows: list[int]
 ) -> dict[int, float]:
-    """Index (in the unit's lines) -> how surprising the model finds the line's most
-    surprising token (-ln p), given up to ODDS_CONTEXT_LINES lines before the unit; for the
-    lines with code but the first (the signature). Empty where the runtime cannot say."""
-    first_row = max(0, unit.start_row - ODDS_CONTEXT_LINES)
-    begin = doc.row_span(first_row)[0]
-    start, end = line_span(doc, unit.start_byte, unit.end_byte)
-    text = doc.text(begin, end)
-    head = len(doc.text(begin, start))
-    try:
-        scores = await gen.surprisal("review", text, head)
-    except EngineError as exc:  # the samples stand alone: all three must agree
-        quiet = exc.code in ("unsupported", "prompt-too-long")  # expected, not a failure
-        log.log(logging.DEBUG if quiet else logging.WARNING, "no odds of %s %s: %s",
-                unit.kind, unit.name, exc.message)  # fmt: skip
-        return {}
-    if not scores:
-        return {}
-    breaks = [i for i, c in enumerate(text) if c == "\n"]
-    worst: dict[int, float] = {}
-    ends = [offset for offset, _ in scores[1:]] + [len(text)]
-    for (offset, nats), token_end in zip(scores, ends, strict=True):
-        if not text[offset:token_end].strip():  # spacing: never the odd part of a line
-            continue
-        row = first_row + bisect.bisect_left(breaks, offset)
-        worst[row] = max(worst.get(row, 0.0), nats)
-    out: dict[int, float] = {}
-    for index, row in enumerate(rows):
-        if index and row in worst and code_tokens(doc, *doc.row_span(row)):
-            out[index] = worst[row]
-    return out
+    """Index (in the unit's lines) -> how odd the model finds the line (odds.line_odds)."""
+    odds = await line_odds(
+        gen, doc, unit.start_byte, unit.end_byte, "review", f"{unit.kind} {unit.name}"
+    )
+    return {index: odds[row] for index, row in enumerate(rows) if row in odds}
 
 
 def _suggestion(replacement: str) -> str:
