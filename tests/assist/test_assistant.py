@@ -254,7 +254,7 @@ async def test_two_of_three_samples_make_a_finding_on_a_line_the_model_finds_odd
 
 
 async def test_the_odds_of_a_unit_are_read_after_the_lines_before_it() -> None:
-    """The lines before a unit (up to ODDS_CONTEXT_LINES) are read first, not scored; the
+    """The lines before a unit (up to odds.CONTEXT_LINES) are read first, not scored; the
     unit's first line (its signature) is never the odd one."""
     source = "import math\n\n" + MEAN
     start = source.index("def mean")
@@ -510,6 +510,30 @@ async def test_a_fix_away_from_the_cursor_is_offered_with_a_caveat_when_none_is_
     fix = await a.edit(doc_of(MEAN), "fix", 0, 0)
     assert fix.edit is not None and "total = 0.0" in fix.edit.new_text and not fix.caveat
     assert len(engine.prompts) == 1
+
+
+async def test_on_the_definitions_line_the_fix_starts_from_the_line_the_model_finds_odd() -> None:
+    """No line under the cursor: the definition is scored, its least expected line is told
+    to the model, and a candidate that changes it is preferred to one that does not."""
+    engine = RecordedEngine([ELSEWHERE, FIXED], odds=[odds_of(FUNCTION, "- 1")])
+    a, outcomes = assistant(engine)
+    fix = await a.edit(doc_of(MEAN), "fix", 0, 0)
+    assert engine.scored == [(FUNCTION, 0)]
+    assert "least expected: `return total / (len(values) - 1)`" in engine.prompts[0]
+    assert fix.edit is not None and "total / len(values)" in fix.edit.new_text
+    assert fix.caveat == "" and outcomes == [("fix", "verified on candidate 2")]
+    # no candidate changes it: the first verified one, without the cursor's caveat
+    engine = RecordedEngine([ELSEWHERE, UNCHANGED, UNCHANGED], odds=[odds_of(FUNCTION, "- 1")])
+    a, outcomes = assistant(engine)
+    fix = await a.edit(doc_of(MEAN), "fix", 0, 0)
+    assert fix.edit is not None and "total = 0.0" in fix.edit.new_text and not fix.caveat
+    # the cursor on a line of the body, or an error told: no odds asked, no line guessed
+    cursor = MEAN.index("return total")
+    for at, detail in ((cursor, ""), (0, "test failed: mean([2, 4]) returned 6.0, expected 3")):
+        engine = RecordedEngine([FIXED], odds=[odds_of(FUNCTION, "total = 0")])
+        a, _ = assistant(engine)
+        await a.edit(doc_of(MEAN), "fix", at, at, detail=detail)
+        assert engine.scored == [] and "least expected" not in engine.prompts[0]
 
 
 async def test_a_runtime_that_makes_several_samples_at_once_reviews_in_fewer_calls() -> None:

@@ -27,9 +27,10 @@ from chmocoder.assist.edits import (
     verify,
 )
 from chmocoder.assist.generation import Generation
+from chmocoder.assist.odds import line_odds
 from chmocoder.assist.prompts import EditTask, PromptSpec
 from chmocoder.assist.results import Edit, Fix
-from chmocoder.engine.types import GenerationParams, TokenCallback
+from chmocoder.engine.types import GenerationParams, Priority, TokenCallback
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,13 @@ class EditCode:
             if task == "fix" and code_tokens(doc, *line_span(doc, start, start)):
                 cursor_row = doc.source.count(b"\n", target_start, start)
         callers = _callers(doc, chain[0], target_start, target_end) if chain else ()
+        suspect = ""
+        if task == "fix" and not cursor and not detail.strip() and focus.inner is not None:
+            # no line and no error to start from: the line the model finds least expected
+            suspect_row = await _least_expected(gen, doc, focus.inner, target_start, target_end)
+            if suspect_row is not None:
+                suspect = doc.text(*doc.row_span(suspect_row))
+                cursor_row = suspect_row - doc.source.count(b"\n", 0, target_start)
 
         def make(told: tuple[str, ...]) -> Callable[[int], PromptSpec]:
             def spec(budget: int) -> PromptSpec:
@@ -105,6 +113,7 @@ class EditCode:
                     gen.settings.audience,
                     problems=told,
                     cursor=cursor if task == "fix" else "",
+                    suspect=suspect,
                     callers=callers if task == "fix" else (),
                 )
 
@@ -154,11 +163,26 @@ class EditCode:
         if elsewhere is not None:
             number, fix = elsewhere
             gen.outcome(task, f"verified on candidate {number}, away from the cursor")
+            if suspect:  # a guess, not the user's pointer: no caveat
+                return fix
             return replace(fix, caveat="it changes other lines than the cursor's")
         unchanged = all(r == NO_CHANGE for r in reasons)
         gen.outcome(task, "no change" if unchanged else "rejected")
         reason = reasons[-1] if unchanged else next(r for r in reasons if r != NO_CHANGE)
         return Fix(title=title, edit=None, rejected=reason)
+
+
+async def _least_expected(
+    gen: Generation, doc: Document, inner: Definition, start: int, end: int
+) -> int | None:
+    """The row of the definition's body the model finds least expected (its most surprising
+    token, odds.line_odds), when the target is that definition and the runtime can say."""
+    if line_span(doc, inner.span.start_byte, inner.span.end_byte) != (start, end):
+        return None
+    odds = await line_odds(
+        gen, doc, start, end, "fix", f"the fix of {inner.name}", Priority.INTERACTIVE
+    )
+    return max(odds, key=lambda row: odds[row]) if odds else None
 
 
 def edit_target(focus: Focus, end: int) -> tuple[int, int]:

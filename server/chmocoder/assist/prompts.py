@@ -141,6 +141,7 @@ def edit_prompt(
     problems: tuple[str, ...] = (),
     cursor: str = "",
     callers: tuple[str, ...] = (),
+    suspect: str = "",
 ) -> PromptSpec:
     """Fix / add a docstring / simplify: the answer is the target's new code in one block; a fix
     starts with a one-sentence diagnosis ("Problem: ...") that the user sees with the edit."""
@@ -168,6 +169,12 @@ def edit_prompt(
             f"The user's cursor is on this line, where they suspect the bug: `{cursor.strip()}`. "
             "Check this line first; if it is wrong, correct this line itself rather than "
             "adding code around it."
+        )
+    elif suspect:
+        request.append(
+            f"Of the target's lines, this one reads as the least expected: `{suspect.strip()}`. "
+            "Check it first; if it is wrong, correct this line itself rather than adding code "
+            "around it; if it is right, the bug is elsewhere."
         )
     request.append(f"Target code:\n{fence}\n{target}\n```")
     return PromptSpec(
