@@ -80,7 +80,9 @@ async def test_a_failing_check_runs_in_a_copy_and_its_output_is_told_to_the_fix(
     copies = seen.read_text().split()
     assert copies and all(Path(c) != workspace and not Path(c).exists() for c in copies)
     assert (workspace / "calc.py").read_text() == CALC
-    assert [task for task, _ in model_calls(client, 6)] == ["fix"] * 6
+    # the Fix action starts at the definition's first line: its odds first (the line to
+    # start from), then the candidates
+    assert [task for task, _ in model_calls(client, 7)] == ["fix"] * 7
     prompts = fix_prompts(client)
     assert "A test fails; it printed:\\ndouble(2) returned 5, expected 4" in prompts[-1]
     assert "A test fails" not in prompts[0]
@@ -94,7 +96,7 @@ async def test_a_passing_check_guards_the_fix_without_a_second_round(
         client, workspace, tiny_model, shlex.join([sys.executable, "check.py"])
     )
     assert resolved.edit is None and resolved.disabled is not None
-    assert [task for task, _ in model_calls(client, 3)] == ["fix"] * 3
+    assert [task for task, _ in model_calls(client, 4)] == ["fix"] * 4  # the odds, 3 candidates
     assert not any("A test fails" in p for p in fix_prompts(client))
 
 
