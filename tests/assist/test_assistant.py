@@ -527,13 +527,92 @@ async def test_on_the_definitions_line_the_fix_starts_from_the_line_the_model_fi
     a, outcomes = assistant(engine)
     fix = await a.edit(doc_of(MEAN), "fix", 0, 0)
     assert fix.edit is not None and "total = 0.0" in fix.edit.new_text and not fix.caveat
-    # the cursor on a line of the body, or an error told: no odds asked, no line guessed
+    # an error told: no odds asked, no line guessed
+    told = "test failed: mean([2, 4]) returned 6.0, expected 3"
+    engine = RecordedEngine([FIXED], odds=[odds_of(FUNCTION, "total = 0")])
+    a, _ = assistant(engine)
+    await a.edit(doc_of(MEAN), "fix", 0, 0, detail=told)
+    assert engine.scored == [] and "least expected" not in engine.prompts[0]
+
+
+MAXED = fixed(RIGHT.replace("len(values)", "max(len(values) - 1, 1)"), "It divides by zero.")
+"""A verified fix that changes the cursor's line, but not as the code before the bug read."""
+
+
+def _expecting(*answers: str, odds: list[list[tuple[int, float]]]) -> RecordedEngine:
+    """The cursor on the divisor's line, whose most surprising token starts `(len(values)`:
+    the odds of the definition, the model's line from there, then `answers` (the fix's
+    candidates), then `odds` (the two versions, the candidate's first, scored)."""
+    return RecordedEngine(
+        ["len(values)", *answers],
+        odds=[odds_of(FUNCTION, "(len(values) - 1)"), *odds],
+    )
+
+
+async def test_on_a_line_of_the_body_the_fix_weighs_the_line_the_model_expects() -> None:
+    """The model's line from its most surprising token on (`len(values)`) is a candidate.
+    The model's fix and the expected line are scored as whole versions of the definition,
+    and the one the model finds less surprising is offered."""
     cursor = MEAN.index("return total")
-    for at, detail in ((cursor, ""), (0, "test failed: mean([2, 4]) returned 6.0, expected 3")):
-        engine = RecordedEngine([FIXED], odds=[odds_of(FUNCTION, "total = 0")])
-        a, _ = assistant(engine)
-        await a.edit(doc_of(MEAN), "fix", at, at, detail=detail)
-        assert engine.scored == [] and "least expected" not in engine.prompts[0]
+    engine = _expecting(MAXED, odds=[[(0, 9.0)], [(0, 2.0)]])
+    a, outcomes = assistant(engine)
+    fix = await a.edit(doc_of(MEAN), "fix", cursor, cursor)
+    assert fix.edit is not None and fix.edit.new_text == RIGHT
+    assert fix.description == (
+        "The model expected `return total / len(values)` where the line has "
+        "`return total / (len(values) - 1)`."
+    )
+    assert outcomes == [("fix", "verified on the expected line")]
+    scored_first, maxed, right = engine.scored
+    assert scored_first == (FUNCTION, 0)
+    assert maxed == (MAXED.split("```python\n")[1].removesuffix("\n```"), 0)
+    assert right == (RIGHT, 0)
+    # the expected line is written from the surprising token on, greedily, to the line's end
+    assert engine.prompts[0] == FUNCTION[: FUNCTION.index("(len(values) - 1)")]
+    assert engine.params[0].temperature == 0 and engine.params[0].stop == ("\n",)
+    # the model's candidate less surprising (or as surprising): it is offered
+    for nats in (2.0, 9.0):
+        engine = _expecting(MAXED, odds=[[(0, nats)], [(0, 9.0)]])
+        a, outcomes = assistant(engine)
+        fix = await a.edit(doc_of(MEAN), "fix", cursor, cursor)
+        assert fix.edit is not None and "max(len(values) - 1, 1)" in fix.edit.new_text
+        assert fix.description == "It divides by zero."
+        assert outcomes == [("fix", "verified on candidate 1")]
+
+
+async def test_when_the_model_writes_the_expected_line_no_version_is_scored() -> None:
+    cursor = MEAN.index("return total")
+    engine = _expecting(FIXED, odds=[])
+    a, outcomes = assistant(engine)
+    fix = await a.edit(doc_of(MEAN), "fix", cursor, cursor)
+    assert fix.edit is not None and fix.edit.new_text == RIGHT
+    assert fix.description.startswith("The mean divides")  # the model's own diagnosis
+    assert outcomes == [("fix", "verified on candidate 1, as expected")]
+    assert len(engine.scored) == 1
+
+
+async def test_an_expected_line_that_does_not_verify_is_not_weighed() -> None:
+    cursor = MEAN.index("return total")
+    engine = RecordedEngine(["len(values", MAXED], odds=[odds_of(FUNCTION, "(len(values) - 1)")])
+    a, outcomes = assistant(engine)
+    fix = await a.edit(doc_of(MEAN), "fix", cursor, cursor)
+    assert fix.edit is not None and "max(len(values) - 1, 1)" in fix.edit.new_text
+    assert outcomes == [("fix", "verified on candidate 1")] and len(engine.scored) == 1
+
+
+async def test_no_model_candidate_changes_the_line_the_expected_line_is_offered() -> None:
+    """All three candidates change nothing: the verified expected line is the fix, not
+    "no change"; where the runtime cannot score (a model server), nothing is expected."""
+    cursor = MEAN.index("return total")
+    engine = _expecting(UNCHANGED, UNCHANGED, UNCHANGED, odds=[])
+    a, outcomes = assistant(engine)
+    fix = await a.edit(doc_of(MEAN), "fix", cursor, cursor)
+    assert fix.edit is not None and fix.edit.new_text == RIGHT and not fix.caveat
+    assert outcomes == [("fix", "verified on the expected line")]
+    engine = RecordedEngine([UNCHANGED] * 3)  # no odds: as before
+    a, outcomes = assistant(engine)
+    fix = await a.edit(doc_of(MEAN), "fix", cursor, cursor)
+    assert fix.edit is None and outcomes == [("fix", "no change")]
 
 
 async def test_a_runtime_that_makes_several_samples_at_once_reviews_in_fewer_calls() -> None:
