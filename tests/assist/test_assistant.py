@@ -563,6 +563,7 @@ async def test_on_a_line_of_the_body_the_fix_weighs_the_line_the_model_expects()
         "`return total / (len(values) - 1)`."
     )
     assert outcomes == [("fix", "verified on the expected line")]
+    assert fix.caveat == "another candidate changes this line differently"
     scored_first, maxed, right = engine.scored
     assert scored_first == (FUNCTION, 0)
     assert maxed == (MAXED.split("```python\n")[1].removesuffix("\n```"), 0)
@@ -576,7 +577,7 @@ async def test_on_a_line_of_the_body_the_fix_weighs_the_line_the_model_expects()
         a, outcomes = assistant(engine)
         fix = await a.edit(doc_of(MEAN), "fix", cursor, cursor)
         assert fix.edit is not None and "max(len(values) - 1, 1)" in fix.edit.new_text
-        assert fix.description == "It divides by zero."
+        assert fix.description == "It divides by zero." and fix.caveat
         assert outcomes == [("fix", "verified on candidate 1")]
 
 
@@ -587,7 +588,7 @@ async def test_when_the_model_writes_the_expected_line_no_version_is_scored() ->
     fix = await a.edit(doc_of(MEAN), "fix", cursor, cursor)
     assert fix.edit is not None and fix.edit.new_text == RIGHT
     assert fix.description.startswith("The mean divides")  # the model's own diagnosis
-    assert outcomes == [("fix", "verified on candidate 1, as expected")]
+    assert outcomes == [("fix", "verified on candidate 1, as expected")] and not fix.caveat
     assert len(engine.scored) == 1
 
 
