@@ -592,6 +592,18 @@ async def test_when_the_model_writes_the_expected_line_no_version_is_scored() ->
     assert len(engine.scored) == 1
 
 
+async def test_a_long_definition_gets_no_expected_line() -> None:
+    """Its odds would keep the fix waiting (odds.EXPECTED_MAX_TOKENS): none are asked."""
+    padding = "".join(f"    step_{i} = len(values) * {i}\n" for i in range(60))
+    long_mean = MEAN.replace("    total = 0\n", "    total = 0\n" + padding)
+    engine = RecordedEngine([FIXED], odds=[])
+    a, outcomes = assistant(engine)
+    cursor = long_mean.index("return total")
+    fix = await a.edit(doc_of(long_mean), "fix", cursor, cursor)
+    assert engine.scored == [] and outcomes == [("fix", "verified on candidate 1")]
+    assert fix.edit is not None and "return total / len(values)" in fix.edit.new_text
+
+
 async def test_an_expected_line_that_does_not_verify_is_not_weighed() -> None:
     cursor = MEAN.index("return total")
     engine = RecordedEngine(["len(values", MAXED], odds=[odds_of(FUNCTION, "(len(values) - 1)")])

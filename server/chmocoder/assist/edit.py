@@ -27,10 +27,18 @@ from chmocoder.assist.edits import (
     verify,
 )
 from chmocoder.assist.generation import Generation
-from chmocoder.assist.odds import Odds, expected_line, line_odds, surprisal_of, token_odds
+from chmocoder.assist.odds import (
+    EXPECTED_MAX_TOKENS,
+    Odds,
+    expected_line,
+    line_odds,
+    surprisal_of,
+    token_odds,
+)
 from chmocoder.assist.prompts import EditTask, PromptSpec
 from chmocoder.assist.results import Edit, Fix
 from chmocoder.engine.types import GenerationParams, Priority, TokenCallback
+from chmocoder.tokens import estimate_tokens
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +104,8 @@ class EditCode:
                 cursor_row = doc.source.count(b"\n", target_start, start)
         callers = _callers(doc, chain[0], target_start, target_end) if chain else ()
         odds: Odds | None = None
-        if cursor_row is not None and not detail.strip() and accept is None:
+        short = estimate_tokens(target) <= EXPECTED_MAX_TOKENS
+        if cursor_row is not None and not detail.strip() and accept is None and short:
             # the user's pointer to the bug: the model's own expectation there is a candidate
             odds = await token_odds(
                 gen, doc, target_start, target_end, "fix", "the fix's line", Priority.INTERACTIVE

@@ -31,6 +31,10 @@ On dev, the whole file before it located the same bugs."""
 
 EXPECTED_TOKENS = 48
 """The most tokens of a line the model writes from its most surprising token on."""
+EXPECTED_MAX_TOKENS = 600
+"""A definition longer than this (by the token estimate, about 45 lines) gets no expected line:
+its odds alone would keep a fix waiting over 15 s at one thread (38 tokens/s on a 2-core
+machine). bench/quality's longest is 283."""
 _GREEDY = GenerationParams(temperature=0.0, top_p=1.0, repeat_penalty=1.0, seed=1)
 
 
