@@ -252,9 +252,10 @@ async def _least_expected(
     token, odds.line_odds), when the target is that definition and the runtime can say."""
     if line_span(doc, inner.span.start_byte, inner.span.end_byte) != (start, end):
         return None
-    odds = await line_odds(
+    scored = await token_odds(
         gen, doc, start, end, "fix", f"the fix of {inner.name}", Priority.INTERACTIVE
     )
+    odds = line_odds(doc, scored)
     return max(odds, key=lambda row: odds[row]) if odds else None
 
 

@@ -93,23 +93,14 @@ async def token_odds(
     return Odds(text, head, row0, scores) if scores else None
 
 
-async def line_odds(
-    gen: Generation,
-    doc: Document,
-    start: int,
-    end: int,
-    task: Task,
-    what: str,
-    priority: Priority = Priority.BACKGROUND,
-) -> dict[int, float]:
+def line_odds(doc: Document, odds: Odds | None) -> dict[int, float]:
     """Row -> how surprising the model finds the row's most surprising token (-ln p), for the
-    rows of [start, end)'s whole lines that hold code, but the first (a signature, whose
-    name is new to the model by nature). Empty where the runtime cannot say (a model
-    server, ctransformers) or the request fails: callers then do without."""
-    first = doc.source.count(b"\n", 0, start)
-    odds = await token_odds(gen, doc, start, end, task, what, priority)
+    rows of the definition `odds` scored (token_odds) that hold code, but the first (a
+    signature, whose name is new to the model by nature). Empty without odds (a runtime
+    that cannot say, a failed request): callers then do without."""
     if odds is None:
         return {}
+    first = odds.row0 + odds.text.count("\n", 0, odds.head)
     breaks = [i for i, c in enumerate(odds.text) if c == "\n"]
     worst: dict[int, float] = {}
     for offset, token_end, nats in odds.tokens():

@@ -39,7 +39,7 @@ from chmocoder.assist.edits import (
     reindent,
 )
 from chmocoder.assist.generation import Generation, Request
-from chmocoder.assist.odds import line_odds
+from chmocoder.assist.odds import line_odds, token_odds
 from chmocoder.assist.prompts import PromptSpec
 from chmocoder.assist.results import Edit, Finding
 from chmocoder.engine.types import EngineError, GenerationParams, Priority
@@ -395,9 +395,10 @@ async def _line_odds(
     gen: Generation, doc: Document, unit: ReviewUnit, rows: list[int]
 ) -> dict[int, float]:
     """Index (in the unit's lines) -> how odd the model finds the line (odds.line_odds)."""
-    odds = await line_odds(
+    scored = await token_odds(
         gen, doc, unit.start_byte, unit.end_byte, "review", f"{unit.kind} {unit.name}"
     )
+    odds = line_odds(doc, scored)
     return {index: odds[row] for index, row in enumerate(rows) if row in odds}
 
 
