@@ -515,24 +515,56 @@ async def test_a_fix_away_from_the_cursor_is_offered_with_a_caveat_when_none_is_
 async def test_on_the_definitions_line_the_fix_starts_from_the_line_the_model_finds_odd() -> None:
     """No line under the cursor: the definition is scored, its least expected line is told
     to the model, and a candidate that changes it is preferred to one that does not."""
-    engine = RecordedEngine([ELSEWHERE, FIXED], odds=[odds_of(FUNCTION, "- 1")])
+    odd = odds_of(FUNCTION, "(len(values) - 1)")
+    engine = RecordedEngine(["len(values)", ELSEWHERE, FIXED], odds=[odd])
     a, outcomes = assistant(engine)
     fix = await a.edit(doc_of(MEAN), "fix", 0, 0)
-    assert engine.scored == [(FUNCTION, 0)]
-    assert "least expected: `return total / (len(values) - 1)`" in engine.prompts[0]
+    assert engine.scored[0] == (FUNCTION, 0)
+    assert "least expected: `return total / (len(values) - 1)`" in engine.prompts[1]
     assert fix.edit is not None and "total / len(values)" in fix.edit.new_text
-    assert fix.caveat == "" and outcomes == [("fix", "verified on candidate 2")]
-    # no candidate changes it: the first verified one, without the cursor's caveat
-    engine = RecordedEngine([ELSEWHERE, UNCHANGED, UNCHANGED], odds=[odds_of(FUNCTION, "- 1")])
-    a, outcomes = assistant(engine)
-    fix = await a.edit(doc_of(MEAN), "fix", 0, 0)
-    assert fix.edit is not None and "total = 0.0" in fix.edit.new_text and not fix.caveat
+    assert outcomes == [("fix", "verified on candidate 2, as expected")] and not fix.caveat
     # an error told: no odds asked, no line guessed
     told = "test failed: mean([2, 4]) returned 6.0, expected 3"
-    engine = RecordedEngine([FIXED], odds=[odds_of(FUNCTION, "total = 0")])
+    engine = RecordedEngine([FIXED], odds=[odd])
     a, _ = assistant(engine)
     await a.edit(doc_of(MEAN), "fix", 0, 0, detail=told)
     assert engine.scored == [] and "least expected" not in engine.prompts[0]
+
+
+async def test_on_the_definitions_line_the_least_expected_line_is_weighed_as_expected() -> None:
+    """The least expected line, as the model expects it (from its most surprising token on),
+    is weighed against the candidate that changes that line, as at the cursor's line; the
+    model's line there is asked after the same odds, not scored again."""
+    odd = odds_of(FUNCTION, "(len(values) - 1)")
+    engine = RecordedEngine(["len(values)", MAXED], odds=[odd, [(0, 9.0)], [(0, 2.0)]])
+    a, outcomes = assistant(engine)
+    fix = await a.edit(doc_of(MEAN), "fix", 0, 0)
+    assert fix.edit is not None and fix.edit.new_text == RIGHT
+    assert fix.caveat == "another candidate changes this line differently"
+    assert outcomes == [("fix", "verified on the expected line")]
+    assert engine.prompts[0] == FUNCTION[: FUNCTION.index("(len(values) - 1)")]
+    assert [text for text, _ in engine.scored] == [
+        FUNCTION,
+        MAXED.split("```python\n")[1].removesuffix("\n```"),
+        RIGHT,
+    ]
+
+
+async def test_on_the_definitions_line_a_fix_elsewhere_comes_before_the_guessed_line() -> None:
+    """The least expected line is a guess, not the user's pointer: when no candidate changes
+    it, the candidates' verified fix of another line is offered (they may have found the bug
+    there), and the expected line only when nothing else verifies."""
+    odd = odds_of(FUNCTION, "(len(values) - 1)")
+    engine = RecordedEngine(["len(values)", ELSEWHERE, UNCHANGED, UNCHANGED], odds=[odd])
+    a, outcomes = assistant(engine)
+    fix = await a.edit(doc_of(MEAN), "fix", 0, 0)
+    assert fix.edit is not None and "total = 0.0" in fix.edit.new_text and not fix.caveat
+    assert outcomes == [("fix", "verified on candidate 1, away from the cursor")]
+    engine = RecordedEngine(["len(values)", UNCHANGED, UNCHANGED, UNCHANGED], odds=[odd])
+    a, outcomes = assistant(engine)
+    fix = await a.edit(doc_of(MEAN), "fix", 0, 0)
+    assert fix.edit is not None and fix.edit.new_text == RIGHT and not fix.caveat
+    assert outcomes == [("fix", "verified on the expected line")]
 
 
 MAXED = fixed(RIGHT.replace("len(values)", "max(len(values) - 1, 1)"), "It divides by zero.")

@@ -78,7 +78,10 @@ class EditCode:
         line as the user's pointer to the bug: a candidate that leaves its code as it is (a
         comment added to it is no change; code inserted right before it is) makes way
         for the next one, and is offered only when no later candidate passes and changes the
-        line, with a caveat that says so.
+        line, with a caveat that says so. There, and at the line the model finds least
+        expected when the cursor is on the definition's first line, the line as the model
+        expects it (odds.expected_line) is weighed against the candidate that changes the
+        line (`_likeliest`); on that guessed line a candidate's fix elsewhere comes before it.
         `accept`, if given, checks a candidate that passed further (the command line runs
         the user's checker or test on it): the reason it refuses one, or None. If it refuses
         all three, and `told_after` says more (what the user's failing test printed), three
@@ -113,8 +116,10 @@ class EditCode:
         suspect = ""
         if task == "fix" and not cursor and not detail.strip() and focus.inner is not None:
             # no line and no error to start from: the line the model finds least expected
-            suspect_row = await _least_expected(gen, doc, focus.inner, target_start, target_end)
-            if suspect_row is not None:
+            least = await _least_expected(gen, doc, focus.inner, target_start, target_end)
+            if least is not None:
+                # that line as the model expects it is a candidate, as at the cursor's line
+                suspect_row, odds = least
                 suspect = doc.text(*doc.row_span(suspect_row))
                 cursor_row = suspect_row - doc.source.count(b"\n", 0, target_start)
 
@@ -183,7 +188,9 @@ class EditCode:
                     continue
                 log.info("%s candidate %d rejected: %s", task, number, reason)
                 reasons.append(reason)
-        if expected is not None:
+        if expected is not None and not (suspect and elsewhere is not None):
+            # the user's line: its expected version before a fix elsewhere; a guessed line:
+            # the candidates' fix elsewhere first (they may have found the bug there)
             gen.outcome(task, "verified on the expected line")
             return expected
         if elsewhere is not None:
@@ -247,16 +254,19 @@ def _with_line(doc: Document, start: int, end: int, index: int, line: str) -> Ed
 
 async def _least_expected(
     gen: Generation, doc: Document, inner: Definition, start: int, end: int
-) -> int | None:
+) -> tuple[int, Odds] | None:
     """The row of the definition's body the model finds least expected (its most surprising
-    token, odds.line_odds), when the target is that definition and the runtime can say."""
+    token, odds.line_odds) with the definition's odds, when the target is that definition
+    and the runtime can say."""
     if line_span(doc, inner.span.start_byte, inner.span.end_byte) != (start, end):
         return None
     scored = await token_odds(
         gen, doc, start, end, "fix", f"the fix of {inner.name}", Priority.INTERACTIVE
     )
-    odds = line_odds(doc, scored)
-    return max(odds, key=lambda row: odds[row]) if odds else None
+    by_row = line_odds(doc, scored)
+    if not by_row or scored is None:
+        return None
+    return max(by_row, key=lambda row: by_row[row]), scored
 
 
 def edit_target(focus: Focus, end: int) -> tuple[int, int]:
