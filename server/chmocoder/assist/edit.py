@@ -119,7 +119,9 @@ class EditCode:
             least = await _least_expected(gen, doc, focus.inner, target_start, target_end)
             if least is not None:
                 # that line as the model expects it is a candidate, as at the cursor's line
-                suspect_row, odds = least
+                # (not with the user's check: there, as at the cursor's line, it judges)
+                suspect_row, scored = least
+                odds = scored if accept is None else None
                 suspect = doc.text(*doc.row_span(suspect_row))
                 cursor_row = suspect_row - doc.source.count(b"\n", 0, target_start)
 
