@@ -48,6 +48,18 @@ def test_key_covers_everything_that_changes_the_answer(change: dict) -> None:
     assert cache_key(**base) != cache_key(**{**base, **change})
 
 
+def test_scoring_requests_share_a_key_across_tasks() -> None:
+    """The odds of a text do not depend on the task that asks: a review's odds of a
+    definition serve the fix of it. A generation's answer stays the task's own."""
+    scoring = GenerationParams(score_from=3)
+    assert cache_key("m", "r", "review", "p", scoring) == cache_key("m", "r", "fix", "p", scoring)
+    assert cache_key("m", "r", "review", "p", scoring) != cache_key(
+        "m", "r", "review", "p", GenerationParams(score_from=4)
+    )
+    plain = GenerationParams()
+    assert cache_key("m", "r", "review", "p", plain) != cache_key("m", "r", "fix", "p", plain)
+
+
 @pytest.mark.parametrize("garbage", [b"", b"\xc1\xc1 not msgpack", b"\x93\x01\x02\x03"])
 def test_corrupted_entry_is_discarded(
     tmp_path: Path, garbage: bytes, caplog: pytest.LogCaptureFixture

@@ -70,6 +70,11 @@ async def test_cache_answers_after_a_restart(tiny_model: Path, tmp_path: Path) -
         "review", "def f(): pass", GenerationParams(max_tokens=20, seed=4)
     )
     assert not other_task.cached
+    # odds are the text's, not the task's: the fix finds the review's odds in the cache
+    odds = await second.generate("review", "def f(): pass", GenerationParams(score_from=4))
+    again = await second.generate("fix", "def f(): pass", GenerationParams(score_from=4))
+    assert not odds.cached and again.cached and again.scores == odds.scores and odds.scores
+    assert [r.cache_hit for r in records[-2:]] == [False, True] and records[-1].task == "fix"
     assert second.daemon is not None
     await second.daemon.shutdown_daemon()
     await second.close()

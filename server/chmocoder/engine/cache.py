@@ -1,6 +1,7 @@
 """The result cache: finished generations on disk, so a repeated request costs a file read.
 
-Key: model fingerprint + runtime + task + prompt + generation parameters.
+Key: model fingerprint + runtime + task + prompt + generation parameters; a scoring request
+(`score_from`) leaves the task out: the odds of a text are the same whichever task asks.
 One msgpack file per entry, written atomically (temp file + rename) with mode
 0600; least recently used entries go first when the cache is over its size. A
 corrupted or foreign file is deleted with a log line. Survives restarts. The most
@@ -33,8 +34,16 @@ MEMORY_ENTRIES = 256
 TOUCH_EVERY_S = 60.0
 
 
+SCORES = "scores"
+"""What a scoring request's key holds in the task's place."""
+
+
 def cache_key(model: str, runtime: str, task: str, prompt: Prompt, params: GenerationParams) -> str:
-    return request_key(prompt, params, FORMAT, model, runtime, task)
+    """The task is part of a generation's key (whether an answer will do is the task's to
+    say), not of a scoring request's: a review's odds of a definition serve the fix of the
+    same definition, and the other way round."""
+    asked = task if params.score_from is None else SCORES
+    return request_key(prompt, params, FORMAT, model, runtime, asked)
 
 
 class ResultCache:
