@@ -265,10 +265,10 @@ async def _least_expected(
     scored = await token_odds(
         gen, doc, start, end, "fix", f"the fix of {inner.name}", Priority.INTERACTIVE
     )
-    by_row = line_odds(doc, scored)
-    if not by_row or scored is None:
+    if scored is None:
         return None
-    return max(by_row, key=lambda row: by_row[row]), scored
+    by_row = line_odds(doc, scored)
+    return (max(by_row, key=lambda row: by_row[row]), scored) if by_row else None
 
 
 def edit_target(focus: Focus, end: int) -> tuple[int, int]:
