@@ -1,11 +1,15 @@
-"""Prompt-lookup (n-gram) speculative decoding on edit prompts, default model, greedy.
+"""Predicted output (engine/runtimes/predicted.py): a fix's candidates drafted from the
+definition they rewrite, against plain decoding, on the product's own fix prompts.
 
-Edits (fix, docstring, simplify) repeat most of their input, so drafting the next tokens
-from the prompt's own n-grams should let the model accept several per step. This runs
-the product's own edit prompts (bench/quality's Python cases; prompts.edit_prompt with
-the context the assistant builds, in the model's chat template) through raw
-llama-cpp-python twice in the same run: plain decoding, and with
-`LlamaPromptLookupDecoding` (the runtime's own drafter). Same text is required.
+The prompts are the fix's (prompts.edit_prompt with the context the assistant builds, in the
+model's chat template) for the first bench/quality *dev* case of each program, the cursor on
+the bug's line; each is answered with the fix's three candidate settings
+(edit.EDIT_CANDIDATES: temperatures 0.1, 0.6, 0.9, seeded) by the product's runtime in the
+same run: plain, then with `prediction` = the definition. The prompt is evaluated once before
+both (a one-token answer), so both measure the answer alone, at the threads a fix gets
+(interactive: every physical core). Reported: the answer's seconds with prediction / plain
+(median over answers), decode tokens/s, and how many answers came out the same (the
+drafted path samples the same way; a batch's arithmetic may still tip a choice).
 Run: .venv/bin/python bench/bench_speculative.py [--cases N] [--model NAME]
 """
 
@@ -15,122 +19,117 @@ import argparse
 import statistics
 import sys
 import time
-import tomllib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent / "quality"))
 
-from chmocoder.analysis.context import extract_context
-from chmocoder.analysis.document import Document
-from chmocoder.analysis.languages import LanguageRegistry
+from mutants import load_cases, load_programs
+
+from chmocoder.analysis.context import Focus, extract_context
 from chmocoder.assist import prompts
+from chmocoder.assist.edit import EDIT_CANDIDATES, edit_target
+from chmocoder.cli_files import offset_of
 from chmocoder.engine.models import resolve_model
-from chmocoder.engine.runtimes import LoadSettings, threads_for
+from chmocoder.engine.runtimes.base import LoadSettings, interactive_threads
 from chmocoder.engine.runtimes.llama_cpp import LlamaCppRuntime
-from common import report, rss_kib
+from chmocoder.engine.types import GenerationParams
+from chmocoder.paths import default_cache_dir
+from common import report
 
-CASES = Path(__file__).parent / "quality" / "cases" / "python.toml"
-TASKS: tuple[prompts.EditTask, ...] = ("fix", "docstring", "simplify")
 
-
-def edit_prompts(runtime: LlamaCppRuntime, count: int) -> list[tuple[str, list[int]]]:
-    """(name, prompt tokens) for the first `count` cases, the three edit tasks in turn."""
-    registry = LanguageRegistry()
-    cases = tomllib.loads(CASES.read_text())["case"][:count]
+def fix_prompts(
+    runtime: LlamaCppRuntime, per_program: int
+) -> list[tuple[str, object, str, tuple[str, ...]]]:
+    """(case, the fix's prompt, the definition it rewrites) for the first dev cases."""
+    programs = {p.key: p for p in load_programs()}
+    taken: dict[str, int] = {}
     out = []
-    for i, case in enumerate(cases):
-        source = case["buggy"].lstrip("\n").encode()
-        doc = Document("file:///case.py", source, language=registry.support("python"))
-        offset = source.index(b"def ") + 4
-        context = extract_context(doc, offset, path="case.py", budget=1536)
-        task = TASKS[i % len(TASKS)]
+    for case in load_cases("dev"):
+        key = f"{case['language']}/{case['program']}"
+        if taken.get(key, 0) >= per_program:
+            continue
+        taken[key] = taken.get(key, 0) + 1
+        program = programs[key]
+        doc = program.document(case["buggy"])
+        offset = offset_of(doc.source, case["bug_line"], None)
+        focus = Focus.at(doc, offset)
+        start, end = edit_target(focus, offset)
+        target = doc.text(start, end)
+        context = extract_context(doc, offset, path=program.file_name, budget=1536)
+        cursor_start = doc.source.rfind(b"\n", 0, offset) + 1
+        cursor_end = doc.source.find(b"\n", offset)
         spec = prompts.edit_prompt(
-            context.render(), "python", source.decode(), task, "intermediate"
-        )
-        prompt, _lead, _stop = spec.build(runtime.info.chat)
-        tokens, _stops = runtime.render(prompt)
-        out.append((f"{case['name']}:{task}", tokens))
+            context.render(), doc.language_name or "", target, "fix", "intermediate",
+            cursor=doc.text(cursor_start, cursor_end),
+        )  # fmt: skip
+        prompt, _lead, stop = spec.build(runtime.info.chat)
+        out.append((case["id"], prompt, target, stop))
     return out
 
 
-def run(llm: object, tokens: list[int], max_tokens: int) -> tuple[str, float, float, int]:
-    """(text, seconds to the first token, decode tokens/s after it, tokens)."""
+def answer(
+    runtime: LlamaCppRuntime, prompt: object, params: GenerationParams
+) -> tuple[str, float, int, float]:
+    """(text, seconds, tokens, decode tokens/s)."""
     started = time.perf_counter()
-    first = 0.0
-    pieces = []
-    for chunk in llm.create_completion(  # type: ignore[attr-defined]
-        tokens, max_tokens=max_tokens, temperature=0.0, stream=True
-    ):
-        if not first:
-            first = time.perf_counter()
-        pieces.append(chunk["choices"][0]["text"])
-    end = time.perf_counter()
-    count = len(pieces)
-    return "".join(pieces), first - started, (count - 1) / max(end - first, 1e-9), count
+    result = runtime.generate(prompt, params, lambda _piece: True, interactive=True)  # type: ignore[arg-type]
+    return (
+        result.text,
+        time.perf_counter() - started,
+        result.usage.completion_tokens,
+        result.timings.tokens_per_second,
+    )
 
 
 def main() -> None:
-    from llama_cpp import Llama
-    from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
-
     parser = argparse.ArgumentParser()
-    parser.add_argument("--cases", type=int, default=6)
+    parser.add_argument("--per-program", type=int, default=1)
     parser.add_argument("--model", default="default")
-    parser.add_argument("--draft", type=int, default=4, help="tokens drafted per step")
-    parser.add_argument("--threads", type=int, default=0, help="0: the product's default")
+    parser.add_argument("--limit", type=int, default=0, help="the first N prompts only")
     args = parser.parse_args()
-    path = resolve_model(args.model, Path.home() / ".cache" / "chmocoder")
-    settings = LoadSettings(n_ctx=4096, n_threads=args.threads)
-    threads = threads_for(settings)
+    path = resolve_model(args.model, default_cache_dir())
+    settings = LoadSettings(n_ctx=4096, n_threads=0)
     runtime = LlamaCppRuntime(path, settings)
-    plain = runtime.llm
-    cases = edit_prompts(runtime, args.cases)
-    speculative = Llama(
-        model_path=str(path), n_ctx=4096, n_threads=threads, n_threads_batch=threads,
-        verbose=False, draft_model=LlamaPromptLookupDecoding(num_pred_tokens=args.draft),
-    )  # fmt: skip
-    base_rss = rss_kib_self()  # both models loaded: what grows now is the drafting's logits
-    rows_plain, rows_spec, same = [], [], 0
-    for name, tokens in cases:
-        a = run(plain, tokens, 400)
-        b = run(speculative, tokens, 400)
-        same += a[0] == b[0]
-        rows_plain.append(a)
-        rows_spec.append(b)
-        print(f"  {name}: {a[3]} tokens; decode {a[2]:.1f} -> {b[2]:.1f} tokens/s; first token "
-              f"{a[1]:.2f} -> {b[1]:.2f} s; same text: {a[0] == b[0]}")  # fmt: skip
-    decode = statistics.median(b[2] / a[2] for a, b in zip(rows_plain, rows_spec, strict=True))
-    whole = statistics.median(
-        (a[1] + a[3] / a[2]) / (b[1] + b[3] / b[2])
-        for a, b in zip(rows_plain, rows_spec, strict=True)
-    )
-    extra = (rss_kib_self() - base_rss) / 1024
+    rows = []
+    chosen = fix_prompts(runtime, args.per_program)
+    for name, prompt, target, stop in chosen[: args.limit or len(chosen)]:
+        runtime.generate(prompt, GenerationParams(max_tokens=1), lambda _p: True, interactive=True)  # type: ignore[arg-type]
+        for params in EDIT_CANDIDATES:
+            params = params.model_copy(update={"max_tokens": 1024, "stop": stop})
+            a = answer(runtime, prompt, params)
+            b = answer(runtime, prompt, params.model_copy(update={"prediction": target}))
+            rows.append((a, b))
+            print(
+                f"  {name} T={params.temperature}: {a[2]} -> {b[2]} tokens, {a[1]:.1f} -> "
+                f"{b[1]:.1f} s ({b[1] / a[1]:.2f}x), decode {a[3]:.1f} -> {b[3]:.1f} tokens/s, "
+                f"same text: {a[0] == b[0]}",
+                flush=True,
+            )
+    same = sum(a[0] == b[0] for a, b in rows)
+    seconds = statistics.median(b[1] / a[1] for a, b in rows)
+    total = sum(b[1] for _, b in rows) / sum(a[1] for a, _ in rows)
+    decode = statistics.median(b[3] / a[3] for a, b in rows if a[3] > 0)
+    threads = interactive_threads(settings)
     report(
-        f"speculative-{threads}-threads",
+        "predicted-output",
         [
             {
-                "metric": "decode tokens/s on edit prompts, prompt lookup / plain (greedy)",
-                "ratio": decode,
-                "target": ">= 1.5, same text",
-                "met": decode >= 1.5 and same == len(cases),
-                "detail": f"median of {len(cases)} edit prompts ({path.name}, {threads} threads, "
-                f"{args.draft} drafted per step); same text in {same} of {len(cases)}",
+                "metric": "a fix's candidate answer with the definition as its prediction / plain, seconds",
+                "ratio": seconds,
+                "target": "<= 0.7, same text",
+                "met": seconds <= 0.7,
+                "detail": f"median of {len(rows)} answers ({len(rows) // 3} dev fix prompts x 3 "
+                f"candidate settings; {path.name}, {threads} threads); all answers together "
+                f"{total:.2f}x; the same text in {same} of {len(rows)}",
             },
             {
-                "metric": "whole answer (prompt and decode) speed, prompt lookup / plain",
-                "ratio": whole,
-                "detail": "llama-cpp-python keeps every position's logits when drafting "
-                f"(logits_all): the prompt is slower, and {extra:.0f} MiB of logits stay resident "
-                f"after {len(cases)} prompts (rows of a {4096} x vocabulary array)",
+                "metric": "decode tokens/s with the prediction / plain",
+                "ratio": decode,
+                "detail": "median over the same answers",
             },
         ],
     )
-
-
-def rss_kib_self() -> int:
-    import os
-
-    return rss_kib(os.getpid())
 
 
 if __name__ == "__main__":

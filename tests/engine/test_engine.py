@@ -80,6 +80,27 @@ async def test_cache_answers_after_a_restart(tiny_model: Path, tmp_path: Path) -
     await second.close()
 
 
+async def test_an_answer_stopped_as_of_no_use_is_not_kept(engine: Engine) -> None:
+    """An answer its caller stopped is the answer and is cached (a shaped explanation), unless
+    the caller says it stopped it as of no use (keep_stopped=False: a fix's candidate that
+    copied the cursor's line); and a prediction drafts through the daemon."""
+    seen: list[str] = []
+
+    def three(piece: str) -> bool:
+        seen.append(piece)
+        return len(seen) < 3
+
+    params = GenerationParams(max_tokens=30, seed=5, prediction="def f(): pass")
+    useless = await engine.generate("fix", "def f():", params, on_token=three, keep_stopped=False)
+    assert len(seen) == 3 and useless.text == "".join(seen)
+    again = await engine.generate("fix", "def f():", params)
+    assert not again.cached and again.text.startswith(useless.text) and again.text != useless.text
+    seen.clear()
+    other = params.model_copy(update={"seed": 6})
+    kept = await engine.generate("fix", "def f():", other, on_token=three)
+    assert (await engine.generate("fix", "def f():", other)).text == kept.text
+
+
 async def test_a_json_schema_constrains_the_output_to_it(engine: Engine) -> None:
     """llama-cpp turns GenerationParams.json_schema into a grammar: even the random tiny
     model writes JSON of the schema's shape (the grammar does not enforce numeric bounds)."""

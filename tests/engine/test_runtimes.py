@@ -179,3 +179,51 @@ def test_scoring_stops_when_told_and_other_runtimes_refuse(tiny_model: Path) -> 
     with pytest.raises(EngineError) as refused:
         other.generate("x = 1", GenerationParams(score_from=0), lambda t: True)
     assert refused.value.code == "unsupported"
+
+
+def test_llama_cpp_prediction_drafts_the_same_answer(tiny_model: Path) -> None:
+    """GenerationParams.prediction: an answer drafted from a text it copies is the plain
+    answer (greedy and seeded sampling), and the drafts were taken; an unrelated prediction
+    changes nothing; stop strings, the token limit and a sink's stop hold as without it."""
+    runtime = load_runtime("llama-cpp", tiny_model, LoadSettings(n_ctx=1024, n_threads=1))
+    assert hasattr(runtime, "drafted")
+    for params in (
+        GenerationParams(max_tokens=40, temperature=0.0, repeat_penalty=1.0),
+        GenerationParams(max_tokens=40, temperature=0.9, repeat_penalty=1.0, seed=7),
+    ):
+        plain = runtime.generate("def f(x):", params, lambda t: True)
+        assert plain.usage.completion_tokens == 40
+        before = runtime.drafted
+        pieces: list[str] = []
+        drafted = runtime.generate(
+            "def f(x):",
+            params.model_copy(update={"prediction": plain.text}),
+            lambda t, kept=pieces: kept.append(t) or True,
+        )
+        assert drafted.text == plain.text and "".join(pieces) == plain.text
+        assert (drafted.finish_reason, drafted.usage.completion_tokens) == ("length", 40)
+        assert runtime.drafted - before >= 20  # most of it came from drafts
+        other = runtime.generate(
+            "def f(x):", params.model_copy(update={"prediction": "int main(void) {}"}),
+            lambda t: True,
+        )  # fmt: skip
+        assert other.text == plain.text
+    plain = runtime.generate(
+        "abc", GenerationParams(max_tokens=30, temperature=0.0), lambda t: True
+    )
+    stop = plain.text[10:13]
+    assert stop.strip()
+    params = GenerationParams(max_tokens=30, temperature=0.0, stop=(stop,))
+    cut = runtime.generate("abc", params, lambda t: True)
+    predicted = runtime.generate(
+        "abc", params.model_copy(update={"prediction": plain.text}), lambda t: True
+    )
+    assert cut.finish_reason == predicted.finish_reason == "stop"
+    assert predicted.text == cut.text == plain.text[: plain.text.index(stop)]
+    seen: list[str] = []
+    stopped = runtime.generate(
+        "abc",
+        GenerationParams(max_tokens=30, temperature=0.0, prediction=plain.text),
+        lambda t: seen.append(t) or len(seen) < 3,
+    )
+    assert stopped.finish_reason == "cancelled" and len(seen) == 3

@@ -36,6 +36,7 @@ class Model(Protocol):
         timeout_ms: int | None = None,
         on_token: TokenCallback | None = None,
         use_cache: bool = True,
+        keep_stopped: bool = True,
     ) -> GenerationResult: ...
 
     def cached(

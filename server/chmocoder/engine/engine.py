@@ -263,8 +263,11 @@ class Engine:
         timeout_ms: int | None = None,
         on_token: TokenCallback | None = None,
         use_cache: bool = True,
+        keep_stopped: bool = True,
     ) -> GenerationResult:
-        """Generate text for a task; a cached answer is returned (and streamed) at once."""
+        """Generate text for a task; a cached answer is returned (and streamed) at once.
+        An answer `on_token` stopped is the answer (and cached), unless `keep_stopped` is
+        False: then the caller stopped it because it was of no use, and it is not kept."""
         params = params or GenerationParams()
         info = await self.start()
         assert self._backend is not None
@@ -279,6 +282,16 @@ class Engine:
                 return hit
         if timeout_ms is None:  # every request has a deadline, on every runtime
             timeout_ms = int(self.config.request_timeout_s * 1000)
+        stopped = False
+        if on_token is not None and not keep_stopped:
+            told = on_token
+
+            def on_token(text: str) -> bool | None:
+                nonlocal stopped
+                said = told(text)
+                stopped = stopped or said is False
+                return said
+
         try:
             result = await self._backend.generate(
                 prompt, params, priority=priority, timeout_ms=timeout_ms, on_token=on_token
@@ -290,7 +303,7 @@ class Engine:
             self._record(task, info, None, started, error=exc.code, prompt=prompt)
             raise
         answered = result.text.strip() or result.scores
-        if caching and result.finish_reason in ("stop", "length") and answered:
+        if caching and result.finish_reason in ("stop", "length") and answered and not stopped:
             await asyncio.to_thread(self.cache.put, key, result)
         self._record(
             task,

@@ -153,12 +153,12 @@ class Scheduler:
         ]
         if job.subscriptions:
             return
+        self._forget(job)  # an identical request from now on is a new job, not this one
         if job is self.running:
             job.stop_reason = "cancelled"
             job.stop.set()
         else:
             self._remove_queued(job)
-            self._jobs.pop(job.key, None)
 
     def drop_client(self, client: int) -> None:
         """A client disconnected: cancel everything it asked for."""
@@ -310,8 +310,12 @@ class Scheduler:
         for subscription in job.subscriptions:
             subscription.sink(Token(id=subscription.request, text=text))
 
+    def _forget(self, job: Job) -> None:
+        if self._jobs.get(job.key) is job:
+            del self._jobs[job.key]
+
     def _release(self, job: Job) -> list[Subscription]:
-        self._jobs.pop(job.key, None)
+        self._forget(job)
         for s in job.subscriptions:
             self._by_request.pop((s.client, s.request), None)
         return job.subscriptions

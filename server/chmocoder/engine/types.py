@@ -44,9 +44,14 @@ class GenerationParams(BaseModel):
     character offset on, given everything before it (GenerationResult.scores). Runtimes that
     cannot (no per-token probabilities of a prompt) fail with EngineError "unsupported"."""
 
+    prediction: str | None = None
+    """Text the answer is expected to copy much of (an edit's target): a runtime that can
+    drafts from it (llama-cpp: runtimes/predicted.py) and the answer comes sooner, the same
+    answer but for the arithmetic of a batch; the others ignore it."""
+
     def cache_fields(self) -> dict[str, Any]:
         fields = self.model_dump(mode="json")
-        for name, default in (("n", 1), ("score_from", None)):
+        for name, default in (("n", 1), ("score_from", None), ("prediction", None)):
             if fields[name] == default:  # keys made before the field existed stay the same
                 del fields[name]
         return fields

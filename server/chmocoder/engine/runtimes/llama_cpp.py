@@ -21,6 +21,7 @@ from chmocoder.engine.runtimes.base import (
     room_for,
     threads_for,
 )
+from chmocoder.engine.runtimes.predicted import Drafter, first_stop, held_back
 from chmocoder.engine.runtimes.prompt_states import PromptState, PromptStates, shared_prefix
 from chmocoder.engine.templates import PLAIN, template_for
 from chmocoder.engine.types import (
@@ -84,6 +85,8 @@ class LlamaCppRuntime:
         budget = settings.prompt_cache_mib * 2**20 if settings.reuse_prompts else 0
         self.states = PromptStates(budget) if budget > 0 else None
         self.reuse = settings.reuse_prompts
+        self.drafted = 0
+        """Tokens of answers taken from a prediction's draft (GenerationParams.prediction)."""
         self.info = info.model_copy(
             update={"chat": self._template is not PLAIN, "infill": self._fim is not None}
         )
@@ -202,6 +205,9 @@ class LlamaCppRuntime:
             if not self._prefill(tokens, live, on_token, PREFILL_CHUNK[interactive]):
                 collected.cancelled = True  # told to stop while the prompt was evaluated
                 return collected.result("stop", len(tokens), 0)
+            if params.prediction and params.json_schema is None:
+                finish, chunks = self._predicted(tokens, params, kwargs, collected)
+                return collected.result(finish, len(tokens), chunks)
             stream: Any = self.llm.create_completion(tokens, **kwargs)
             for chunk in stream:
                 choice = chunk["choices"][0]
@@ -217,6 +223,85 @@ class LlamaCppRuntime:
         finally:
             self._keep()
         return collected.result(finish, len(tokens), chunks)
+
+    def _predicted(
+        self, tokens: list[int], params: GenerationParams, kwargs: dict[str, Any], out: Collector
+    ) -> tuple[str, int]:
+        """create_completion's answer, drafted from GenerationParams.prediction
+        (runtimes/predicted.py): each step evaluates the last token and the tokens drafted
+        after it in one batch, and samples position by position with
+        create_completion's own sampler (its defaults, the request's seed) while the draft
+        agrees. Returns (finish reason, tokens generated)."""
+        import random
+
+        import llama_cpp
+
+        llm = self.llm
+        held = min(shared_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens), len(tokens) - 1)
+        llm._ctx.kv_cache_seq_rm(-1, held, -1)
+        llm.n_tokens = held
+        if held < len(tokens) - 1:
+            llm.eval(tokens[held:-1])
+        if "seed" in kwargs:
+            llm.set_seed(kwargs["seed"])
+        else:  # as create_completion: a new seed from the last
+            llm.set_seed(random.Random(llm._seed).randint(0, 2**32))
+        sampler = llm._init_sampler(
+            top_k=40, top_p=params.top_p, min_p=0.05, typical_p=1.0,
+            temp=params.temperature, repeat_penalty=params.repeat_penalty,
+        )  # fmt: skip
+        assert params.prediction is not None
+        drafter = Drafter(llm.tokenize(params.prediction.encode("utf-8"), add_bos=False))
+        stops: list[str] = kwargs["stop"] or []
+        budget = kwargs["max_tokens"]
+        vocab = llm._model.vocab
+        answer: list[int] = []
+        raw = b""
+        shown = 0
+        pending = tokens[-1]
+        while True:
+            room = min(budget - len(answer) - 1, llm.n_ctx() - llm.n_tokens - 1)
+            draft = drafter.draft(answer, room)
+            batch = [pending, *draft]
+            base = llm.n_tokens
+            llm._batch.set_batch(batch=batch, n_past=base, logits_all=True)
+            llm._ctx.decode(llm._batch)
+            llm.input_ids[base : base + len(batch)] = batch
+            finish, rest = "", True  # rest: the text held back is shown at the end
+            for j in range(len(batch)):
+                token = int(sampler.sample(llm._ctx, j))
+                if llama_cpp.llama_vocab_is_eog(vocab, token):
+                    finish = "stop"
+                    break
+                answer.append(token)
+                raw += llm.detokenize([token])
+                text = raw.decode("utf-8", errors="ignore")
+                cut = first_stop(text, stops)
+                if cut >= 0:
+                    out.add(text[shown:cut])
+                    finish, rest = "stop", False
+                    break
+                if raw.endswith(text.encode("utf-8")):  # no partial character at the end
+                    visible = len(text) - held_back(text, stops)
+                    if visible > shown and not out.add(text[shown:visible]):
+                        finish, rest = "stop", False
+                        break
+                    shown = max(shown, visible)
+                if len(answer) >= budget:
+                    finish = "length"
+                    break
+                if j >= len(draft) or token != draft[j]:
+                    break
+                self.drafted += 1
+            drafter.taken(len(draft), j)  # j: the drafted tokens the answer kept
+            llm.n_tokens = base + j + 1  # the positions whose token the answer kept
+            llm._ctx.kv_cache_seq_rm(-1, llm.n_tokens, -1)
+            llm._requires_eval = True  # the logits are a batch's: create_completion evaluates
+            if finish:
+                if rest:
+                    out.add(raw.decode("utf-8", errors="ignore")[shown:])
+                return finish, len(answer)
+            pending = token
 
     def _use_threads(self, threads: int) -> None:
         if threads != self._threads_now:
