@@ -660,6 +660,39 @@ async def test_no_model_candidate_changes_the_line_the_expected_line_is_offered(
     assert fix.edit is None and outcomes == [("fix", "no change")]
 
 
+async def test_a_candidate_is_stopped_once_it_copies_the_line_and_cannot_be_offered() -> None:
+    """With the expected line at hand (the user's line), or a fix elsewhere already found, a
+    candidate that has copied the definition down to the cursor's line cannot be offered: it
+    is stopped there (not kept in the cache), and what is offered is the same."""
+    cursor = MEAN.index("return total")
+    engine = _expecting(UNCHANGED, UNCHANGED, UNCHANGED, odds=[])
+    a, outcomes = assistant(engine)
+    fix = await a.edit(doc_of(MEAN), "fix", cursor, cursor)
+    assert fix.edit is not None and fix.edit.new_text == RIGHT
+    assert outcomes == [("fix", "verified on the expected line")]
+    assert engine.stopped == [False, True, True, True]  # the expected line, the candidates
+    # a candidate that changes the line is written whole and weighed as before
+    engine = _expecting(MAXED, odds=[[(0, 9.0)], [(0, 2.0)]])
+    a, outcomes = assistant(engine)
+    await a.edit(doc_of(MEAN), "fix", cursor, cursor)
+    assert engine.stopped == [False, False] and outcomes == [
+        ("fix", "verified on the expected line")
+    ]
+    # no expected line and no fix elsewhere yet: each candidate is written whole
+    engine = RecordedEngine([UNCHANGED, ELSEWHERE, UNCHANGED])
+    a, outcomes = assistant(engine)
+    fix = await a.edit(doc_of(MEAN), "fix", cursor, cursor)
+    assert engine.stopped == [False, False, True] and fix.edit is not None
+    assert outcomes == [("fix", "verified on candidate 2, away from the cursor")]
+    # on the definition's line: after a fix elsewhere, the guessed line's copies are stopped
+    odd = odds_of(FUNCTION, "(len(values) - 1)")
+    engine = RecordedEngine(["len(values)", ELSEWHERE, UNCHANGED, UNCHANGED], odds=[odd])
+    a, outcomes = assistant(engine)
+    fix = await a.edit(doc_of(MEAN), "fix", 0, 0)
+    assert engine.stopped == [False, False, True, True]
+    assert outcomes == [("fix", "verified on candidate 1, away from the cursor")]
+
+
 async def test_a_runtime_that_makes_several_samples_at_once_reviews_in_fewer_calls() -> None:
     """Samples that differ only in their seed are asked for in one call (`n`); where the
     runtime makes one per call (local runtimes), they are asked for one by one (above)."""

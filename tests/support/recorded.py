@@ -45,6 +45,8 @@ class RecordedEngine:
     offset and surprisal); None: the engine cannot score, as a model server."""
     scored: list[tuple[str, int]] = field(default_factory=list)
     """(text, start) of each score request."""
+    stopped: list[bool] = field(default_factory=list)
+    """Of each answer replayed: whether its on_token stopped it before its end."""
 
     async def start(self) -> ModelInfo:
         self.info = ModelInfo(
@@ -88,10 +90,12 @@ class RecordedEngine:
         finish = "stop" if len(text) <= limit else "length"
         text = text[:limit]
         sent = 0
+        self.stopped.append(False)
         if on_token is not None:
             for i in range(0, len(text), 5):
                 sent = i + 5
                 if on_token(text[i:sent]) is False:
+                    self.stopped[-1] = sent < len(text)
                     text = text[:sent]
                     finish = "stop"
                     break

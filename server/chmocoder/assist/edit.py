@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
@@ -52,7 +53,8 @@ EDIT_CANDIDATES = (
 )
 """A fix, docstring or simplify edit: the first candidate that passes verification with a
 change is offered (a fix with the cursor inside the body: the first that also changes the
-cursor's line, see EditCode.edit). Edits copy most of their input, so no repeat penalty."""
+cursor's line, see EditCode.edit). Edits copy most of their input, so no repeat penalty,
+and each is drafted from the target it rewrites (GenerationParams.prediction)."""
 
 
 class EditCode:
@@ -170,9 +172,21 @@ class EditCode:
             request = await gen.fit(task, make(told), gen.code_budget(target))
             for candidate in EDIT_CANDIDATES:
                 number += 1
-                result = await gen.generate(
-                    request, candidate, on_token=on_token if number == 1 else None
+                # a candidate that leaves the cursor's line as it is can no longer be offered
+                # once the expected line (at the user's line) or a fix elsewhere is at hand
+                hopeless = (expected is not None and not suspect) or elsewhere is not None
+                watch = (
+                    _CopyWatch(target, cursor_row) if hopeless and cursor_row is not None else None
                 )
+                result = await gen.generate(
+                    request,
+                    candidate.model_copy(update={"prediction": target}),
+                    on_token=_both(on_token if number == 1 else None, watch),
+                    keep_stopped=watch is None,
+                )
+                if watch is not None and watch.copied:
+                    log.info("%s candidate %d copies the cursor's line: stopped", task, number)
+                    continue
                 code = reindent(extract_code(result.text), indentation)
                 edit = Edit(target_start, target_end, code)
                 reason = await self._check(doc, edit, task)
@@ -245,6 +259,47 @@ class EditCode:
                 return replace(expected, caveat=caveat)
         gen.outcome("fix", f"verified on candidate {number}")
         return replace(fix, caveat=caveat)
+
+
+class _CopyWatch:
+    """Watches a candidate as it is written: stops it (returns False) once its code has
+    copied the target's lines up to and including the cursor's (index `row`), spacing
+    aside; a candidate that did cannot change that line (a line inserted before it would
+    have broken the copy)."""
+
+    def __init__(self, target: str, row: int) -> None:
+        self.lines = [line.strip() for line in target.split("\n")[: row + 1]]
+        self.text = ""
+        self.copied = False
+        self.done = False
+
+    def __call__(self, piece: str) -> bool:
+        if self.done:
+            return not self.copied
+        self.text += piece
+        fence = _FENCE_START.search(self.text)
+        if fence is None:
+            return True
+        written = self.text[fence.end() :].split("\n")
+        if len(written) <= len(self.lines):
+            return True  # the cursor's line is not written whole yet
+        self.done = True
+        self.copied = [line.strip() for line in written[: len(self.lines)]] == self.lines
+        return not self.copied
+
+
+_FENCE_START = re.compile(r"```[\w+#.-]*[ \t]*\n")
+
+
+def _both(first: TokenCallback | None, second: TokenCallback | None) -> TokenCallback | None:
+    """A token callback that calls both (either may be None) and stops when either says so."""
+    if first is None or second is None:
+        return first or second
+
+    def call(piece: str) -> bool:
+        return (first(piece) is not False) & (second(piece) is not False)
+
+    return call
 
 
 def _with_line(doc: Document, start: int, end: int, index: int, line: str) -> Edit:

@@ -155,15 +155,18 @@ class Generation:
         *,
         priority: Priority = Priority.INTERACTIVE,
         on_token: TokenCallback | None = None,
+        keep_stopped: bool = True,
     ) -> GenerationResult:
         """Every model call of every task goes through here: the request's prompt, with its
-        answer budget and stop strings on the task's sampling."""
+        answer budget and stop strings on the task's sampling (`keep_stopped`: see
+        Engine.generate)."""
         return await self.engine.generate(
             request.task,
             request.prompt,
             request.params(sampling),
             priority=priority,
             on_token=on_token,
+            keep_stopped=keep_stopped,
         )
 
     async def surprisal(
