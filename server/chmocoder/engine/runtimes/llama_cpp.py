@@ -260,6 +260,9 @@ class LlamaCppRuntime:
         shown = 0
         pending = tokens[-1]
         while True:
+            if not out.sink(""):  # asked each step, as between a prompt's chunks (a cancel,
+                out.cancelled = True  # a deadline), also while text is held back unshown
+                return "stop", len(answer)
             room = min(budget - len(answer) - 1, llm.n_ctx() - llm.n_tokens - 1)
             draft = drafter.draft(answer, room)
             batch = [pending, *draft]
