@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
@@ -17,6 +16,7 @@ from chmocoder.analysis.syntax import code_tokens, syntax_problems
 from chmocoder.assist import prompts
 from chmocoder.assist.compiler import added_error
 from chmocoder.assist.edits import (
+    FENCE_START,
     NO_CHANGE,
     apply,
     code_changed_rows,
@@ -277,7 +277,7 @@ class _CopyWatch:
         if self.done:
             return not self.copied
         self.text += piece
-        fence = _FENCE_START.search(self.text)
+        fence = FENCE_START.search(self.text)
         if fence is None:
             return True
         written = self.text[fence.end() :].split("\n")
@@ -286,9 +286,6 @@ class _CopyWatch:
         self.done = True
         self.copied = [line.strip() for line in written[: len(self.lines)]] == self.lines
         return not self.copied
-
-
-_FENCE_START = re.compile(r"```[\w+#.-]*[ \t]*\n")
 
 
 def _both(first: TokenCallback | None, second: TokenCallback | None) -> TokenCallback | None:

@@ -22,7 +22,9 @@ from chmocoder.analysis.syntax import (
 )
 from chmocoder.assist.results import Edit, Fix
 
-_FENCE = re.compile(r"```[\w+#.-]*[ \t]*\n(.*?)(?:\n```|\Z)", re.DOTALL)
+FENCE_START = re.compile(r"```[\w+#.-]*[ \t]*\n")
+"""The line that opens a fenced code block in a model's answer."""
+_FENCE = re.compile(FENCE_START.pattern + r"(.*?)(?:\n```|\Z)", re.DOTALL)
 
 
 def line_span(doc: Document, start: int, end: int) -> tuple[int, int]:
