@@ -117,6 +117,50 @@ def test_small_budget_keeps_cursor_line_first(registry: LanguageRegistry) -> Non
     assert ctx.imports == ()
 
 
+RUST_DOCUMENTED = b"""use std::fmt;
+
+/// The value of the last entry with this key.
+/// None when no entry has it.
+fn lookup(pairs: &[(String, String)], key: &str) -> Option<String> {
+    pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+}
+
+// a note, then a blank line: not a doc
+
+fn other() -> i32 {
+    1
+}
+"""
+
+
+def test_the_doc_comment_above_a_definition_is_shown_with_it(registry: LanguageRegistry) -> None:
+    """doc_comment: a Rust `///` doc above the definition comes with its text, the line
+    numbers from the comment's first line; without it (or with no doc) the text starts at
+    the definition; when both do not fit whole, the definition alone is trimmed as before."""
+    doc = Document("file:///kv.rs", RUST_DOCUMENTED, language=registry.support("rust"))
+    at = RUST_DOCUMENTED.index(b"pairs.iter")
+    plain = extract_context(doc, at, path="kv.rs")
+    shown = extract_context(doc, at, path="kv.rs", doc_comment=True)
+    assert plain.definition is not None and shown.definition is not None
+    assert plain.definition.text.startswith("fn lookup")
+    assert shown.definition.text.startswith("/// The value of the last entry")
+    assert shown.definition.text.endswith(plain.definition.text)
+    assert "Function `lookup` (lines 3-7):\n/// The value" in shown.render()
+    assert "Function `lookup` (lines 5-7):\nfn lookup" in plain.render()
+    other = RUST_DOCUMENTED.index(b"    1\n")
+    alone = extract_context(doc, other, doc_comment=True).definition
+    assert alone is not None and alone.text.startswith("fn other") and not alone.comment_lines
+    small = extract_context(doc, at, path="kv.rs", budget=48, doc_comment=True)
+    assert small.definition is not None and "/// The value" not in small.definition.text
+    assert "pairs.iter" in small.definition.text and small.token_count <= 48
+
+
+def test_a_docstring_inside_is_not_shown_twice(registry: LanguageRegistry) -> None:
+    doc = open_document(registry, FIXTURES / "languages" / "sample.py")
+    at = doc.source.index(b"clamp(self.radius")
+    assert extract_context(doc, at, doc_comment=True) == extract_context(doc, at)
+
+
 def test_too_small_budget_is_a_clear_error(registry: LanguageRegistry) -> None:
     doc = open_document(registry, FIXTURES / "languages" / "sample.py")
     with pytest.raises(ValueError, match="too small"):

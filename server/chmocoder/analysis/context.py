@@ -14,6 +14,7 @@ from chmocoder.analysis.symbols import (
     Span,
     definitions_at,
     definitions_named,
+    doc_comment_start,
     imports,
     references_in,
 )
@@ -43,6 +44,8 @@ class EnclosingDefinition:
     text: str
     """The definition's source; trimmed to lines around the cursor if the budget is short."""
     trimmed: bool = False
+    comment_lines: int = 0
+    """Lines of `text` before the definition: its doc comment, shown above it."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,7 @@ class CodeContext:
             parts.append("Referenced definitions:\n" + "\n".join(lines))
         if self.definition is not None:
             d = self.definition
-            span_lines = f"lines {d.span.start[0] + 1}-{d.span.end[0] + 1}"
+            span_lines = f"lines {d.span.start[0] + 1 - d.comment_lines}-{d.span.end[0] + 1}"
             head = f"{d.kind.capitalize()} `{d.name}` ({span_lines})"
             parts.append(head + ":\n" + d.text)
         elif self.window is not None:
@@ -139,9 +142,12 @@ def extract_context(
     count_tokens: TokenCounter = estimate_tokens,
     workspace: DefinitionLookup | None = None,
     chain: Sequence[Definition] | None = None,
+    doc_comment: bool = False,
 ) -> CodeContext:
     """The context for a cursor at byte `offset`, never over `budget` tokens (`chain`: the
-    definitions around it, innermost first, when the caller has looked them up).
+    definitions around it, innermost first, when the caller has looked them up;
+    `doc_comment`: the enclosing definition's doc comment above it shown with it, when the
+    whole of both fits).
 
     What is kept when the budget is short, most important first: the cursor
     line, the enclosing definition's head and the lines around the cursor, the
@@ -176,17 +182,24 @@ def extract_context(
         inner = enclosing[0]
         line_start = doc.source.rfind(b"\n", 0, inner.span.start_byte) + 1
         full = textwrap.dedent(doc.text(line_start, inner.span.end_byte))
-        fit.add_text(
-            lambda text, trimmed: replace(
-                fit.current,
-                definition=EnclosingDefinition(
-                    inner.kind, inner.name, inner.span, inner.signature, inner.doc, text, trimmed
-                ),
-            ),
-            full,
-            point[0] - inner.span.start[0],
-            keep_first=True,
-        )
+
+        def shown(text: str, trimmed: bool, comment_lines: int = 0) -> CodeContext:
+            d = EnclosingDefinition(
+                inner.kind, inner.name, inner.span, inner.signature, inner.doc, text, trimmed,
+                comment_lines,
+            )  # fmt: skip
+            return replace(fit.current, definition=d)
+
+        above = doc_comment_start(doc, inner) if doc_comment else None
+        if above is not None:
+            above_start = doc.source.rfind(b"\n", 0, above) + 1
+            documented = textwrap.dedent(doc.text(above_start, inner.span.end_byte))
+            cut = "\n".join(_cut_line(line) for line in documented.split("\n"))
+            fit.try_add(
+                shown(cut, cut != documented, doc.source.count(b"\n", above_start, line_start))
+            )
+        if fit.current.definition is None:  # without its doc comment, trimmed if need be
+            fit.add_text(shown, full, point[0] - inner.span.start[0], keep_first=True)
         if fit.current.definition is None:
             enclosing = []
     if not enclosing:

@@ -261,6 +261,26 @@ def _doc_text(doc: Document, node: Node, doc_nodes: Iterable[Node]) -> str | Non
     return clean_doc("\n".join(doc.text(c.start_byte, c.end_byte) for c in chosen)) or None
 
 
+def doc_comment_start(doc: Document, d: Definition) -> int | None:
+    """Where the comments right above a definition that make its doc start (a byte offset;
+    the line of a Rust `///`, a C or JavaScript `/** */`), or None when its doc is inside it
+    (a Python docstring) or it has none."""
+    doc.reparse()
+    if d.doc is None or doc.tree is None:
+        return None
+    node = doc.tree.root_node.descendant_for_byte_range(d.span.start_byte, d.span.end_byte)
+    while (
+        node is not None
+        and node.parent is not None
+        and (node.parent.start_byte == node.start_byte and node.parent.end_byte == node.end_byte)
+    ):
+        node = node.parent
+    if node is None or (node.start_byte, node.end_byte) != (d.span.start_byte, d.span.end_byte):
+        return None
+    comments = _comments_above(node)
+    return comments[0].start_byte if comments else None
+
+
 def _adjacent(comments: list[Node], row: int) -> list[Node]:
     """The run of comments that ends on the line before `row`, with no blank line inside."""
     chosen: list[Node] = []

@@ -142,7 +142,7 @@ class Explain:
         self, focus: Focus, *, path: str | None = None, budget: int | None = None
     ) -> PromptSpec:
         doc = focus.doc
-        ctx = self.gen.context(doc, focus.offset, path, budget, focus.chain)
+        ctx = self.gen.context(doc, focus.offset, path, budget, focus.chain, doc_comment=True)
         material = ctx.render()
         kind, name = (ctx.definition.kind, ctx.definition.name) if ctx.definition else ("code", "")
         if focus.selection is not None:

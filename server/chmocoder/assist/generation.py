@@ -93,6 +93,8 @@ class Generation:
         path: str | None = None,
         budget: int | None = None,
         chain: tuple[Definition, ...] | None = None,
+        *,
+        doc_comment: bool = False,
     ) -> CodeContext:
         return extract_context(
             doc,
@@ -101,6 +103,7 @@ class Generation:
             budget=budget or self.settings.context_tokens,
             workspace=self.workspace,
             chain=chain,
+            doc_comment=doc_comment,
         )
 
     def full_budget(
