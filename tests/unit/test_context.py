@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chmocoder.analysis.context import MIN_BUDGET, extract_context
+from chmocoder.analysis.context import MAX_DOC_COMMENT_LINES, MIN_BUDGET, extract_context
 from chmocoder.analysis.document import Document
 from chmocoder.analysis.languages import LanguageRegistry
 from chmocoder.analysis.symbols import Definition, Span
@@ -153,6 +153,18 @@ def test_the_doc_comment_above_a_definition_is_shown_with_it(registry: LanguageR
     small = extract_context(doc, at, path="kv.rs", budget=48, doc_comment=True)
     assert small.definition is not None and "/// The value" not in small.definition.text
     assert "pairs.iter" in small.definition.text and small.token_count <= 48
+
+
+def test_a_long_comment_above_is_a_header_and_not_shown(registry: LanguageRegistry) -> None:
+    header = b"".join(b"// licence line %d\n" % i for i in range(MAX_DOC_COMMENT_LINES + 1))
+    source = header + b"fn one() -> i32 {\n    1\n}\n"
+    doc = Document("file:///h.rs", source, language=registry.support("rust"))
+    shown = extract_context(doc, source.index(b"    1"), doc_comment=True).definition
+    assert shown is not None and shown.text.startswith("fn one") and not shown.comment_lines
+    short = source[source.index(b"// licence line 1\n") :]
+    doc = Document("file:///h.rs", short, language=registry.support("rust"))
+    shown = extract_context(doc, short.index(b"    1"), doc_comment=True).definition
+    assert shown is not None and shown.comment_lines == MAX_DOC_COMMENT_LINES
 
 
 def test_a_docstring_inside_is_not_shown_twice(registry: LanguageRegistry) -> None:

@@ -27,6 +27,9 @@ MAX_LINE_CHARS = 400
 
 MAX_REFERENCES = 40
 MAX_WINDOW_RADIUS = 60
+MAX_DOC_COMMENT_LINES = 30
+"""A longer comment right above a definition is a file's header (a license) rather than its
+doc: the definition is shown without it."""
 
 _IDENTIFIER = re.compile(r"[A-Za-z_$@][\w$]*[?!]?\Z")
 
@@ -191,13 +194,12 @@ def extract_context(
             return replace(fit.current, definition=d)
 
         above = doc_comment_start(doc, inner) if doc_comment else None
-        if above is not None:
-            above_start = doc.source.rfind(b"\n", 0, above) + 1
+        above_start = doc.source.rfind(b"\n", 0, above) + 1 if above is not None else line_start
+        comment_lines = doc.source.count(b"\n", above_start, line_start)
+        if 0 < comment_lines <= MAX_DOC_COMMENT_LINES:
             documented = textwrap.dedent(doc.text(above_start, inner.span.end_byte))
             cut = "\n".join(_cut_line(line) for line in documented.split("\n"))
-            fit.try_add(
-                shown(cut, cut != documented, doc.source.count(b"\n", above_start, line_start))
-            )
+            fit.try_add(shown(cut, cut != documented, comment_lines))
         if fit.current.definition is None:  # without its doc comment, trimmed if need be
             fit.add_text(shown, full, point[0] - inner.span.start[0], keep_first=True)
         if fit.current.definition is None:
