@@ -55,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
         "(default: the file's git root, else its folder)",
     )
     context.add_argument("--no-index", action="store_true", help="do not index the workspace")
+    context.add_argument(
+        "--doc-comment",
+        action="store_true",
+        help="with the definition's doc comment above it, as an explanation is shown",
+    )
     context.set_defaults(run=_context)
 
     doctor = commands.add_parser("doctor", help="check Python, grammars, runtimes and the model")
@@ -238,6 +243,7 @@ def _context(args: argparse.Namespace) -> int:
             path=str(path),
             budget=args.budget,
             workspace=lookup,
+            doc_comment=args.doc_comment,
         )
     except ValueError as exc:
         print(f"chmocoder: {exc}", file=sys.stderr)

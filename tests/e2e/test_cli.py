@@ -41,6 +41,18 @@ def test_context_json_output() -> None:
     assert data["rendered"].startswith("File: ")
 
 
+def test_context_with_the_doc_comment_as_an_explanation_sees_it(tmp_path: Path) -> None:
+    source = tmp_path / "kv.rs"
+    source.write_text(
+        "/// The last value.\nfn last(v: &[i32]) -> Option<i32> {\n    v.last().copied()\n}\n"
+    )
+    plain = run("context", f"{source}:3", "--no-index")
+    shown = run("context", f"{source}:3", "--no-index", "--doc-comment")
+    assert plain.returncode == shown.returncode == 0, plain.stderr + shown.stderr
+    assert "Function `last` (lines 2-4):\nfn last" in plain.stdout
+    assert "Function `last` (lines 1-4):\n/// The last value.\nfn last" in shown.stdout
+
+
 def test_context_uses_workspace_index(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / "lib.py").write_text("def far_helper(x):\n    '''Do far things.'''\n    return x\n")
