@@ -262,9 +262,9 @@ def _doc_text(doc: Document, node: Node, doc_nodes: Iterable[Node]) -> str | Non
 
 
 def doc_comment_start(doc: Document, d: Definition) -> int | None:
-    """Where the comments right above a definition that make its doc start (a byte offset;
-    the line of a Rust `///`, a C or JavaScript `/** */`), or None when its doc is inside it
-    (a Python docstring) or it has none."""
+    """Where the run of comments right above a documented definition starts (a byte offset: a
+    Rust `///`, a C or JavaScript `/** */`, which the definition's node leaves out), or None
+    when there is none (a Python definition documented by its docstring alone, inside it)."""
     doc.reparse()
     if d.doc is None or doc.tree is None:
         return None
