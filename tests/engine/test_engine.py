@@ -94,7 +94,11 @@ async def test_an_answer_stopped_as_of_no_use_is_not_kept(engine: Engine) -> Non
     useless = await engine.generate("fix", "def f():", params, on_token=three, keep_stopped=False)
     assert len(seen) == 3 and useless.text == "".join(seen)
     again = await engine.generate("fix", "def f():", params)
-    assert not again.cached and again.text.startswith(useless.text) and again.text != useless.text
+    # answered anew, to its end: not the cached cut text, nor the stopped job's ("cancelled").
+    # (The tiny model may finish all 30 tokens before the stop reaches the daemon, when the
+    # pieces come coalesced on a loaded machine: then the two texts are the same.)
+    assert not again.cached and again.finish_reason == "length"
+    assert again.text.startswith(useless.text)
     seen.clear()
     other = params.model_copy(update={"seed": 6})
     kept = await engine.generate("fix", "def f():", other, on_token=three)
