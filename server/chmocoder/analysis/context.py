@@ -184,7 +184,6 @@ def extract_context(
     if enclosing:
         inner = enclosing[0]
         line_start = doc.source.rfind(b"\n", 0, inner.span.start_byte) + 1
-        full = textwrap.dedent(doc.text(line_start, inner.span.end_byte))
 
         def shown(text: str, trimmed: bool, comment_lines: int = 0) -> CodeContext:
             d = EnclosingDefinition(
@@ -201,6 +200,7 @@ def extract_context(
             cut = "\n".join(_cut_line(line) for line in documented.split("\n"))
             fit.try_add(shown(cut, cut != documented, comment_lines))
         if fit.current.definition is None:  # without its doc comment, trimmed if need be
+            full = textwrap.dedent(doc.text(line_start, inner.span.end_byte))
             fit.add_text(shown, full, point[0] - inner.span.start[0], keep_first=True)
         if fit.current.definition is None:
             enclosing = []
