@@ -90,13 +90,19 @@ async def test_an_answer_stopped_as_of_no_use_is_not_kept(engine: Engine) -> Non
         seen.append(piece)
         return len(seen) < 3
 
+    def first(piece: str) -> bool:
+        seen.append(piece)
+        return False
+
     params = GenerationParams(max_tokens=30, seed=5, prediction="def f(): pass")
-    useless = await engine.generate("fix", "def f():", params, on_token=three, keep_stopped=False)
-    assert len(seen) == 3 and useless.text == "".join(seen)
+    # stopped at its first piece: on a loaded machine the daemon's pieces come coalesced
+    # (once, all 30 tokens in two pieces), so only the first piece is sure to be a stop
+    useless = await engine.generate("fix", "def f():", params, on_token=first, keep_stopped=False)
+    assert len(seen) == 1 and useless.text == seen[0]
     again = await engine.generate("fix", "def f():", params)
     # answered anew, to its end: not the cached cut text, nor the stopped job's ("cancelled").
-    # (The tiny model may finish all 30 tokens before the stop reaches the daemon, when the
-    # pieces come coalesced on a loaded machine: then the two texts are the same.)
+    # (The tiny model may finish all 30 tokens before the stop reaches the daemon: then the
+    # two texts are the same.)
     assert not again.cached and again.finish_reason == "length"
     assert again.text.startswith(useless.text)
     seen.clear()
