@@ -716,6 +716,9 @@ def summarise(
             else None,
             "unsupported": sum(1 for e in explains if e["unsupported"]) / len(explains),
             "seconds": round(statistics.mean(float(e["seconds"]) for e in explains), 1),
+            # totals a test run may show: answers that loop or run into their budget
+            "degenerate": sum(1 for e in explains if e["degenerate"]),
+            "cut_off": sum(1 for e in explains if e["cut_off"]),
         }
     if clean:
         definitions = sum(c["definitions"] for c in clean)
@@ -752,6 +755,11 @@ def print_summary(s: dict) -> None:  # type: ignore[type-arg]
             f"  {'explanation rubric':<40} {e['rubric']:.2f} of {e['cases']}  helper facts "
             f"{fmt(e['helper_facts'], True)}, unsupported claims in {fmt(e['unsupported'], True)} "
             f"of answers  {e['seconds']} s"
+            + (
+                f"  degenerate {e['degenerate']}, cut off {e['cut_off']}"
+                if "degenerate" in e
+                else ""
+            )
         )
     if "review_clean" in s:
         c = s["review_clean"]
