@@ -143,6 +143,20 @@ async def test_explanations_lose_pasted_code_and_unfinished_sentences() -> None:
     assert "Use at most 50 words" in engine.prompts[0]
 
 
+async def test_prose_is_sampled_with_the_models_repeat_penalty() -> None:
+    """Explanations and answers take the repeat penalty the model's catalogue entry measured
+    (none for the default model), else llama.cpp's; edits never have one."""
+    answer = (
+        "The function `mean` adds the values and divides the total by one less than their count."
+    )
+    focus = Focus.at(doc_of(MEAN), MEAN.index("total ="))
+    for penalty in (1.0, 1.1):
+        engine = RecordedEngine([answer], prose_repeat_penalty=penalty)
+        a, _ = assistant(engine)
+        await a.explain(focus)
+        assert [p.repeat_penalty for p in engine.params] == [penalty]
+
+
 def fixed(code: str, problem: str = "The divisor is one less than the number of values.") -> str:
     return f"Problem: {problem}\n```python\n{code}\n```"
 

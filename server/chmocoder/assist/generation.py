@@ -16,6 +16,7 @@ from chmocoder.assist.model import Model
 from chmocoder.assist.prompts import Audience, PromptSpec, Task
 from chmocoder.assist.shaping import AnswerShaper
 from chmocoder.engine.types import (
+    PROSE_REPEAT_PENALTY,
     EngineError,
     GenerationParams,
     GenerationResult,
@@ -148,8 +149,15 @@ class Generation:
         return request
 
     def prose(self) -> GenerationParams:
-        """The sampling of a prose answer (explain, ask)."""
-        return GenerationParams(temperature=self.settings.temperature)
+        """The sampling of a prose answer (explain, explain-error, ask), with the model's
+        repeat penalty (ModelInfo.prose_repeat_penalty). The default model's is none:
+        llama.cpp's 1.1 over the last 64 tokens written held it off the names and symbols
+        it had just written, so an explanation said "the value" where it should name
+        `saturating_sub`, and filled up with generic sentences. Smaller models need it
+        (README, Answer quality). Loops are the shaper's to stop (shaping.py)."""
+        info = self.engine.info
+        penalty = info.prose_repeat_penalty if info is not None else PROSE_REPEAT_PENALTY
+        return GenerationParams(temperature=self.settings.temperature, repeat_penalty=penalty)
 
     async def generate(
         self,
