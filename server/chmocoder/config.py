@@ -109,6 +109,10 @@ class Settings(_Wire):
 
     max_tokens: int = Field(default=384, ge=1, le=32_768)
     temperature: float = Field(default=0.2, ge=0.0, le=2.0)
+    seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
+    """The seed prose answers (explain, ask) are sampled with: with reusePrompts false, the
+    same question gets the same answer. None: each its own (0 with reusePrompts false).
+    Benchmarks vary it to see how much of a figure is the draw."""
     audience: Audience = "intermediate"
     context_tokens: int = Field(default=1536, ge=32, le=65_536)
     hover: HoverSettings = HoverSettings()

@@ -145,16 +145,16 @@ async def test_explanations_lose_pasted_code_and_unfinished_sentences() -> None:
 
 async def test_prose_is_sampled_with_the_models_repeat_penalty() -> None:
     """Explanations and answers take the repeat penalty the model's catalogue entry measured
-    (none for the default model), else llama.cpp's; edits never have one."""
+    (none for the default model), else llama.cpp's, and the `seed` setting."""
     answer = (
         "The function `mean` adds the values and divides the total by one less than their count."
     )
     focus = Focus.at(doc_of(MEAN), MEAN.index("total ="))
-    for penalty in (1.0, 1.1):
+    for penalty, seed in ((1.0, None), (1.1, 7)):
         engine = RecordedEngine([answer], prose_repeat_penalty=penalty)
-        a, _ = assistant(engine)
+        a, _ = assistant(engine, seed=seed)
         await a.explain(focus)
-        assert [p.repeat_penalty for p in engine.params] == [penalty]
+        assert [(p.repeat_penalty, p.seed) for p in engine.params] == [(penalty, seed)]
 
 
 def fixed(code: str, problem: str = "The divisor is one less than the number of values.") -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chmocoder.compose import assist_settings
 from chmocoder.config import Settings
 
 
@@ -57,8 +58,10 @@ def test_environment_variables() -> None:
             "CHMOCODER_MAX_TOKENS": "99",
             "CHMOCODER_HOVER__TIMEOUT_MS": "500",
             "CHMOCODER_API_KEY": "secret",
+            "CHMOCODER_SEED": "3",
             "HOME": "/",
         }
     )
     assert problems == []
     assert settings.max_tokens == 99 and settings.hover.timeout_ms == 500
+    assert settings.seed == 3 and assist_settings(settings).seed == 3

@@ -48,6 +48,8 @@ class AssistSettings:
     audience: Audience = "intermediate"
     max_tokens: int = 384
     temperature: float = 0.2
+    seed: int | None = None
+    """Prose answers' seed (config.Settings.seed)."""
     context_tokens: int = 1536
     allow_risky: bool = False
     """Edits that add risky calls (analysis/risks.py) may be offered."""
@@ -157,7 +159,9 @@ class Generation:
         (README, Answer quality). Loops are the shaper's to stop (shaping.py)."""
         info = self.engine.info
         penalty = info.prose_repeat_penalty if info is not None else PROSE_REPEAT_PENALTY
-        return GenerationParams(temperature=self.settings.temperature, repeat_penalty=penalty)
+        return GenerationParams(
+            temperature=self.settings.temperature, repeat_penalty=penalty, seed=self.settings.seed
+        )
 
     async def generate(
         self,
