@@ -177,6 +177,8 @@ async def test_review_reports_the_line_every_sampled_fix_changes() -> None:
         (5, "The divisor is one less than the number of values.", "`return total / len(values)`")
     ]
     assert [p.temperature for p in engine.params[:3]] == [0.1, 0.7, 0.7]
+    # each sample rewrites the definition: drafted from it (GenerationParams.prediction)
+    assert [p.prediction for p in engine.params[:3]] == [FUNCTION] * 3
 
 
 async def test_a_review_tells_its_samples_of_a_name_nothing_defines() -> None:

@@ -328,7 +328,10 @@ class Review:
                 problems=tuple(by_line(certain)),
             )
 
-        request = await gen.fit("review", make, gen.code_budget("\n".join(lines)))
+        target = "\n".join(lines)
+        request = await gen.fit("review", make, gen.code_budget(target))
+        # each sample rewrites the unit: drafted from it, as a fix's candidates are
+        wanted = [p.model_copy(update={"prediction": target}) for p in REVIEW_SAMPLES]
         votes: dict[int, int] = {}
         said: dict[int, tuple[str, str]] = {}
         needed = _votes_for(MIN_CONFIDENCE)  # votes a finding needs
@@ -351,7 +354,7 @@ class Review:
         ready: list[str] = []  # samples that came in one request with an earlier one
         for number in range(1, len(REVIEW_SAMPLES) + 1):
             if not ready:
-                ready = await _samples(gen, request, REVIEW_SAMPLES[number - 1 :])
+                ready = await _samples(gen, request, wanted[number - 1 :])
             text = ready.pop(0)
             if "```" in text:  # no code: the model found nothing to change ("No bug.")
                 for index, replacement in _changes(doc, unit, lines, extract_code(text)).items():
