@@ -143,18 +143,17 @@ async def test_explanations_lose_pasted_code_and_unfinished_sentences() -> None:
     assert "Use at most 50 words" in engine.prompts[0]
 
 
-async def test_prose_is_sampled_with_the_models_repeat_penalty() -> None:
-    """Explanations and answers take the repeat penalty the model's catalogue entry measured
-    (none for the default model), else llama.cpp's, and the `seed` setting."""
+async def test_prose_is_sampled_with_the_seed_setting() -> None:
+    """Explanations and answers take the `seed` setting (none: each answer its own draw)."""
     answer = (
         "The function `mean` adds the values and divides the total by one less than their count."
     )
     focus = Focus.at(doc_of(MEAN), MEAN.index("total ="))
-    for penalty, seed in ((1.0, None), (1.1, 7)):
-        engine = RecordedEngine([answer], prose_repeat_penalty=penalty)
+    for seed in (None, 7):
+        engine = RecordedEngine([answer])
         a, _ = assistant(engine, seed=seed)
         await a.explain(focus)
-        assert [(p.repeat_penalty, p.seed) for p in engine.params] == [(penalty, seed)]
+        assert [p.seed for p in engine.params] == [seed]
 
 
 def fixed(code: str, problem: str = "The divisor is one less than the number of values.") -> str:

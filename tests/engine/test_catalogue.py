@@ -20,15 +20,12 @@ from chmocoder.engine.catalogue import (
     Catalogue,
     catalogue,
     ensure_model,
-    entry_of,
     expand,
     parse_catalogue,
     pull,
 )
-from chmocoder.engine.gguf_header import GGUFHeader
 from chmocoder.engine.models import resolve_model
-from chmocoder.engine.runtimes import LoadSettings, local_model_info
-from chmocoder.engine.types import PROSE_REPEAT_PENALTY, EngineError
+from chmocoder.engine.types import EngineError
 
 ROOT = Path(__file__).resolve().parents[2]
 PART = 2_500_000  # bytes per fake part: more than one read block each
@@ -407,26 +404,3 @@ async def test_a_catalogue_model_that_fails_to_load_is_checked_and_assembled_aga
         await engine.close()
     assert info.context_length == 1024
     assert path.read_bytes() == data
-
-
-def test_a_file_is_the_catalogues_model_by_its_name_and_size(tmp_path: Path) -> None:
-    """The model's measured prose sampling (catalogue.toml) reaches ModelInfo only for the
-    catalogue's own file: its name and its size; any other GGUF gets llama.cpp's default."""
-    default = catalogue().get("default")
-    assert default is not None and default.pypi is not None
-    header = GGUFHeader(version=3, tensor_count=0, metadata={"general.architecture": "qwen2"})
-
-    def info(path: Path, size: int) -> float:
-        with path.open("wb") as f:
-            f.truncate(size)  # sparse: the size without the gigabyte
-        return local_model_info(
-            path, header, LoadSettings(n_ctx=4096, n_threads=1), "llama-cpp", True
-        ).prose_repeat_penalty
-
-    named = tmp_path / default.file
-    assert info(named, default.pypi.size) == default.prose_repeat_penalty == 1.0
-    assert entry_of(named) == default
-    assert info(named, default.pypi.size - 1) == PROSE_REPEAT_PENALTY and entry_of(named) is None
-    assert info(tmp_path / "other.gguf", default.pypi.size) == PROSE_REPEAT_PENALTY
-    small = catalogue().get("qwen2.5-coder-0.5b")
-    assert small is not None and small.prose_repeat_penalty == PROSE_REPEAT_PENALTY

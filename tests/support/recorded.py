@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from chmocoder.engine.types import (
-    PROSE_REPEAT_PENALTY,
     EngineError,
     GenerationParams,
     GenerationResult,
@@ -48,8 +47,6 @@ class RecordedEngine:
     """(text, start) of each score request."""
     stopped: list[bool] = field(default_factory=list)
     """Of each answer replayed: whether its on_token stopped it before its end."""
-    prose_repeat_penalty: float = PROSE_REPEAT_PENALTY
-    """The model's (ModelInfo.prose_repeat_penalty)."""
 
     async def start(self) -> ModelInfo:
         self.info = ModelInfo(
@@ -62,7 +59,6 @@ class RecordedEngine:
             fingerprint="0" * 16,
             chat=self.chat,
             infill=self.infill,
-            prose_repeat_penalty=self.prose_repeat_penalty,
         )
         return self.info
 

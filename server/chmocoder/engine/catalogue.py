@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chmocoder.engine.types import PROSE_REPEAT_PENALTY, EngineError
+from chmocoder.engine.types import EngineError
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +61,6 @@ class CatalogueModel:
     """The file name in the model cache."""
     pypi: PyPISource | None
     hub: HubSource | None
-    prose_repeat_penalty: float = PROSE_REPEAT_PENALTY
-    """The repeat penalty of its prose answers (ModelInfo.prose_repeat_penalty)."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +121,6 @@ def parse_catalogue(data: dict[str, Any]) -> Catalogue:
             if pypi
             else None,
             hub=_hub_source(name, hub) if hub else None,
-            prose_repeat_penalty=float(entry.get("prose_repeat_penalty", PROSE_REPEAT_PENALTY)),
         )
     if data["default"] not in models:
         raise ValueError(f"the default model {data['default']!r} is not in the catalogue")
@@ -147,19 +144,6 @@ def catalogue() -> Catalogue:
         with CATALOGUE_FILE.open("rb") as f:
             _loaded = parse_catalogue(tomllib.load(f))
     return _loaded
-
-
-def entry_of(path: Path) -> CatalogueModel | None:
-    """The catalogue's model this file is, by its file name and size (the size its PyPI
-    parts make); None for any other file."""
-    try:
-        size = path.stat().st_size
-    except OSError:
-        return None
-    for model in catalogue().models.values():
-        if model.file == path.name and model.pypi is not None and model.pypi.size == size:
-            return model
-    return None
 
 
 # --- where a model is -----------------------------------------------------------------------

@@ -94,11 +94,6 @@ def prompt_text(prompt: Prompt) -> str:
     return "\n".join(f"<{m.role}>\n{m.content}" for m in prompt)
 
 
-PROSE_REPEAT_PENALTY = 1.1
-"""llama.cpp's repeat penalty (over the last 64 tokens written): what a prose answer is
-sampled with unless the catalogue measured another for the model."""
-
-
 class ModelInfo(BaseModel):
     path: str
     name: str
@@ -112,9 +107,6 @@ class ModelInfo(BaseModel):
     """Chat-tuned (messages go through its chat template); False: a base model that continues text."""
     infill: bool = False
     """The tokenizer has fill-in-the-middle tokens (prefix, suffix, middle): Infill prompts work."""
-    prose_repeat_penalty: float = PROSE_REPEAT_PENALTY
-    """The repeat penalty its prose answers are sampled with: the catalogue's, measured for
-    the model (catalogue.toml), else llama.cpp's default."""
 
 
 FinishReason = Literal["stop", "length", "cancelled", "deadline", "preempted"]

@@ -10,11 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol, get_args
 
-from chmocoder.engine.catalogue import entry_of
 from chmocoder.engine.gguf_header import GGUFHeader
 from chmocoder.engine.models import fingerprint
 from chmocoder.engine.types import (
-    PROSE_REPEAT_PENALTY,
     EngineError,
     FinishReason,
     GenerationParams,
@@ -145,9 +143,6 @@ def local_model_info(
         runtime=runtime,
         fingerprint=fingerprint(path),
         chat=chat,
-        prose_repeat_penalty=known.prose_repeat_penalty
-        if (known := entry_of(path))
-        else PROSE_REPEAT_PENALTY,
     )
 
 
