@@ -60,6 +60,7 @@ def test_the_tasks_settings_are_the_users() -> None:
             "audience": "expert",
             "maxTokens": 99,
             "temperature": 0.7,
+            "seed": 5,
             "contextTokens": 777,
             "allowRisky": True,
             "buildCheck": False,
@@ -67,7 +68,7 @@ def test_the_tasks_settings_are_the_users() -> None:
         }
     )
     assist, completer = compose.assist_settings(s), compose.completer_settings(s)
-    assert assist == AssistSettings("expert", 99, 0.7, 777, True, False)
+    assert assist == AssistSettings("expert", 99, 0.7, 5, 777, True, False)
     assert completer == CompleterSettings(321, 17, 55, 5)
     assert all(getattr(assist, f.name) != getattr(AssistSettings(), f.name)
                for f in dataclasses.fields(assist))  # fmt: skip
