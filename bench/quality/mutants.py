@@ -14,7 +14,7 @@ per language, programs sorted by the hash of their name, the first half dev, the
     .venv/bin/python bench/quality/mutants.py generate     # needs python3, node, cc, rustc
     .venv/bin/python bench/quality/mutants.py check        # every case is still sound
     .venv/bin/python bench/quality/mutants.py run --split dev --tasks fix,fix-def,fix-error,review
-    .venv/bin/python bench/quality/mutants.py run --split dev --tasks explain [--reproducible]
+    .venv/bin/python bench/quality/mutants.py run --split dev --tasks explain [--reproducible] [--seeds 0,1,2]
 
 `run` runs the real command line on each case (`chmocoder fix FILE:LINE --apply` at the
 bug's line and at its definition's first line; `chmocoder fix --errors - --apply` told the
@@ -716,6 +716,13 @@ def summarise(
             else None,
             "unsupported": sum(1 for e in explains if e["unsupported"]) / len(explains),
             "seconds": round(statistics.mean(float(e["seconds"]) for e in explains), 1),
+            # each draw's rubric (--seeds): how much of the figure is the draw
+            "per_seed": {
+                str(seed): statistics.mean(
+                    float(e["score"]) for e in explains if e.get("seed") == seed
+                )
+                for seed in dict.fromkeys(e.get("seed") for e in explains)
+            },
             # totals a test run may show: answers that loop or run into their budget
             "degenerate": sum(1 for e in explains if e["degenerate"]),
             "cut_off": sum(1 for e in explains if e["cut_off"]),
@@ -755,6 +762,11 @@ def print_summary(s: dict) -> None:  # type: ignore[type-arg]
             f"  {'explanation rubric':<40} {e['rubric']:.2f} of {e['cases']}  helper facts "
             f"{fmt(e['helper_facts'], True)}, unsupported claims in {fmt(e['unsupported'], True)} "
             f"of answers  {e['seconds']} s"
+            + (
+                "  per seed " + ", ".join(f"{k}: {v:.3f}" for k, v in e["per_seed"].items())
+                if len(e.get("per_seed", {})) > 1
+                else ""
+            )
             + (
                 f"  degenerate {e['degenerate']}, cut off {e['cut_off']}"
                 if "degenerate" in e
@@ -848,14 +860,18 @@ def run_split(args: argparse.Namespace) -> int:
                 rubrics = load_rubrics(args.split)
                 if args.cases:
                     rubrics = [r for r in rubrics if pick.search(f"{r['program']}/{r['function']}")]
-                for rubric in rubrics:
-                    result = explain(runner, programs[rubric["program"]], rubric)
-                    explains.append(result)
-                    if show:
-                        print(f"explain   {result['case']:<40} {float(result['score']):.2f} "
-                              f"helpers {result['helpers_stated']}/{result['helpers']} "
-                              f"unsupported {result['unsupported']} missed {result['missed']} "
-                              f"{float(result['seconds']):>5.1f} s", flush=True)  # fmt: skip
+                for seed in args.seeds or [None]:
+                    if seed is not None:  # the command line takes it from the environment
+                        os.environ["CHMOCODER_SEED"] = str(seed)
+                    for rubric in rubrics:
+                        result = explain(runner, programs[rubric["program"]], rubric)
+                        result["seed"] = seed
+                        explains.append(result)
+                        if show:
+                            print(f"explain   {result['case']:<40} {float(result['score']):.2f} "
+                                  f"helpers {result['helpers_stated']}/{result['helpers']} "
+                                  f"unsupported {result['unsupported']} missed {result['missed']} "
+                                  f"{float(result['seconds']):>5.1f} s seed {seed}", flush=True)  # fmt: skip
             if not show:
                 print(
                     f"{args.split}: {len(cases)} cases run in {time.perf_counter() - started:.0f} s "
@@ -894,6 +910,14 @@ def main() -> int:
         "--per-program", type=int, default=0, help="only the first N cases of each program"
     )
     run.add_argument("--label", default="")
+    run.add_argument(
+        "--seeds",
+        type=lambda text: [int(s) for s in text.split(",")],
+        default=[],
+        help="explain: run every rubric under each of these seeds (CHMOCODER_SEED; with "
+        "--reproducible each draw is the same from run to run) and report their mean; the "
+        "draw alone moves test's rubric by about 0.012, so decide on the mean of three",
+    )
     run.add_argument("--no-write", action="store_true")
     run.add_argument(
         "--reproducible",
