@@ -15,6 +15,7 @@ per language, programs sorted by the hash of their name, the first half dev, the
     .venv/bin/python bench/quality/mutants.py check        # every case is still sound
     .venv/bin/python bench/quality/mutants.py run --split dev --tasks fix,fix-def,fix-error,review
     .venv/bin/python bench/quality/mutants.py run --split dev --tasks explain [--reproducible] [--seeds 0,1,2]
+    .venv/bin/python bench/quality/mutants.py run --split dev --tasks ask [--reproducible] [--seeds 0,1,2]
 
 `run` runs the real command line on each case (`chmocoder fix FILE:LINE --apply` at the
 bug's line and at its definition's first line; `chmocoder fix --errors - --apply` told the
@@ -24,8 +25,10 @@ places, CMD running the program's checks as a user's failing test; `chmocoder re
 on the buggy program and on the correct one), then the program's checks. `explain` runs
 `chmocoder explain` at the first line of the definitions that explain_unseen.toml has
 rubrics for (in the correct programs): the facts stated, those that live only in a helper
-the definition calls, and the answers that make a claim the code does not support. On *test* it
-prints and keeps only the totals: its answers are not for reading while a prompt changes.
+the definition calls, and the answers that make a claim the code does not support. `ask`
+runs `chmocoder ask` with the questions of ask_unseen.toml at their definition's first
+line, scored the same way. On *test* it prints and keeps only the totals: its answers are
+not for reading while a prompt changes.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent.parent / "server"))
 
-from run import RESULTS, Runner, case_folder, explain_case, fmt, prepare_cache  # noqa: E402
+from run import RESULTS, Runner, ask_case, case_folder, explain_case, fmt, prepare_cache  # noqa: E402
 
 from chmocoder.analysis.document import Document  # noqa: E402
 from chmocoder.analysis.languages import LanguageRegistry  # noqa: E402
@@ -62,6 +65,7 @@ from chmocoder.analysis.symbols import definitions, definitions_at  # noqa: E402
 PROGRAMS = HERE / "programs"
 CASES = HERE / "mutants.json"
 RUBRICS = HERE / "explain_unseen.toml"
+QUESTIONS = HERE / "ask_unseen.toml"
 PER_PROGRAM = 8
 TIMEOUT_S = 10
 EXT = {"python": "py", "javascript": "js", "c": "c", "rust": "rs"}
@@ -552,11 +556,13 @@ def load_cases(split: str | None = None) -> list[dict]:  # type: ignore[type-arg
     return [c for c in cases if split in (None, "all", c["split"])]
 
 
-def load_rubrics(split: str | None = None) -> list[dict]:  # type: ignore[type-arg]
-    """The explanation rubrics of explain_unseen.toml whose program is in `split`."""
+def load_rubrics(split: str | None = None, path: Path = RUBRICS) -> list[dict]:  # type: ignore[type-arg]
+    """The rubrics of explain_unseen.toml (or `path`: ask_unseen.toml) whose program is in
+    `split`, each with its number in the file (`index`)."""
     splits = _split(load_programs())
-    rubrics = tomllib.loads(RUBRICS.read_text())["case"]
-    return [r for r in rubrics if split in (None, "all", splits[r["program"]])]
+    rubrics = tomllib.loads(path.read_text())["case"]
+    return [r | {"index": i} for i, r in enumerate(rubrics)
+            if split in (None, "all", splits[r["program"]])]  # fmt: skip
 
 
 def explain(runner: Runner, program: Program, rubric: dict) -> dict:  # type: ignore[type-arg]
@@ -573,6 +579,23 @@ def explain(runner: Runner, program: Program, rubric: dict) -> dict:  # type: ig
     claims = [rx for rx in rubric.get("unsupported", []) if re.search(rx, answer, re.IGNORECASE)]
     return result | {"case": f"{program.key}/{rubric['function']}", "helpers": len(helper),
                      "helpers_stated": sum(said), "unsupported": claims}  # fmt: skip
+
+
+def ask(runner: Runner, program: Program, rubric: dict, seed: int | None) -> dict:  # type: ignore[type-arg]
+    """`chmocoder ask` with the rubric's question at the definition's first line of the correct
+    program, scored on the rubric: its facts stated, and any claim it should not make. Each
+    question (and seed) gets a file of its own, so no earlier answer is in its history."""
+    found = [d for d in definitions(program.document()) if d.name == rubric["function"]]
+    name = f"{program.name}-{rubric['function']}-q{rubric['index']}" + (
+        f"-s{seed}" if seed is not None else ""
+    )
+    entry = {"name": name, "language": program.language, "line": found[0].span.start[0] + 1,
+             "code": program.code, "facts": rubric["facts"]}  # fmt: skip
+    result = ask_case(runner, entry, rubric["question"])
+    answer = str(result["answer"])
+    claims = [rx for rx in rubric.get("unsupported", []) if re.search(rx, answer, re.IGNORECASE)]
+    return result | {"case": f"{program.key}/{rubric['function']}/q{rubric['index']}",
+                     "unsupported": claims}  # fmt: skip
 
 
 def check(languages: set[str] | None = None) -> int:
@@ -687,6 +710,7 @@ def summarise(
     reviews: list[dict],  # type: ignore[type-arg]
     clean: list[dict],
     explains: list[dict] | None = None,  # type: ignore[type-arg]
+    asks: list[dict] | None = None,  # type: ignore[type-arg]
 ) -> dict:  # type: ignore[type-arg]
     out: dict[str, object] = {"model": model, "split": split,
                               "reproducible": os.environ.get("CHMOCODER_REUSE_PROMPTS") == "false"}  # fmt: skip
@@ -708,25 +732,13 @@ def summarise(
         }
     if explains:
         helpers = sum(e["helpers"] for e in explains)
-        out["explain"] = {
-            "cases": len(explains),
-            "rubric": statistics.mean(float(e["score"]) for e in explains),
+        out["explain"] = prose_summary(explains) | {
             "helper_facts": sum(e["helpers_stated"] for e in explains) / helpers
             if helpers
             else None,
-            "unsupported": sum(1 for e in explains if e["unsupported"]) / len(explains),
-            "seconds": round(statistics.mean(float(e["seconds"]) for e in explains), 1),
-            # each draw's rubric (--seeds): how much of the figure is the draw
-            "per_seed": {
-                str(seed): statistics.mean(
-                    float(e["score"]) for e in explains if e.get("seed") == seed
-                )
-                for seed in dict.fromkeys(e.get("seed") for e in explains)
-            },
-            # totals a test run may show: answers that loop or run into their budget
-            "degenerate": sum(1 for e in explains if e["degenerate"]),
-            "cut_off": sum(1 for e in explains if e["cut_off"]),
         }
+    if asks:
+        out["ask"] = prose_summary(asks)
     if clean:
         definitions = sum(c["definitions"] for c in clean)
         out["review_clean"] = {
@@ -735,6 +747,24 @@ def summarise(
             "false_alarms_per_definition": sum(len(c["findings"]) for c in clean) / definitions,
         }
     return out
+
+
+def prose_summary(items: list[dict]) -> dict:  # type: ignore[type-arg]
+    """A prose task's figures over its scored answers (explanations, answers to questions)."""
+    return {
+        "cases": len(items),
+        "rubric": statistics.mean(float(e["score"]) for e in items),
+        "unsupported": sum(1 for e in items if e["unsupported"]) / len(items),
+        "seconds": round(statistics.mean(float(e["seconds"]) for e in items), 1),
+        # each draw's rubric (--seeds): how much of the figure is the draw
+        "per_seed": {
+            str(seed): statistics.mean(float(e["score"]) for e in items if e.get("seed") == seed)
+            for seed in dict.fromkeys(e.get("seed") for e in items)
+        },
+        # totals a test run may show: answers that loop or run into their budget
+        "degenerate": sum(1 for e in items if e["degenerate"]),
+        "cut_off": sum(1 for e in items if e["cut_off"]),
+    }
 
 
 def print_summary(s: dict) -> None:  # type: ignore[type-arg]
@@ -756,12 +786,14 @@ def print_summary(s: dict) -> None:  # type: ignore[type-arg]
         print(
             f"  {'review recall (within 1 line)':<40} {fmt(r['recall'], True):>5} of {r['cases']}  {r['seconds']} s"
         )
-    if "explain" in s:
-        e = s["explain"]
+    for task, label in (("explain", "explanation rubric"), ("ask", "answers to questions")):
+        if task not in s:
+            continue
+        e = s[task]
+        helpers = f"helper facts {fmt(e['helper_facts'], True)}, " if "helper_facts" in e else ""
         print(
-            f"  {'explanation rubric':<40} {e['rubric']:.2f} of {e['cases']}  helper facts "
-            f"{fmt(e['helper_facts'], True)}, unsupported claims in {fmt(e['unsupported'], True)} "
-            f"of answers  {e['seconds']} s"
+            f"  {label:<40} {e['rubric']:.2f} of {e['cases']}  {helpers}unsupported claims in "
+            f"{fmt(e['unsupported'], True)} of answers  {e['seconds']} s"
             + (
                 "  per seed " + ", ".join(f"{k}: {v:.3f}" for k, v in e["per_seed"].items())
                 if len(e.get("per_seed", {})) > 1
@@ -872,12 +904,29 @@ def run_split(args: argparse.Namespace) -> int:
                                   f"helpers {result['helpers_stated']}/{result['helpers']} "
                                   f"unsupported {result['unsupported']} missed {result['missed']} "
                                   f"{float(result['seconds']):>5.1f} s seed {seed}", flush=True)  # fmt: skip
+            asks: list[dict] = []  # type: ignore[type-arg]
+            if "ask" in tasks:
+                questions = load_rubrics(args.split, QUESTIONS)
+                if args.cases:
+                    questions = [q for q in questions
+                                 if pick.search(f"{q['program']}/{q['function']}")]  # fmt: skip
+                for seed in args.seeds or [None]:
+                    if seed is not None:
+                        os.environ["CHMOCODER_SEED"] = str(seed)
+                    for question in questions:
+                        result = ask(runner, programs[question["program"]], question, seed)
+                        result["seed"] = seed
+                        asks.append(result)
+                        if show:
+                            print(f"ask       {result['case']:<40} {float(result['score']):.2f} "
+                                  f"unsupported {result['unsupported']} missed {result['missed']} "
+                                  f"{float(result['seconds']):>5.1f} s seed {seed}", flush=True)  # fmt: skip
             if not show:
                 print(
                     f"{args.split}: {len(cases)} cases run in {time.perf_counter() - started:.0f} s "
                     "(answers not shown: the test split is for deciding, not for reading)"
                 )
-        summary = summarise(model, args.split, fixes, reviews, clean, explains)
+        summary = summarise(model, args.split, fixes, reviews, clean, explains, asks)
         print_summary(summary)
         if not args.no_write:
             RESULTS.mkdir(parents=True, exist_ok=True)
@@ -885,7 +934,8 @@ def run_split(args: argparse.Namespace) -> int:
             label = f"-{args.label}" if args.label else ""
             kept: dict[str, object] = {"summary": summary}
             if show:
-                kept |= {"fixes": fixes, "reviews": reviews, "clean": clean, "explains": explains}
+                kept |= {"fixes": fixes, "reviews": reviews, "clean": clean, "explains": explains,
+                         "asks": asks}  # fmt: skip
             path = RESULTS / f"mutants-{args.split}-{name}{label}.json"
             path.write_text(json.dumps(kept, indent=1) + "\n")
             print(f"written: {path.relative_to(HERE.parent.parent)}")
@@ -914,7 +964,7 @@ def main() -> int:
         "--seeds",
         type=lambda text: [int(s) for s in text.split(",")],
         default=[],
-        help="explain: run every rubric under each of these seeds (CHMOCODER_SEED; with "
+        help="explain, ask: run every rubric under each of these seeds (CHMOCODER_SEED; with "
         "--reproducible each draw is the same from run to run) and report their mean; the "
         "draw alone moves test's rubric by about 0.012, so decide on the mean of three",
     )

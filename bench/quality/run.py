@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -319,17 +319,39 @@ def degenerate(text: str) -> bool:
 
 
 def explain_case(runner: Runner, entry: dict[str, object]) -> dict[str, object]:
+    """`chmocoder explain` at the entry's line, scored on its facts."""
+
+    def answer_of(text: str) -> str:
+        # the quick facts (kind, signature, doc) come first; the model's words follow them
+        parts = text.split("\n\n")
+        fence_end = next((i for i, p in enumerate(parts) if p.rstrip().endswith("```")), -1)
+        return "\n\n".join(parts[fence_end + 1 :]) if fence_end >= 0 else text
+
+    return prose_case(runner, entry, ("explain",), answer_of)
+
+
+def ask_case(runner: Runner, entry: dict[str, object], question: str) -> dict[str, object]:
+    """`chmocoder ask` at the entry's line, the answer scored on its facts."""
+    return prose_case(runner, entry, ("ask",), str, question)
+
+
+def prose_case(
+    runner: Runner,
+    entry: dict[str, object],
+    command: tuple[str, ...],
+    answer_of: Callable[[str], str],
+    *after: str,
+) -> dict[str, object]:
+    """A prose task of the command line on the entry's code at its line (`after`: the
+    arguments after FILE:LINE), its answer scored on the entry's facts (any of a fact's
+    regular expressions, case-insensitive)."""
     language = str(entry["language"])
     ext = LANGUAGES[language].ext if language in LANGUAGES else "txt"
     with case_folder() as folder:
         path = folder / f"{entry['name']}.{ext}"
         path.write_text(str(entry["code"]))
-        r, seconds = runner.cli("explain", f"{path}:{entry['line']}")
-    text = r.stdout
-    # the quick facts (kind, signature, doc) come first; the model's words follow them
-    parts = text.split("\n\n")
-    fence_end = next((i for i, p in enumerate(parts) if p.rstrip().endswith("```")), -1)
-    answer = "\n\n".join(parts[fence_end + 1 :]) if fence_end >= 0 else text
+        r, seconds = runner.cli(*command, f"{path}:{entry['line']}", *after)
+    answer = answer_of(r.stdout)
     facts = entry["facts"]
     assert isinstance(facts, list)
     stated = [any(re.search(rx, answer, re.IGNORECASE) for rx in fact) for fact in facts]

@@ -72,3 +72,28 @@ def test_the_explanation_rubrics_are_sound() -> None:
             assert not any(re.search(rx, empty, re.IGNORECASE) for rx in fact), (rubric, fact)
         for rx in rubric.get("unsupported", []):
             re.compile(rx)
+
+
+def test_the_questions_are_sound() -> None:
+    """Questions on both splits (ask_unseen.toml), each at a definition of its program; every
+    pattern compiles, and none is stated by an answer that says nothing or that only repeats
+    the question."""
+    import re
+
+    from chmocoder.analysis.symbols import definitions
+
+    mutants = _mutants()
+    programs = {p.key: p for p in mutants.load_programs()}
+    questions = mutants.load_rubrics(path=mutants.QUESTIONS)
+    assert len(mutants.load_rubrics("dev", mutants.QUESTIONS)) >= 20
+    assert len(mutants.load_rubrics("test", mutants.QUESTIONS)) >= 20
+    empty = "It does what its name says."
+    for case in questions:
+        program = programs[case["program"]]
+        assert case["function"] in {d.name for d in definitions(program.document())}, case
+        assert case["question"].strip(), case
+        for fact in case["facts"]:
+            for said in (empty, case["question"]):
+                assert not any(re.search(rx, said, re.IGNORECASE) for rx in fact), (case, fact)
+        for rx in case.get("unsupported", []):
+            assert not re.search(rx, case["question"], re.IGNORECASE), (case, rx)
