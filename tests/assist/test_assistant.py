@@ -759,3 +759,21 @@ async def test_a_candidate_the_compiler_refuses_makes_way_for_the_next() -> None
     fix = await a.edit(doc, "fix", cursor, cursor)
     assert fix.edit is not None and "    parts.len()" in fix.edit.new_text
     assert outcomes == [("fix", "verified on candidate 1")]
+
+
+async def test_a_question_is_asked_with_the_doc_comment_above_the_definition() -> None:
+    """A C definition's doc comment sits above its node: the question's context shows it, the
+    contract a question is about (as the explanation's does)."""
+    code = (
+        "/* Parse a decimal integer; returns 0 on a stray character. */\n"
+        "int parse(const char *s) {\n    return *s == ' ' ? 0 : 1;\n}\n"
+    )
+    doc = doc_of(code, "parse.c")
+    at = code.index("return *s")
+    engine = RecordedEngine(["It returns 0: a space is a stray character."])
+    a, _ = assistant(engine)
+    answer = await a.ask(doc, at, at, 'Does it accept " 4"?', path="parse.c")
+    assert answer.markdown.startswith("It returns 0")
+    prompt = engine.prompts[0]
+    assert "/* Parse a decimal integer; returns 0 on a stray character. */" in prompt
+    assert prompt.rstrip().endswith('Question: Does it accept " 4"?')

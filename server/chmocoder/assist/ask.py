@@ -33,7 +33,8 @@ class Ask:
         earlier = self.history.turns(scope) if self.history and scope else []
 
         def make(budget: int) -> PromptSpec:
-            material = gen.context(doc, start, path, budget).render()
+            # with the doc comment above the definition: the contract a question is about
+            material = gen.context(doc, start, path, budget, doc_comment=True).render()
             if end > start:
                 material += f"\nSelected code:\n```\n{doc.text(start, end)}\n```\n"
             return prompts.ask_prompt(material, question, earlier, gen.settings.audience)
