@@ -565,37 +565,52 @@ def load_rubrics(split: str | None = None, path: Path = RUBRICS) -> list[dict]: 
             if split in (None, "all", splits[r["program"]])]  # fmt: skip
 
 
+def first_line(program: Program, function: str) -> int:
+    """The 1-based line a definition of `program` named `function` starts on."""
+    found = [d for d in definitions(program.document()) if d.name == function]
+    return found[0].span.start[0] + 1
+
+
+def claims(rubric: dict, answer: str) -> list[str]:  # type: ignore[type-arg]
+    """The rubric's unsupported claims the answer makes."""
+    return [rx for rx in rubric.get("unsupported", []) if re.search(rx, answer, re.IGNORECASE)]
+
+
+def seeded(seeds: list[int]) -> Iterator[int | None]:
+    """Each seed in turn, set where the command line reads it (None: no seed given)."""
+    for seed in seeds or [None]:
+        if seed is not None:
+            os.environ["CHMOCODER_SEED"] = str(seed)
+        yield seed
+
+
 def explain(runner: Runner, program: Program, rubric: dict) -> dict:  # type: ignore[type-arg]
     """`chmocoder explain` at the definition's first line of the correct program, scored on
     the rubric: its facts and helpers' facts stated, and any claim it should not make."""
-    found = [d for d in definitions(program.document()) if d.name == rubric["function"]]
-    line = found[0].span.start[0] + 1
+    line = first_line(program, rubric["function"])
     helper = rubric.get("helper", [])
     entry = {"name": f"{program.name}-{rubric['function']}", "language": program.language,
              "line": line, "code": program.code, "facts": rubric["facts"] + helper}  # fmt: skip
     result = explain_case(runner, entry)
     answer = str(result["answer"])
     said = [any(re.search(rx, answer, re.IGNORECASE) for rx in fact) for fact in helper]
-    claims = [rx for rx in rubric.get("unsupported", []) if re.search(rx, answer, re.IGNORECASE)]
     return result | {"case": f"{program.key}/{rubric['function']}", "helpers": len(helper),
-                     "helpers_stated": sum(said), "unsupported": claims}  # fmt: skip
+                     "helpers_stated": sum(said), "unsupported": claims(rubric, answer)}  # fmt: skip
 
 
 def ask(runner: Runner, program: Program, rubric: dict, seed: int | None) -> dict:  # type: ignore[type-arg]
     """`chmocoder ask` with the rubric's question at the definition's first line of the correct
     program, scored on the rubric: its facts stated, and any claim it should not make. Each
     question (and seed) gets a file of its own, so no earlier answer is in its history."""
-    found = [d for d in definitions(program.document()) if d.name == rubric["function"]]
     name = f"{program.name}-{rubric['function']}-q{rubric['index']}" + (
         f"-s{seed}" if seed is not None else ""
     )
-    entry = {"name": name, "language": program.language, "line": found[0].span.start[0] + 1,
-             "code": program.code, "facts": rubric["facts"]}  # fmt: skip
+    entry = {"name": name, "language": program.language,
+             "line": first_line(program, rubric["function"]), "code": program.code,
+             "facts": rubric["facts"]}  # fmt: skip
     result = ask_case(runner, entry, rubric["question"])
-    answer = str(result["answer"])
-    claims = [rx for rx in rubric.get("unsupported", []) if re.search(rx, answer, re.IGNORECASE)]
     return result | {"case": f"{program.key}/{rubric['function']}/q{rubric['index']}",
-                     "unsupported": claims}  # fmt: skip
+                     "unsupported": claims(rubric, str(result["answer"]))}  # fmt: skip
 
 
 def check(languages: set[str] | None = None) -> int:
@@ -892,9 +907,7 @@ def run_split(args: argparse.Namespace) -> int:
                 rubrics = load_rubrics(args.split)
                 if args.cases:
                     rubrics = [r for r in rubrics if pick.search(f"{r['program']}/{r['function']}")]
-                for seed in args.seeds or [None]:
-                    if seed is not None:  # the command line takes it from the environment
-                        os.environ["CHMOCODER_SEED"] = str(seed)
+                for seed in seeded(args.seeds):
                     for rubric in rubrics:
                         result = explain(runner, programs[rubric["program"]], rubric)
                         result["seed"] = seed
@@ -910,9 +923,7 @@ def run_split(args: argparse.Namespace) -> int:
                 if args.cases:
                     questions = [q for q in questions
                                  if pick.search(f"{q['program']}/{q['function']}")]  # fmt: skip
-                for seed in args.seeds or [None]:
-                    if seed is not None:
-                        os.environ["CHMOCODER_SEED"] = str(seed)
+                for seed in seeded(args.seeds):
                     for question in questions:
                         result = ask(runner, programs[question["program"]], question, seed)
                         result["seed"] = seed
